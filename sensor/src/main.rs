@@ -1,1 +1,219 @@
-fn main() {}
+//! `sensor`: the node agent. Loads the kernel programs, turns connection
+//! events into flows with process identity, and streams them to the
+//! aggregator.
+
+use std::{net::SocketAddr, path::PathBuf, sync::Arc, sync::atomic::Ordering::Relaxed, time::Duration};
+
+use anyhow::Context as _;
+use clap::Parser;
+use proto::v1::Node;
+use sensor::{
+    capture, clock::Clock, flows::FlowBuilder, http, kernel, process::ProcessCache,
+    ship::{self, Outbox, OutboxConfig}, stats::Stats,
+};
+use tokio::sync::watch;
+
+/// Runtime data-flow sensor: observes TCP connections on this node with eBPF
+/// and streams them, with the processes behind them, to the aggregator.
+#[derive(Debug, Parser)]
+#[command(version, about, long_about = None, after_help = "\
+Examples:
+  sensor --aggregator http://127.0.0.1:50051
+  sensor --aggregator http://aggregator.dataflow.svc:50051 --region eu-central-1 --zone eu-central-1a
+
+Needs root (or CAP_BPF, CAP_PERFMON, CAP_SYS_RESOURCE and CAP_SYS_ADMIN to mount tracefs).
+Logs go to stderr; set RUST_LOG=debug to see every flow.")]
+struct Args {
+    /// gRPC address of the aggregator.
+    #[arg(long, env = "DATAFLOW_AGGREGATOR", default_value = "http://127.0.0.1:50051")]
+    aggregator: String,
+    /// Name of this node [default: the host name].
+    #[arg(long, env = "NODE_NAME")]
+    node_name: Option<String>,
+    /// Region of this node (e.g. eu-central-1); Kubernetes nodes also carry
+    /// it in the topology.kubernetes.io/region label.
+    #[arg(long, env = "DATAFLOW_REGION", default_value = "")]
+    region: String,
+    /// Zone of this node (e.g. eu-central-1a).
+    #[arg(long, env = "DATAFLOW_ZONE", default_value = "")]
+    zone: String,
+    /// Address for /metrics, /healthz and /readyz.
+    #[arg(long, env = "DATAFLOW_HTTP_LISTEN", default_value = "127.0.0.1:9092")]
+    http_listen: SocketAddr,
+    /// Size of the kernel's connection event ring buffer, in bytes (a power
+    /// of two, at least the page size).
+    #[arg(long, default_value_t = 4 << 20, value_parser = parse_ring_size)]
+    ring_buffer_bytes: u32,
+    /// Live connections the kernel tracks at once.
+    #[arg(long, default_value_t = 65536)]
+    max_connections: u32,
+    /// Flows buffered at most while the aggregator is away; beyond it the
+    /// oldest are dropped and counted.
+    #[arg(long, default_value_t = 200_000)]
+    buffer_flows: usize,
+    /// Flows per batch.
+    #[arg(long, default_value_t = 1024)]
+    batch_size: usize,
+    /// Longest time a flow waits before its batch is sent, in milliseconds.
+    #[arg(long, default_value_t = 200)]
+    flush_interval_ms: u64,
+    /// Where the host's /proc is (e.g. /host/proc in a container).
+    #[arg(long, env = "DATAFLOW_PROC_ROOT", default_value = "/proc")]
+    proc_root: PathBuf,
+    /// Where tracefs is mounted (mounted there if it is not).
+    #[arg(long, default_value = kernel::tracefs::DEFAULT_PATH)]
+    tracefs: PathBuf,
+    /// The kernel's BTF.
+    #[arg(long, default_value = "/sys/kernel/btf/vmlinux")]
+    btf: PathBuf,
+    /// Log format.
+    #[arg(long, value_enum, default_value = "text")]
+    log_format: LogFormat,
+}
+
+#[derive(Clone, Copy, Debug, clap::ValueEnum)]
+enum LogFormat {
+    Text,
+    Json,
+}
+
+fn parse_ring_size(value: &str) -> Result<u32, String> {
+    let size: u32 = value.parse().map_err(|error| format!("{error}"))?;
+    if size < 4096 || !size.is_power_of_two() {
+        return Err(format!("{size} is not a power of two of at least 4096"));
+    }
+    Ok(size)
+}
+
+fn init_logging(format: LogFormat) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    // `init` also routes the `log` records of the kernel programs (aya-log)
+    // into the same output.
+    match format {
+        LogFormat::Text => builder.init(),
+        LogFormat::Json => builder.json().init(),
+    }
+}
+
+fn host_name() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|name| name.trim().to_owned())
+        .unwrap_or_else(|_| "unknown".to_owned())
+}
+
+fn session_id() -> String {
+    format!("{:032x}", rand::random::<u128>())
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let args = Args::parse();
+    init_logging(args.log_format);
+
+    let node = Node {
+        name: args.node_name.clone().filter(|name| !name.is_empty()).unwrap_or_else(host_name),
+        region: args.region.clone(),
+        zone: args.zone.clone(),
+    };
+    let stats = Arc::new(Stats::default());
+    let (stop, shutdown) = watch::channel(false);
+
+    let http_listener = http::bind(args.http_listen).await?;
+    let http_task = tokio::spawn(http::serve(http_listener, Arc::clone(&stats), shutdown.clone()));
+
+    let mut kernel = kernel::Kernel::load(&kernel::KernelConfig {
+        ring_buffer_bytes: args.ring_buffer_bytes,
+        max_connections: args.max_connections,
+        btf_path: args.btf.clone(),
+        tracefs_path: args.tracefs.clone(),
+    })
+    .context("cannot start the kernel side")?;
+    let ring = kernel.take_conn_events()?;
+    let counters = kernel.take_counters()?;
+    let logger = kernel.take_logger();
+    stats.ready.store(true, Relaxed);
+
+    let outbox = Arc::new(Outbox::new(
+        OutboxConfig {
+            batch_size: args.batch_size.max(1),
+            capacity_flows: args.buffer_flows.max(args.batch_size),
+            session_id: session_id(),
+            node: node.clone(),
+        },
+        Arc::clone(&stats),
+    ));
+    tracing::info!(node = %node.name, region = %node.region, zone = %node.zone, aggregator = %args.aggregator, http = %args.http_listen, "sensor running");
+
+    let shipper = tokio::spawn(ship::run(
+        Arc::clone(&outbox),
+        args.aggregator.clone(),
+        Arc::clone(&stats),
+        shutdown.clone(),
+        Duration::from_secs(5),
+    ));
+    let poller = tokio::spawn(capture::poll_counters(
+        counters,
+        Arc::clone(&stats),
+        Arc::clone(&outbox),
+        Duration::from_millis(args.flush_interval_ms.max(10)),
+        shutdown.clone(),
+    ));
+    if let Some(logger) = logger {
+        tokio::spawn(drain_kernel_log(logger, shutdown.clone()));
+    }
+    let builder = FlowBuilder::new(Clock::new(), ProcessCache::new(&args.proc_root, 16_384));
+    let capture = tokio::spawn(capture::run(ring, builder, Arc::clone(&outbox), Arc::clone(&stats), shutdown.clone()));
+
+    wait_for_signal().await;
+    tracing::info!("stopping: delivering buffered flows");
+    let _ = stop.send(true);
+    capture.await.context("capture task")?.context("reading the kernel ring buffer")?;
+    let _ = poller.await;
+    outbox.flush();
+    let _ = shipper.await;
+    let _ = http_task.await;
+    drop(kernel);
+    tracing::info!(flows = stats.flows.load(Relaxed), undelivered = outbox.buffered(), "sensor stopped");
+    Ok(())
+}
+
+async fn drain_kernel_log(
+    logger: aya_log::EbpfLogger<&'static dyn log::Log>,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    // SAFETY: the logger owns its ring buffer fd and keeps it open while the
+    // AsyncFd lives.
+    let Ok(mut logger) =
+        (unsafe { tokio::io::unix::AsyncFd::register_with_interest(logger, tokio::io::Interest::READABLE) })
+    else {
+        return;
+    };
+    loop {
+        tokio::select! {
+            guard = logger.readable_mut() => match guard {
+                Ok(mut guard) => {
+                    guard.get_inner_mut().flush();
+                    guard.clear_ready();
+                }
+                Err(_) => return,
+            },
+            _ = shutdown.changed() => return,
+        }
+    }
+}
+
+async fn wait_for_signal() {
+    let mut terminate = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+        Ok(signal) => signal,
+        Err(_) => {
+            let _ = tokio::signal::ctrl_c().await;
+            return;
+        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = terminate.recv() => {}
+    }
+}

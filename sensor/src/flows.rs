@@ -1,0 +1,180 @@
+//! Kernel connection events → flows (the contract's `Flow`), with process
+//! identity and wall-clock times.
+
+use std::{
+    hash::{BuildHasher, RandomState},
+    net::{IpAddr, Ipv4Addr, Ipv6Addr},
+};
+
+use proto::v1::{Direction, Endpoint, Flow, FlowState, Process, Protocol};
+use sensor_common::{ConnEvent, Tuple, conn_kind, direction, family};
+
+use crate::{clock::Clock, process::{ProcessCache, command_name}};
+
+/// Builds flows from events. Owns the process cache.
+pub struct FlowBuilder {
+    clock: Clock,
+    processes: ProcessCache,
+    /// Keys the connection id hash: kernel socket addresses must not leave the
+    /// node (they would reveal kernel memory layout), yet the OPEN and CLOSED
+    /// flows of one connection must share an id.
+    connection_ids: RandomState,
+}
+
+impl FlowBuilder {
+    pub fn new(clock: Clock, processes: ProcessCache) -> Self {
+        Self { clock, processes, connection_ids: RandomState::new() }
+    }
+
+    pub fn processes(&self) -> &ProcessCache {
+        &self.processes
+    }
+
+    pub fn build(&mut self, event: &ConnEvent) -> Flow {
+        let (local, remote) = endpoints(&event.tuple);
+        let state = match event.kind {
+            conn_kind::OPEN => FlowState::Open,
+            conn_kind::FAILED => FlowState::Failed,
+            _ => FlowState::Closed,
+        };
+        let direction = match event.direction {
+            direction::OUTBOUND => Direction::Outbound,
+            direction::INBOUND => Direction::Inbound,
+            _ => Direction::Unknown,
+        };
+        let process = if event.task.pid == 0 {
+            None
+        } else {
+            let identity = self.processes.lookup(event.task.pid, &event.task.comm);
+            Some(Process {
+                tid: event.task.tid,
+                pid: event.task.pid,
+                command: command_name(&event.task.comm),
+                executable: identity.executable.clone(),
+                command_line: identity.command_line.clone(),
+                cgroup_id: event.task.cgroup_id,
+                cgroup_path: identity.cgroup_path.clone(),
+                container_id: identity.container_id.clone(),
+                systemd_unit: identity.systemd_unit.clone(),
+                workload: identity.workload.clone(),
+            })
+        };
+        let time = self.clock.to_unix_ns(event.timestamp_ns);
+        let closed = state != FlowState::Open;
+        Flow {
+            id: 0,
+            time_unix_nano: time,
+            node_name: String::new(),
+            state: state as i32,
+            direction: direction as i32,
+            protocol: Protocol::Tcp as i32,
+            local: Some(local),
+            remote: Some(remote),
+            process,
+            bytes_sent: if closed { event.bytes_sent } else { 0 },
+            bytes_received: if closed { event.bytes_received } else { 0 },
+            opened_unix_nano: self.clock.to_unix_ns(event.opened_ns),
+            closed_unix_nano: if closed { time } else { 0 },
+            connection_id: self.connection_ids.hash_one(event.socket),
+        }
+    }
+}
+
+fn endpoints(tuple: &Tuple) -> (Endpoint, Endpoint) {
+    let address = |raw: &[u8; 16]| -> IpAddr {
+        if tuple.family == family::INET {
+            IpAddr::V4(Ipv4Addr::new(raw[0], raw[1], raw[2], raw[3]))
+        } else {
+            let v6 = Ipv6Addr::from(*raw);
+            // Dual-stack sockets talk IPv4 through mapped addresses.
+            match v6.to_ipv4_mapped() {
+                Some(v4) => IpAddr::V4(v4),
+                None => IpAddr::V6(v6),
+            }
+        }
+    };
+    (
+        Endpoint { ip: address(&tuple.local_addr).to_string(), port: u32::from(tuple.local_port) },
+        Endpoint { ip: address(&tuple.remote_addr).to_string(), port: u32::from(tuple.remote_port) },
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use sensor_common::TaskInfo;
+
+    use super::*;
+
+    fn builder() -> FlowBuilder {
+        FlowBuilder::new(Clock::new(), ProcessCache::new("/nonexistent-proc", 16))
+    }
+
+    fn event(kind: u8, fam: u16) -> ConnEvent {
+        let mut comm = [0u8; 16];
+        comm[..4].copy_from_slice(b"curl");
+        let mut event = ConnEvent {
+            kind,
+            direction: direction::OUTBOUND,
+            socket: 0xffff_8881_0000_1000,
+            timestamp_ns: 2_000,
+            opened_ns: 1_000,
+            bytes_sent: 10,
+            bytes_received: 20,
+            task: TaskInfo { tid: 7, pid: 5, cgroup_id: 9, comm },
+            ..Default::default()
+        };
+        event.tuple.family = fam;
+        event.tuple.local_port = 40000;
+        event.tuple.remote_port = 443;
+        event
+    }
+
+    #[test]
+    fn ipv4_close_flow() {
+        let mut event = event(conn_kind::CLOSE, family::INET);
+        event.tuple.local_addr[..4].copy_from_slice(&[127, 0, 0, 1]);
+        event.tuple.remote_addr[..4].copy_from_slice(&[10, 1, 2, 3]);
+        let flow = builder().build(&event);
+        assert_eq!(flow.local.as_ref().unwrap().ip, "127.0.0.1");
+        assert_eq!(flow.remote.as_ref().unwrap(), &Endpoint { ip: "10.1.2.3".into(), port: 443 });
+        assert_eq!(flow.state, FlowState::Closed as i32);
+        assert_eq!(flow.direction, Direction::Outbound as i32);
+        assert_eq!((flow.bytes_sent, flow.bytes_received), (10, 20));
+        let process = flow.process.unwrap();
+        assert_eq!((process.pid, process.tid, process.command.as_str()), (5, 7, "curl"));
+        assert_eq!(process.workload, "curl");
+        assert!(flow.closed_unix_nano > flow.opened_unix_nano);
+        assert_ne!(flow.connection_id, event.socket, "kernel addresses never leave the node");
+    }
+
+    #[test]
+    fn ipv6_and_mapped_addresses() {
+        let mut event = event(conn_kind::OPEN, family::INET6);
+        event.tuple.local_addr = Ipv6Addr::LOCALHOST.octets();
+        event.tuple.remote_addr = Ipv4Addr::new(192, 0, 2, 1).to_ipv6_mapped().octets();
+        let flow = builder().build(&event);
+        assert_eq!(flow.local.as_ref().unwrap().ip, "::1");
+        assert_eq!(flow.remote.as_ref().unwrap().ip, "192.0.2.1");
+        // Open flows carry no byte counts yet.
+        assert_eq!((flow.bytes_sent, flow.bytes_received, flow.closed_unix_nano), (0, 0, 0));
+    }
+
+    #[test]
+    fn same_socket_same_connection_id() {
+        let mut builder = builder();
+        let open = builder.build(&event(conn_kind::OPEN, family::INET));
+        let close = builder.build(&event(conn_kind::CLOSE, family::INET));
+        assert_eq!(open.connection_id, close.connection_id);
+    }
+
+    #[test]
+    fn unknown_process_has_none() {
+        let mut event = event(conn_kind::CLOSE, family::INET);
+        event.task = TaskInfo::default();
+        event.direction = direction::UNKNOWN;
+        let flow = builder().build(&event);
+        assert!(flow.process.is_none());
+        assert_eq!(flow.direction, Direction::Unknown as i32);
+    }
+}

@@ -1,0 +1,225 @@
+//! The kernel side, seen from the node agent: checks what the kernel offers,
+//! loads the embedded programs, attaches them, and hands out the ring buffer
+//! and counters they write.
+//!
+//! Kernel requirements: BTF (`/sys/kernel/btf/vmlinux`, 5.4+), BPF ring
+//! buffers (5.8+), the `sock:inet_sock_set_state` tracepoint (4.16+) and the
+//! syscall tracepoints, tracefs. Root, or CAP_BPF + CAP_PERFMON (5.8+).
+
+pub mod btf;
+pub mod tracefs;
+
+use aya::{
+    Ebpf, EbpfLoader,
+    maps::{MapData, PerCpuArray, RingBuf},
+    programs::TracePoint,
+};
+use sensor_common::{KernelOffsets, counter};
+
+/// The compiled kernel programs, built by `build.rs`.
+static PROGRAMS: &[u8] = aya::include_bytes_aligned!(concat!(env!("OUT_DIR"), "/sensor-ebpf"));
+
+/// Tracepoints the sensor attaches, as (category, name = program name).
+pub const TRACEPOINTS: &[(&str, &str)] = &[
+    ("sock", "inet_sock_set_state"),
+    ("syscalls", "sys_exit_accept4"),
+    ("syscalls", "sys_exit_accept"),
+];
+
+/// Everything that can stop the kernel side from starting, with what an
+/// operator can do about it.
+#[derive(Debug, thiserror::Error)]
+pub enum KernelError {
+    #[error("this sensor binary was built without its kernel programs (AYA_BUILD_SKIP was set); rebuild it with `cargo xtask build`")]
+    NoPrograms,
+    #[error("loading eBPF programs needs root (or CAP_BPF, CAP_PERFMON and CAP_SYS_RESOURCE); running as uid {0}")]
+    NotPrivileged(u32),
+    #[error(transparent)]
+    Tracefs(#[from] tracefs::TracefsError),
+    #[error("could not load the kernel programs: {0}")]
+    Load(#[source] aya::EbpfError),
+    #[error("program {name} is missing from the embedded object")]
+    MissingProgram { name: &'static str },
+    #[error("could not load program {name} (the verifier log follows): {source}")]
+    Program {
+        name: &'static str,
+        #[source]
+        source: aya::programs::ProgramError,
+    },
+    #[error("could not attach to tracepoint {category}:{name}: {source}; check that /sys/kernel/tracing/events/{category}/{name} exists")]
+    Attach {
+        category: &'static str,
+        name: &'static str,
+        #[source]
+        source: aya::programs::ProgramError,
+    },
+    #[error("map {name} is missing or of the wrong type: {source}")]
+    Map {
+        name: &'static str,
+        #[source]
+        source: aya::maps::MapError,
+    },
+}
+
+/// Settings of the kernel side.
+#[derive(Clone, Debug)]
+pub struct KernelConfig {
+    /// Size of the connection event ring buffer, in bytes (a power of two
+    /// multiple of the page size).
+    pub ring_buffer_bytes: u32,
+    /// How many live connections the kernel tracks at once.
+    pub max_connections: u32,
+    /// Where the kernel's BTF is.
+    pub btf_path: std::path::PathBuf,
+    /// Where tracefs is, or should be mounted.
+    pub tracefs_path: std::path::PathBuf,
+}
+
+impl Default for KernelConfig {
+    fn default() -> Self {
+        Self {
+            ring_buffer_bytes: 4 << 20,
+            max_connections: 65536,
+            btf_path: "/sys/kernel/btf/vmlinux".into(),
+            tracefs_path: tracefs::DEFAULT_PATH.into(),
+        }
+    }
+}
+
+/// Loaded and attached programs. Dropping it detaches them.
+pub struct Kernel {
+    ebpf: Ebpf,
+    /// Whether `OFFSETS` could be filled in; without it, accept() attribution
+    /// and byte counts are off.
+    pub offsets: Option<KernelOffsets>,
+}
+
+/// What the kernel counters say, summed over CPUs.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct KernelCounters {
+    pub conn_events: u64,
+    pub conn_events_lost: u64,
+    pub socket_map_full: u64,
+    pub accept_unresolved: u64,
+}
+
+/// Reads the programs' per-CPU counters.
+pub struct CounterReader {
+    map: PerCpuArray<MapData, u64>,
+}
+
+impl CounterReader {
+    pub fn read(&self) -> Result<KernelCounters, aya::maps::MapError> {
+        let sum = |index| -> Result<u64, aya::maps::MapError> {
+            Ok(self.map.get(&index, 0)?.iter().copied().fold(0u64, u64::wrapping_add))
+        };
+        Ok(KernelCounters {
+            conn_events: sum(counter::CONN_EVENTS)?,
+            conn_events_lost: sum(counter::CONN_EVENTS_LOST)?,
+            socket_map_full: sum(counter::SOCKET_MAP_FULL)?,
+            accept_unresolved: sum(counter::ACCEPT_UNRESOLVED)?,
+        })
+    }
+}
+
+impl Kernel {
+    /// Checks privileges and tracefs, resolves offsets, loads and attaches.
+    pub fn load(config: &KernelConfig) -> Result<Self, KernelError> {
+        if PROGRAMS.is_empty() {
+            return Err(KernelError::NoPrograms);
+        }
+        // SAFETY: geteuid has no preconditions.
+        let uid = unsafe { libc::geteuid() };
+        if uid != 0 && !has_bpf_capabilities() {
+            return Err(KernelError::NotPrivileged(uid));
+        }
+        tracefs::ensure_mounted(&config.tracefs_path)?;
+        raise_memlock_limit();
+
+        let offsets = match std::fs::read(&config.btf_path) {
+            Ok(blob) => match btf::kernel_offsets(&blob) {
+                Ok(offsets) => Some(offsets),
+                Err(error) => {
+                    tracing::warn!(%error, "kernel structure offsets unavailable: servers' processes and byte counts will be missing");
+                    None
+                }
+            },
+            Err(error) => {
+                tracing::warn!(%error, path = %config.btf_path.display(), "cannot read the kernel's BTF: servers' processes and byte counts will be missing");
+                None
+            }
+        };
+        let globals = offsets.unwrap_or_default();
+        let mut ebpf = EbpfLoader::new()
+            .override_global("OFFSETS", &globals, true)
+            .map_max_entries("CONN_EVENTS", config.ring_buffer_bytes)
+            .map_max_entries("SOCKETS", config.max_connections)
+            .load(PROGRAMS)
+            .map_err(KernelError::Load)?;
+
+        for &(category, name) in TRACEPOINTS {
+            let program: &mut TracePoint = ebpf
+                .program_mut(name)
+                .ok_or(KernelError::MissingProgram { name })?
+                .try_into()
+                .map_err(|source| KernelError::Program { name, source })?;
+            program.load().map_err(|source| KernelError::Program { name, source })?;
+            program
+                .attach(category, name)
+                .map_err(|source| KernelError::Attach { category, name, source })?;
+        }
+        tracing::info!(tracepoints = TRACEPOINTS.len(), btf_offsets = offsets.is_some(), "kernel programs attached");
+        Ok(Self { ebpf, offsets })
+    }
+
+    /// The connection event ring buffer (can be taken once).
+    pub fn take_conn_events(&mut self) -> Result<RingBuf<MapData>, KernelError> {
+        let map = self.ebpf.take_map("CONN_EVENTS").ok_or(KernelError::Map {
+            name: "CONN_EVENTS",
+            source: aya::maps::MapError::InvalidName { name: "CONN_EVENTS".into() },
+        })?;
+        RingBuf::try_from(map).map_err(|source| KernelError::Map { name: "CONN_EVENTS", source })
+    }
+
+    /// The counters map (can be taken once).
+    pub fn take_counters(&mut self) -> Result<CounterReader, KernelError> {
+        let map = self.ebpf.take_map("COUNTERS").ok_or(KernelError::Map {
+            name: "COUNTERS",
+            source: aya::maps::MapError::InvalidName { name: "COUNTERS".into() },
+        })?;
+        let map = PerCpuArray::try_from(map).map_err(|source| KernelError::Map { name: "COUNTERS", source })?;
+        Ok(CounterReader { map })
+    }
+
+    /// The kernel programs' own log (aya-log), if they were built with it.
+    pub fn take_logger(&mut self) -> Option<aya_log::EbpfLogger<&'static dyn log::Log>> {
+        match aya_log::EbpfLogger::init(&mut self.ebpf) {
+            Ok(logger) => Some(logger),
+            Err(error) => {
+                tracing::debug!(%error, "kernel programs have no log map");
+                None
+            }
+        }
+    }
+}
+
+/// True when the effective capability set has CAP_BPF (39) and CAP_PERFMON (38).
+fn has_bpf_capabilities() -> bool {
+    let Ok(status) = std::fs::read_to_string("/proc/self/status") else {
+        return false;
+    };
+    status
+        .lines()
+        .find_map(|line| line.strip_prefix("CapEff:"))
+        .and_then(|hex| u64::from_str_radix(hex.trim(), 16).ok())
+        .is_some_and(|caps| caps & (1 << 39) != 0 && caps & (1 << 38) != 0)
+}
+
+/// Kernels before 5.11 charge BPF maps to RLIMIT_MEMLOCK.
+fn raise_memlock_limit() {
+    let limit = libc::rlimit { rlim_cur: libc::RLIM_INFINITY, rlim_max: libc::RLIM_INFINITY };
+    // SAFETY: plain syscall with a valid pointer.
+    if unsafe { libc::setrlimit(libc::RLIMIT_MEMLOCK, &limit) } != 0 {
+        tracing::debug!("could not raise RLIMIT_MEMLOCK (fine on 5.11+)");
+    }
+}

@@ -1,0 +1,22 @@
+//! The node agent. A byte from the kernel travels through these modules in
+//! order:
+//!
+//! - [`kernel`]: loads and attaches the eBPF programs, hands out their ring
+//!   buffer and counters;
+//! - [`decode`]: raw ring-buffer records → typed events;
+//! - [`process`] and [`flows`]: events → flows with process identity;
+//! - [`capture`]: the loop that drives the three above;
+//! - [`ship`]: flows → numbered batches → the aggregator, acknowledged;
+//! - [`stats`] and [`http`]: every count, on `/metrics`.
+
+#![forbid(clippy::unwrap_used)]
+
+pub mod capture;
+pub mod clock;
+pub mod decode;
+pub mod flows;
+pub mod http;
+pub mod kernel;
+pub mod process;
+pub mod ship;
+pub mod stats;

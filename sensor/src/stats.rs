@@ -1,0 +1,76 @@
+//! The sensor's counters: every event, flow, batch and drop, shared by the
+//! pipeline stages and exported on `/metrics` and in every batch.
+
+use std::sync::{
+    Mutex,
+    atomic::{AtomicBool, AtomicU64, Ordering::Relaxed},
+};
+
+use crate::kernel::KernelCounters;
+
+#[derive(Default)]
+pub struct Stats {
+    /// Last reading of the kernel programs' counters.
+    pub kernel: Mutex<KernelCounters>,
+    /// Ring buffer records that could not be decoded.
+    pub decode_errors: AtomicU64,
+    /// Flows built from kernel events.
+    pub flows: AtomicU64,
+    /// Batches sent to and acknowledged by the aggregator.
+    pub batches_sent: AtomicU64,
+    pub batches_acked: AtomicU64,
+    /// Flows waiting in the outbox, and flows dropped because it was full.
+    pub buffered_flows: AtomicU64,
+    pub buffer_dropped_flows: AtomicU64,
+    /// Connection attempts to the aggregator that failed.
+    pub connect_failures: AtomicU64,
+    pub connected: AtomicBool,
+    /// Set once the kernel programs are attached.
+    pub ready: AtomicBool,
+}
+
+impl Stats {
+    pub fn kernel(&self) -> KernelCounters {
+        self.kernel.lock().map(|counters| *counters).unwrap_or_default()
+    }
+
+    pub fn set_kernel(&self, counters: KernelCounters) {
+        if let Ok(mut current) = self.kernel.lock() {
+            *current = counters;
+        }
+    }
+
+    /// The cumulative counters every batch carries.
+    pub fn sensor_counters(&self) -> proto::v1::SensorCounters {
+        let kernel = self.kernel();
+        proto::v1::SensorCounters {
+            kernel_events: kernel.conn_events,
+            kernel_lost: kernel.conn_events_lost,
+            decode_errors: self.decode_errors.load(Relaxed),
+            buffer_dropped_flows: self.buffer_dropped_flows.load(Relaxed),
+            flows: self.flows.load(Relaxed),
+        }
+    }
+
+    /// Prometheus text exposition.
+    pub fn render_prometheus(&self) -> String {
+        let kernel = self.kernel();
+        let mut out = String::new();
+        let mut metric = |name: &str, kind: &str, help: &str, value: u64| {
+            out.push_str(&format!("# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {value}\n"));
+        };
+        metric("dataflow_sensor_kernel_events_total", "counter", "Connection events the kernel programs delivered.", kernel.conn_events);
+        metric("dataflow_sensor_kernel_events_lost_total", "counter", "Connection events lost because the ring buffer was full.", kernel.conn_events_lost);
+        metric("dataflow_sensor_kernel_socket_map_full_total", "counter", "Connections not tracked because the kernel socket map was full.", kernel.socket_map_full);
+        metric("dataflow_sensor_kernel_accept_unresolved_total", "counter", "accept() results whose socket could not be resolved.", kernel.accept_unresolved);
+        metric("dataflow_sensor_decode_errors_total", "counter", "Kernel records that could not be decoded.", self.decode_errors.load(Relaxed));
+        metric("dataflow_sensor_flows_total", "counter", "Flows built from kernel events.", self.flows.load(Relaxed));
+        metric("dataflow_sensor_batches_sent_total", "counter", "Batches sent to the aggregator (including resends).", self.batches_sent.load(Relaxed));
+        metric("dataflow_sensor_batches_acked_total", "counter", "Batches the aggregator acknowledged as stored.", self.batches_acked.load(Relaxed));
+        metric("dataflow_sensor_buffered_flows", "gauge", "Flows waiting for the aggregator's acknowledgement.", self.buffered_flows.load(Relaxed));
+        metric("dataflow_sensor_buffer_dropped_flows_total", "counter", "Flows dropped because the buffer was full while the aggregator was away.", self.buffer_dropped_flows.load(Relaxed));
+        metric("dataflow_sensor_connect_failures_total", "counter", "Failed connection attempts to the aggregator.", self.connect_failures.load(Relaxed));
+        metric("dataflow_sensor_aggregator_connected", "gauge", "1 while the stream to the aggregator is up.", u64::from(self.connected.load(Relaxed)));
+        out
+    }
+}
