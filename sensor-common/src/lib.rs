@@ -16,6 +16,21 @@ pub mod conn_kind {
     pub const FAILED: u8 = 3;
 }
 
+/// TCP states, as in the kernel's `include/net/tcp_states.h`.
+pub mod tcp_state {
+    pub const ESTABLISHED: u8 = 1;
+    pub const SYN_SENT: u8 = 2;
+    pub const SYN_RECV: u8 = 3;
+    pub const FIN_WAIT1: u8 = 4;
+    pub const FIN_WAIT2: u8 = 5;
+    pub const TIME_WAIT: u8 = 6;
+    pub const CLOSE: u8 = 7;
+    pub const CLOSE_WAIT: u8 = 8;
+    pub const LAST_ACK: u8 = 9;
+    pub const LISTEN: u8 = 10;
+    pub const CLOSING: u8 = 11;
+}
+
 /// Direction of a connection, seen from the local process.
 pub mod direction {
     pub const UNKNOWN: u8 = 0;
@@ -87,16 +102,21 @@ pub struct ConnEvent {
     pub kind: u8,
     /// [`direction`] value.
     pub direction: u8,
-    pub _pad: [u8; 6],
+    /// TCP state the socket left for `TCP_CLOSE` (CLOSE and FAILED events);
+    /// tells which FINs the byte counters include.
+    pub previous_state: u8,
+    pub _pad: [u8; 5],
     /// Kernel address of the socket: identifies the connection while it lives.
     pub socket: u64,
     /// `bpf_ktime_get_ns()` of the event.
     pub timestamp_ns: u64,
     /// `bpf_ktime_get_ns()` when the connection was opened; zero if unknown.
     pub opened_ns: u64,
-    /// Payload bytes sent and acknowledged by the peer (`tcp_sock.bytes_acked`).
+    /// `tcp_sock.bytes_acked`: bytes the peer acknowledged, counting our SYN
+    /// (active open) and FIN as one each, like the kernel does.
     pub bytes_sent: u64,
-    /// Payload bytes received in order (`tcp_sock.bytes_received`).
+    /// `tcp_sock.bytes_received`: bytes received in order, counting the
+    /// peer's FIN as one.
     pub bytes_received: u64,
     pub task: TaskInfo,
     pub tuple: Tuple,

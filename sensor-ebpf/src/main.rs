@@ -250,6 +250,7 @@ fn try_inet_sock_set_state(ctx: &TracePointContext) -> Result<(), i64> {
         let (bytes_sent, bytes_received) = tcp_bytes(sk);
         let mut event = ConnEvent {
             kind: conn_kind::CLOSE,
+            previous_state: old as u8,
             socket: sk,
             timestamp_ns: now,
             bytes_sent,

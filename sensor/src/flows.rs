@@ -7,7 +7,7 @@ use std::{
 };
 
 use proto::v1::{Direction, Endpoint, Flow, FlowState, Process, Protocol};
-use sensor_common::{ConnEvent, Tuple, conn_kind, direction, family};
+use sensor_common::{ConnEvent, Tuple, conn_kind, direction, family, tcp_state};
 
 use crate::{clock::Clock, process::{ProcessCache, command_name}};
 
@@ -61,6 +61,7 @@ impl FlowBuilder {
         };
         let time = self.clock.to_unix_ns(event.timestamp_ns);
         let closed = state != FlowState::Open;
+        let (bytes_sent, bytes_received) = if closed { payload_bytes(event) } else { (0, 0) };
         Flow {
             id: 0,
             time_unix_nano: time,
@@ -71,13 +72,38 @@ impl FlowBuilder {
             local: Some(local),
             remote: Some(remote),
             process,
-            bytes_sent: if closed { event.bytes_sent } else { 0 },
-            bytes_received: if closed { event.bytes_received } else { 0 },
+            bytes_sent,
+            bytes_received,
             opened_unix_nano: self.clock.to_unix_ns(event.opened_ns),
             closed_unix_nano: if closed { time } else { 0 },
             connection_id: self.connection_ids.hash_one(event.socket),
         }
     }
+}
+
+/// Payload bytes from the kernel's counters, which also count one sequence
+/// number for our SYN (active open) and for each FIN. The state the socket
+/// left for `TCP_CLOSE` tells which FINs were exchanged:
+///
+/// | previous state | our FIN acked | peer's FIN received |
+/// | --- | --- | --- |
+/// | FIN_WAIT2, CLOSING, LAST_ACK, TIME_WAIT | yes | yes |
+/// | CLOSE_WAIT (aborted after the peer closed) | no | yes |
+/// | ESTABLISHED, FIN_WAIT1 (reset or aborted) | no | no |
+///
+/// A connection opened before the sensor started has no known direction;
+/// its SYN cannot be told apart and is left in.
+pub fn payload_bytes(event: &ConnEvent) -> (u64, u64) {
+    let (our_fin, peer_fin) = match event.previous_state {
+        tcp_state::FIN_WAIT2 | tcp_state::CLOSING | tcp_state::LAST_ACK | tcp_state::TIME_WAIT => (1, 1),
+        tcp_state::CLOSE_WAIT => (0, 1),
+        _ => (0, 0),
+    };
+    let syn = u64::from(event.direction == direction::OUTBOUND && event.kind == conn_kind::CLOSE);
+    (
+        event.bytes_sent.saturating_sub(syn + our_fin),
+        event.bytes_received.saturating_sub(peer_fin),
+    )
 }
 
 fn endpoints(tuple: &Tuple) -> (Endpoint, Endpoint) {
@@ -124,6 +150,7 @@ mod tests {
             task: TaskInfo { tid: 7, pid: 5, cgroup_id: 9, comm },
             ..Default::default()
         };
+        event.previous_state = tcp_state::ESTABLISHED;
         event.tuple.family = fam;
         event.tuple.local_port = 40000;
         event.tuple.remote_port = 443;
@@ -140,7 +167,8 @@ mod tests {
         assert_eq!(flow.remote.as_ref().unwrap(), &Endpoint { ip: "10.1.2.3".into(), port: 443 });
         assert_eq!(flow.state, FlowState::Closed as i32);
         assert_eq!(flow.direction, Direction::Outbound as i32);
-        assert_eq!((flow.bytes_sent, flow.bytes_received), (10, 20));
+        // An outbound connection's counter includes its SYN.
+        assert_eq!((flow.bytes_sent, flow.bytes_received), (9, 20));
         let process = flow.process.unwrap();
         assert_eq!((process.pid, process.tid, process.command.as_str()), (5, 7, "curl"));
         assert_eq!(process.workload, "curl");
@@ -158,6 +186,32 @@ mod tests {
         assert_eq!(flow.remote.as_ref().unwrap().ip, "192.0.2.1");
         // Open flows carry no byte counts yet.
         assert_eq!((flow.bytes_sent, flow.bytes_received, flow.closed_unix_nano), (0, 0, 0));
+    }
+
+    #[test]
+    fn payload_excludes_syn_and_fins() {
+        // Client that closed first: 1000 payload bytes + SYN + FIN acked,
+        // 70000 received + the server's FIN.
+        let mut client = event(conn_kind::CLOSE, family::INET);
+        (client.bytes_sent, client.bytes_received, client.previous_state) = (1002, 70001, tcp_state::FIN_WAIT2);
+        assert_eq!(payload_bytes(&client), (1000, 70000));
+        // Server that closed last: no SYN counted on a passive open.
+        let mut server = client;
+        server.direction = direction::INBOUND;
+        (server.bytes_sent, server.bytes_received, server.previous_state) = (70001, 1001, tcp_state::LAST_ACK);
+        assert_eq!(payload_bytes(&server), (70000, 1000));
+        // Reset while established: only the SYN.
+        let mut reset = client;
+        (reset.bytes_sent, reset.bytes_received, reset.previous_state) = (11, 5, tcp_state::ESTABLISHED);
+        assert_eq!(payload_bytes(&reset), (10, 5));
+        // Aborted after the peer closed.
+        let mut aborted = server;
+        (aborted.bytes_sent, aborted.bytes_received, aborted.previous_state) = (7, 4, tcp_state::CLOSE_WAIT);
+        assert_eq!(payload_bytes(&aborted), (7, 3));
+        // Never below zero, whatever the kernel says.
+        let mut empty = client;
+        (empty.bytes_sent, empty.bytes_received) = (0, 0);
+        assert_eq!(payload_bytes(&empty), (0, 0));
     }
 
     #[test]

@@ -132,13 +132,13 @@ impl Outbox {
     }
 
     /// Sealed batches after `sequence`, at most `limit`.
-    fn batches_after(&self, sequence: u64, limit: usize) -> Vec<SensorBatch> {
+    pub fn batches_after(&self, sequence: u64, limit: usize) -> Vec<SensorBatch> {
         let state = self.lock();
         state.sealed.iter().filter(|batch| batch.sequence > sequence).take(limit).cloned().collect()
     }
 
     /// Every batch up to `sequence` is stored: release them.
-    fn ack(&self, sequence: u64) {
+    pub fn ack(&self, sequence: u64) {
         let mut state = self.lock();
         while state.sealed.front().is_some_and(|batch| batch.sequence <= sequence) {
             if let Some(batch) = state.sealed.pop_front() {

@@ -1,5 +1,189 @@
-//! `cargo xtask bench`: see docs/benchmarks.md.
+//! `cargo xtask bench`: measures the figures docs/benchmarks.md reports and
+//! prints them as a table; `--write` replaces the generated section of
+//! docs/benchmarks.md with them (dated, with the commands).
+//!
+//! - sensor pipeline, userspace only: synthetic kernel records through
+//!   decode → flow → outbox (`sensor/examples/pipeline_bench.rs`);
+//! - sensor with the real kernel programs: a loopback connection flood, the
+//!   kernel events the sensor turned into flows per second, and losses;
+//! - sensor memory while 10,000 connections are open;
+//! - aggregator ingest: store only, and real gRPC clients over loopback
+//!   (`aggregator bench-ingest`).
 
-pub fn run(_write: bool) -> anyhow::Result<()> {
-    anyhow::bail!("benchmarks are wired in once the aggregator's bench command exists")
+use std::{
+    fmt::Write as _,
+    io::{BufRead, BufReader},
+    process::{Command, Stdio},
+    time::{Duration, Instant},
+};
+
+use anyhow::{Context as _, bail};
+use serde_json::Value;
+
+use crate::util::{cargo, http_get, output, project_root, require_root, run as run_command, say, target_dir, wait_for_tcp};
+
+struct Row {
+    what: String,
+    value: String,
+    command: String,
+}
+
+const BEGIN: &str = "<!-- xtask-bench:begin -->";
+const END: &str = "<!-- xtask-bench:end -->";
+
+pub fn run(write: bool) -> anyhow::Result<()> {
+    require_root("the benchmark runs the sensor with its kernel programs")?;
+    crate::setup::ensure_all()?;
+    say("building release binaries");
+    run_command(cargo().args(["build", "--release", "--bins", "--examples", "-p", "sensor", "-p", "aggregator", "-p", "tests"]))?;
+    let release = target_dir().join("release");
+    let mut rows = Vec::new();
+
+    say("sensor pipeline (userspace, synthetic records)");
+    let json: Value = serde_json::from_str(output(&mut Command::new(release.join("examples/pipeline_bench")).arg("2000000"))?.trim())?;
+    rows.push(Row {
+        what: "sensor pipeline, decode → flow → batch (userspace only)".into(),
+        value: format!("{:.2} M events/s ({:.0} ns/event)", num(&json, "events_per_second") / 1e6, num(&json, "ns_per_event")),
+        command: "cargo run --release -p sensor --example pipeline_bench -- 2000000".into(),
+    });
+
+    say("aggregator ingest");
+    let json: Value = serde_json::from_str(&output(Command::new(release.join("aggregator")).args([
+        "bench-ingest", "--sensors", "2", "--batches", "500", "--batch-size", "1000", "--json",
+    ]))?)?;
+    for (key, label) in [("store_only", "aggregator ingest, store only (no gRPC)"), ("grpc", "aggregator ingest, gRPC over loopback, 2 sensors")] {
+        let result = &json[key];
+        rows.push(Row {
+            what: label.into(),
+            value: format!(
+                "{:.2} M flows/s, {:.0} batches/s of 1000",
+                num(result, "flows_per_second") / 1e6,
+                num(result, "batches_per_second")
+            ),
+            command: "aggregator bench-ingest --sensors 2 --batches 500 --batch-size 1000".into(),
+        });
+    }
+
+    say("sensor with the real kernel programs");
+    let data = std::env::temp_dir().join(format!("dataflow-bench-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&data);
+    let grpc = "127.0.0.1:50151";
+    let sensor_http = "127.0.0.1:19192";
+    let mut aggregator = Command::new(release.join("aggregator"))
+        .args(["serve", "--listen", grpc, "--http-listen", "127.0.0.1:19191", "--data-dir"])
+        .arg(&data)
+        .stderr(Stdio::null())
+        .spawn()?;
+    let result = (|| -> anyhow::Result<()> {
+        wait_for_tcp(grpc, Duration::from_secs(30))?;
+        let mut sensor = Command::new(release.join("sensor"))
+            .args(["--aggregator", &format!("http://{grpc}"), "--http-listen", sensor_http])
+            .stderr(Stdio::null())
+            .spawn()?;
+        let outcome = (|| -> anyhow::Result<()> {
+            crate::util::wait_for_http_ok(sensor_http, "/readyz", Duration::from_secs(30))?;
+            let before = sensor_metrics(sensor_http)?;
+            let started = Instant::now();
+            let flood = output(Command::new(release.join("tcp-peer")).args(["flood", "10", "2"]))?;
+            std::thread::sleep(Duration::from_secs(1));
+            let after = sensor_metrics(sensor_http)?;
+            let seconds = started.elapsed().as_secs_f64();
+            let connections: f64 = flood.trim().trim_start_matches("connections ").parse().unwrap_or(0.0);
+            let events = after.0 - before.0;
+            let lost = after.1 - before.1;
+            rows.push(Row {
+                what: "sensor with kernel programs, loopback connection flood (2 threads, 10 s)".into(),
+                value: format!(
+                    "{:.0} connections/s, {:.0} connection events/s turned into flows, {lost} lost",
+                    connections / 10.0,
+                    events as f64 / seconds
+                ),
+                command: "tcp-peer flood 10 2 (while sensor and aggregator run)".into(),
+            });
+
+            let mut hold = Command::new(release.join("tcp-peer")).args(["hold", "10000", "20"]).stdout(Stdio::piped()).spawn()?;
+            let mut line = String::new();
+            if let Some(stdout) = hold.stdout.take() {
+                BufReader::new(stdout).read_line(&mut line)?;
+            }
+            if !line.starts_with("holding") {
+                bail!("tcp-peer hold did not open its connections: {line:?}");
+            }
+            std::thread::sleep(Duration::from_secs(3));
+            let (rss, peak) = memory_kib(sensor.id())?;
+            let _ = hold.kill();
+            let _ = hold.wait();
+            rows.push(Row {
+                what: "sensor resident memory with 10,000 open connections".into(),
+                value: format!("{:.1} MiB (peak {:.1} MiB)", rss as f64 / 1024.0, peak as f64 / 1024.0),
+                command: "tcp-peer hold 10000 20; VmRSS/VmHWM of the sensor".into(),
+            });
+            Ok(())
+        })();
+        let _ = sensor.kill();
+        let _ = sensor.wait();
+        outcome
+    })();
+    let _ = aggregator.kill();
+    let _ = aggregator.wait();
+    let _ = std::fs::remove_dir_all(&data);
+    result?;
+
+    let table = render(&rows);
+    println!("{table}");
+    if write {
+        let path = project_root().join("docs/benchmarks.md");
+        let current = std::fs::read_to_string(&path).unwrap_or_default();
+        let (head, tail) = match (current.find(BEGIN), current.find(END)) {
+            (Some(begin), Some(end)) if end > begin => (current[..begin].to_owned(), current[end + END.len()..].to_owned()),
+            _ => (current.clone(), String::new()),
+        };
+        std::fs::write(&path, format!("{head}{BEGIN}\n{table}{END}{tail}")).with_context(|| format!("writing {}", path.display()))?;
+        say(&format!("updated {}", path.display()));
+    }
+    Ok(())
+}
+
+fn num(value: &Value, key: &str) -> f64 {
+    value[key].as_f64().unwrap_or(0.0)
+}
+
+/// (kernel events delivered, kernel events lost) from the sensor's metrics.
+fn sensor_metrics(address: &str) -> anyhow::Result<(u64, u64)> {
+    let (_, body) = http_get(address, "/metrics")?;
+    let value = |name: &str| {
+        body.lines()
+            .find_map(|line| line.strip_prefix(name).and_then(|rest| rest.trim().parse::<u64>().ok()))
+            .unwrap_or(0)
+    };
+    Ok((value("dataflow_sensor_kernel_events_total "), value("dataflow_sensor_kernel_events_lost_total ")))
+}
+
+/// (VmRSS, VmHWM) in KiB.
+fn memory_kib(pid: u32) -> anyhow::Result<(u64, u64)> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
+    let field = |name: &str| {
+        status
+            .lines()
+            .find_map(|line| line.strip_prefix(name))
+            .and_then(|rest| rest.split_whitespace().next())
+            .and_then(|kib| kib.parse().ok())
+            .unwrap_or(0)
+    };
+    Ok((field("VmRSS:"), field("VmHWM:")))
+}
+
+fn render(rows: &[Row]) -> String {
+    let date = output(Command::new("date").arg("+%Y-%m-%d")).unwrap_or_default();
+    let cpu = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|info| info.lines().find_map(|l| l.strip_prefix("model name").map(|m| m.trim_start_matches([' ', '\t', ':']).to_owned())))
+        .unwrap_or_default();
+    let mut out = String::new();
+    let _ = writeln!(out, "Measured {} by `cargo xtask bench` on {} ({} cores).\n", date.trim(), cpu, std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0));
+    let _ = writeln!(out, "| what | result | command |\n| --- | --- | --- |");
+    for row in rows {
+        let _ = writeln!(out, "| {} | {} | `{}` |", row.what, row.value, row.command);
+    }
+    out
 }

@@ -1,0 +1,153 @@
+//! A TCP peer with exact byte counts, for end-to-end tests: one process
+//! serves, another connects, so the sensor sees two real processes.
+//!
+//! ```text
+//! tcp-peer flood SECONDS THREADS
+//!     opens and closes loopback connections to its own listener as fast as
+//!     it can for SECONDS, prints "connections N".
+//! tcp-peer hold COUNT SECONDS
+//!     opens COUNT loopback connections to its own listener, prints "holding
+//!     COUNT", keeps them open for SECONDS.
+//! tcp-peer serve ADDR SEND_BYTES EXPECT_BYTES CONNECTIONS
+//!     prints "listening PORT", then per connection reads EXPECT_BYTES,
+//!     writes SEND_BYTES, waits for the client's end of stream, closes.
+//! tcp-peer connect ADDR SEND_BYTES EXPECT_BYTES
+//!     prints "local IP PORT", writes SEND_BYTES, reads EXPECT_BYTES,
+//!     shuts down its side, waits for the server's end of stream.
+//! ```
+
+use std::{
+    io::{Read, Write},
+    net::{Shutdown, TcpListener, TcpStream},
+    process::ExitCode,
+};
+
+fn arg(args: &[String], index: usize) -> Result<&str, String> {
+    args.get(index).map(String::as_str).ok_or_else(|| format!("missing argument {index}; see the usage in the source"))
+}
+
+fn number(args: &[String], index: usize) -> Result<usize, String> {
+    arg(args, index)?.parse().map_err(|error| format!("argument {index}: {error}"))
+}
+
+fn exchange(stream: &mut TcpStream, send: usize, expect: usize, send_first: bool) -> std::io::Result<()> {
+    let payload = vec![b'x'; send];
+    let mut received = vec![0u8; expect];
+    if send_first {
+        stream.write_all(&payload)?;
+        stream.read_exact(&mut received)?;
+    } else {
+        stream.read_exact(&mut received)?;
+        stream.write_all(&payload)?;
+    }
+    Ok(())
+}
+
+fn drain_to_eof(stream: &mut TcpStream) -> std::io::Result<()> {
+    let mut rest = [0u8; 64];
+    while stream.read(&mut rest)? > 0 {}
+    Ok(())
+}
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().collect();
+    let result = (|| -> Result<(), String> {
+        match arg(&args, 1)? {
+            "serve" => {
+                let listener = TcpListener::bind(arg(&args, 2)?).map_err(|e| e.to_string())?;
+                let port = listener.local_addr().map_err(|e| e.to_string())?.port();
+                println!("listening {port}");
+                std::io::stdout().flush().map_err(|e| e.to_string())?;
+                let (send, expect, connections) = (number(&args, 3)?, number(&args, 4)?, number(&args, 5)?);
+                for _ in 0..connections {
+                    let (mut stream, _) = listener.accept().map_err(|e| e.to_string())?;
+                    exchange(&mut stream, send, expect, false).map_err(|e| e.to_string())?;
+                    drain_to_eof(&mut stream).map_err(|e| e.to_string())?;
+                }
+                Ok(())
+            }
+            "connect" => {
+                let mut stream = TcpStream::connect(arg(&args, 2)?).map_err(|e| e.to_string())?;
+                let local = stream.local_addr().map_err(|e| e.to_string())?;
+                println!("local {} {}", local.ip(), local.port());
+                std::io::stdout().flush().map_err(|e| e.to_string())?;
+                exchange(&mut stream, number(&args, 3)?, number(&args, 4)?, true).map_err(|e| e.to_string())?;
+                stream.shutdown(Shutdown::Write).map_err(|e| e.to_string())?;
+                drain_to_eof(&mut stream).map_err(|e| e.to_string())?;
+                Ok(())
+            }
+            "flood" => flood(number(&args, 2)? as u64, number(&args, 3)?.max(1)),
+            "hold" => hold(number(&args, 2)?, number(&args, 3)? as u64),
+            other => Err(format!("unknown mode {other:?}; use serve, connect, flood or hold")),
+        }
+    })();
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("tcp-peer: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn raise_fd_limit() {
+    let limit = libc::rlimit { rlim_cur: 1 << 20, rlim_max: 1 << 20 };
+    // SAFETY: setrlimit with a valid pointer; failure only means fewer fds.
+    unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &limit) };
+}
+
+fn accept_forever(listener: TcpListener) {
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for stream in listener.incoming().flatten() {
+            held.push(stream);
+            // Closed peers are dropped in bulk to keep accept fast.
+            if held.len() > 50_000 {
+                held.clear();
+            }
+        }
+    });
+}
+
+fn flood(seconds: u64, threads: usize) -> Result<(), String> {
+    let listener = TcpListener::bind("127.0.0.1:0").map_err(|e| e.to_string())?;
+    let address = listener.local_addr().map_err(|e| e.to_string())?;
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            drop(stream);
+        }
+    });
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(seconds);
+    let workers: Vec<_> = (0..threads)
+        .map(|_| {
+            std::thread::spawn(move || {
+                let mut count = 0u64;
+                while std::time::Instant::now() < deadline {
+                    if let Ok(mut stream) = TcpStream::connect(address) {
+                        let _ = stream.write_all(b"x");
+                        count += 1;
+                    }
+                }
+                count
+            })
+        })
+        .collect();
+    let total: u64 = workers.into_iter().map(|w| w.join().unwrap_or(0)).sum();
+    println!("connections {total}");
+    Ok(())
+}
+
+fn hold(count: usize, seconds: u64) -> Result<(), String> {
+    raise_fd_limit();
+    let listener = TcpListener::bind("127.0.0.1:0").map_err(|e| e.to_string())?;
+    let address = listener.local_addr().map_err(|e| e.to_string())?;
+    accept_forever(listener);
+    let mut streams = Vec::with_capacity(count);
+    for _ in 0..count {
+        streams.push(TcpStream::connect(address).map_err(|e| format!("connection {}: {e}", streams.len()))?);
+    }
+    println!("holding {count}");
+    std::io::stdout().flush().map_err(|e| e.to_string())?;
+    std::thread::sleep(std::time::Duration::from_secs(seconds));
+    Ok(())
+}

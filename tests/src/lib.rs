@@ -1,0 +1,298 @@
+//! Harness for the end-to-end tests: starts the real binaries (aggregator,
+//! sensor, test peers) as separate processes and talks to them over real
+//! sockets.
+//!
+//! The binaries must be built first (`cargo build --bins`; `cargo xtask test`
+//! does it).
+
+#![allow(clippy::expect_used, clippy::unwrap_used)]
+
+use std::{
+    io::{BufRead, BufReader, Read as _, Write as _},
+    net::{SocketAddr, TcpListener, TcpStream},
+    path::PathBuf,
+    process::{Child, ChildStdout, Command, Stdio},
+    time::{Duration, Instant},
+};
+
+use proto::v1::{
+    FlowFilter, GetFlowsRequest, GetFlowsResponse, ServerStatusRequest, ServerStatusResponse,
+    observer_client::ObserverClient,
+};
+
+/// True when the test may load eBPF programs. Without root: under CI (the
+/// `CI` variable is set) this panics with a clear message, elsewhere the
+/// test is skipped with a message.
+pub fn root_or_skip(test: &str) -> bool {
+    // SAFETY: geteuid has no preconditions.
+    if unsafe { libc::geteuid() } == 0 {
+        return true;
+    }
+    if std::env::var_os("CI").is_some() {
+        panic!("{test} needs root to load eBPF programs, and CI must run it: run the tests as root");
+    }
+    eprintln!("skipped {test}: needs root to load eBPF programs (run as root, e.g. `sudo -E cargo xtask test`)");
+    false
+}
+
+/// Path of a workspace binary next to the test executable's target dir.
+pub fn binary(name: &str) -> PathBuf {
+    let exe = std::env::current_exe().expect("current_exe");
+    // target/<profile>/deps/<test> → target/<profile>/<name>
+    let dir = exe.parent().and_then(|deps| deps.parent()).expect("target dir");
+    let path = dir.join(name);
+    assert!(
+        path.exists(),
+        "{} is missing: build the binaries first with `cargo build --bins` (cargo xtask test does it)",
+        path.display()
+    );
+    path
+}
+
+/// A port nothing listens on right now.
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// A child process killed (SIGTERM, then SIGKILL) when dropped.
+pub struct Process {
+    pub child: Child,
+    name: String,
+}
+
+impl Process {
+    pub fn spawn(name: &str, command: &mut Command) -> Self {
+        let child = command.spawn().unwrap_or_else(|error| panic!("cannot start {name}: {error}"));
+        Self { child, name: name.to_owned() }
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Sends SIGTERM and waits up to `timeout` for a clean exit.
+    pub fn terminate(&mut self, timeout: Duration) -> Option<std::process::ExitStatus> {
+        // SAFETY: kill(2) on our own child.
+        unsafe { libc::kill(self.child.id() as i32, libc::SIGTERM) };
+        let deadline = Instant::now() + timeout;
+        while Instant::now() < deadline {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return Some(status);
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        None
+    }
+}
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            if self.terminate(Duration::from_secs(5)).is_none() {
+                eprintln!("{} did not stop on SIGTERM; killing it", self.name);
+                let _ = self.child.kill();
+                let _ = self.child.wait();
+            }
+        }
+    }
+}
+
+pub fn wait_for_tcp(address: SocketAddr, timeout: Duration) {
+    let deadline = Instant::now() + timeout;
+    while TcpStream::connect_timeout(&address, Duration::from_millis(200)).is_err() {
+        assert!(Instant::now() < deadline, "nothing listens on {address} after {timeout:?}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// GET over plain HTTP/1.0; (status, body).
+pub fn http_get(address: SocketAddr, path: &str) -> std::io::Result<(u16, String)> {
+    let mut stream = TcpStream::connect_timeout(&address, Duration::from_secs(2))?;
+    stream.set_read_timeout(Some(Duration::from_secs(5)))?;
+    write!(stream, "GET {path} HTTP/1.0\r\nHost: {address}\r\n\r\n")?;
+    let mut response = String::new();
+    stream.read_to_string(&mut response)?;
+    let code = response.split_whitespace().nth(1).and_then(|c| c.parse().ok()).unwrap_or(0);
+    let body = response.split_once("\r\n\r\n").map(|(_, b)| b.to_owned()).unwrap_or_default();
+    Ok((code, body))
+}
+
+/// The value of one Prometheus metric line.
+pub fn metric(body: &str, name: &str) -> Option<u64> {
+    body.lines().find_map(|line| {
+        let (key, value) = line.split_once(' ')?;
+        (key == name).then(|| value.trim().parse().ok()).flatten()
+    })
+}
+
+/// A running aggregator with its own data directory.
+pub struct Aggregator {
+    pub process: Process,
+    pub grpc: SocketAddr,
+    pub http: SocketAddr,
+    pub data_dir: PathBuf,
+}
+
+impl Aggregator {
+    pub fn start(data_dir: PathBuf) -> Self {
+        Self::start_on(data_dir, free_port())
+    }
+
+    pub fn start_on(data_dir: PathBuf, grpc_port: u16) -> Self {
+        let grpc: SocketAddr = ([127, 0, 0, 1], grpc_port).into();
+        let http: SocketAddr = ([127, 0, 0, 1], free_port()).into();
+        let process = Process::spawn(
+            "aggregator",
+            Command::new(binary("aggregator"))
+                .args(["serve", "--listen", &grpc.to_string(), "--http-listen", &http.to_string(), "--data-dir"])
+                .arg(&data_dir),
+        );
+        wait_for_tcp(grpc, Duration::from_secs(30));
+        Self { process, grpc, http, data_dir }
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://{}", self.grpc)
+    }
+
+    pub async fn client(&self) -> ObserverClient<tonic::transport::Channel> {
+        ObserverClient::connect(self.url()).await.expect("connect to the aggregator")
+    }
+
+    pub async fn status(&self) -> ServerStatusResponse {
+        self.client().await.server_status(ServerStatusRequest {}).await.expect("status").into_inner()
+    }
+}
+
+/// A running sensor.
+pub struct Sensor {
+    pub process: Process,
+    pub http: SocketAddr,
+}
+
+impl Sensor {
+    pub fn start(aggregator_url: &str, extra: &[&str]) -> Self {
+        let http: SocketAddr = ([127, 0, 0, 1], free_port()).into();
+        let process = Process::spawn(
+            "sensor",
+            Command::new(binary("sensor"))
+                .args(["--aggregator", aggregator_url, "--http-listen", &http.to_string(), "--flush-interval-ms", "50"])
+                .args(extra),
+        );
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            if let Ok((200, _)) = http_get(http, "/readyz") {
+                break;
+            }
+            assert!(Instant::now() < deadline, "the sensor did not become ready (see its log above)");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        Self { process, http }
+    }
+
+    /// Its metrics page.
+    pub fn metrics(&self) -> String {
+        http_get(self.http, "/metrics").expect("sensor metrics").1
+    }
+}
+
+/// A `tcp-peer serve` process; `port` is where it listens.
+pub struct PeerServer {
+    pub process: Process,
+    pub port: u16,
+    _stdout: BufReader<ChildStdout>,
+}
+
+impl PeerServer {
+    pub fn start(bind: &str, send: usize, expect: usize, connections: usize) -> Self {
+        let mut process = Process::spawn(
+            "tcp-peer serve",
+            Command::new(binary("tcp-peer"))
+                .args(["serve", bind, &send.to_string(), &expect.to_string(), &connections.to_string()])
+                .stdout(Stdio::piped()),
+        );
+        let mut stdout = BufReader::new(process.child.stdout.take().expect("stdout"));
+        let mut line = String::new();
+        stdout.read_line(&mut line).expect("tcp-peer serve output");
+        let port = line.trim().strip_prefix("listening ").and_then(|p| p.parse().ok()).expect("listening PORT");
+        Self { process, port, _stdout: stdout }
+    }
+}
+
+/// What `tcp-peer connect` reported, after it finished.
+pub struct PeerClient {
+    pub pid: u32,
+    pub local_ip: String,
+    pub local_port: u16,
+}
+
+pub fn run_client(to: &str, send: usize, expect: usize) -> PeerClient {
+    let output = Command::new(binary("tcp-peer"))
+        .args(["connect", to, &send.to_string(), &expect.to_string()])
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("start tcp-peer connect");
+    let pid = output.id();
+    let output = output.wait_with_output().expect("tcp-peer connect");
+    assert!(output.status.success(), "tcp-peer connect failed");
+    let text = String::from_utf8_lossy(&output.stdout);
+    let mut words = text.split_whitespace().skip(1);
+    let local_ip = words.next().expect("local ip").to_owned();
+    let local_port = words.next().and_then(|p| p.parse().ok()).expect("local port");
+    PeerClient { pid, local_ip, local_port }
+}
+
+/// Opens a following subscription with `allow` filters.
+pub async fn follow(
+    aggregator: &Aggregator,
+    allow: Vec<FlowFilter>,
+) -> tonic::Streaming<GetFlowsResponse> {
+    aggregator
+        .client()
+        .await
+        .get_flows(GetFlowsRequest { follow: true, allow, ..Default::default() })
+        .await
+        .expect("GetFlows")
+        .into_inner()
+}
+
+/// Reads responses until `done` says so or `timeout` passes; returns all.
+pub async fn collect_until(
+    stream: &mut tonic::Streaming<GetFlowsResponse>,
+    timeout: Duration,
+    mut done: impl FnMut(&[GetFlowsResponse]) -> bool,
+) -> Vec<GetFlowsResponse> {
+    let mut seen = Vec::new();
+    let deadline = tokio::time::Instant::now() + timeout;
+    while !done(&seen) {
+        match tokio::time::timeout_at(deadline, stream.message()).await {
+            Ok(Ok(Some(response))) => seen.push(response),
+            Ok(Ok(None)) => break,
+            Ok(Err(status)) => panic!("subscription failed: {status}"),
+            Err(_) => break,
+        }
+    }
+    seen
+}
+
+/// A fresh directory under the system temp dir, removed on drop.
+pub struct TempDir(pub PathBuf);
+
+impl TempDir {
+    pub fn new(prefix: &str) -> Self {
+        let path = std::env::temp_dir().join(format!("{prefix}-{}-{}", std::process::id(), rand_suffix()));
+        std::fs::create_dir_all(&path).expect("create temp dir");
+        Self(path)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn rand_suffix() -> u64 {
+    use std::hash::{BuildHasher, RandomState};
+    RandomState::new().hash_one(Instant::now())
+}
