@@ -1,0 +1,159 @@
+//! Precision, recall and F1 of the default rules on the labelled columns in `eval/columns.jsonl`,
+//! per split (dev, old-heldout, heldout, then all), for the binary "is personal data" and per
+//! entity. Prints markdown that can be pasted into docs, headed by the command that produced it.
+//!
+//! `cargo run -p classifier --example evaluate --release`
+//!
+//! `-- --errors` also lists every mistake; `-- --errors=dev,old-heldout` lists only those splits'
+//! mistakes (looking at the held-out split's mistakes spends it).
+
+use std::collections::BTreeMap;
+
+use classifier::{ColumnRef, Engine};
+use serde::Deserialize;
+
+/// Splits in the order they are reported; `all` is added after them.
+const SPLITS: [&str; 3] = ["dev", "old-heldout", "heldout"];
+
+#[derive(Deserialize)]
+struct Labelled {
+    table: String,
+    column: String,
+    entity: Option<String>,
+    split: String,
+    repo: String,
+}
+
+#[derive(Default, Clone, Copy)]
+struct Counts {
+    true_positive: u32,
+    false_positive: u32,
+    false_negative: u32,
+}
+
+impl Counts {
+    fn scores(self) -> (f64, f64, f64) {
+        let ratio = |numerator: u32, denominator: u32| {
+            if denominator == 0 { 0.0 } else { f64::from(numerator) / f64::from(denominator) }
+        };
+        let precision = ratio(self.true_positive, self.true_positive + self.false_positive);
+        let recall = ratio(self.true_positive, self.true_positive + self.false_negative);
+        let f1 = if precision + recall == 0.0 { 0.0 } else { 2.0 * precision * recall / (precision + recall) };
+        (precision, recall, f1)
+    }
+
+    fn support(self) -> u32 {
+        self.true_positive + self.false_negative
+    }
+}
+
+/// Which splits' mistakes to list: none, all, or the named ones.
+enum ErrorListing {
+    None,
+    All,
+    Splits(Vec<String>),
+}
+
+impl ErrorListing {
+    fn from_args() -> ErrorListing {
+        let mut listing = ErrorListing::None;
+        for argument in std::env::args().skip(1) {
+            if argument == "--errors" {
+                listing = ErrorListing::All;
+            } else if let Some(splits) = argument.strip_prefix("--errors=") {
+                listing = ErrorListing::Splits(splits.split(',').map(str::to_owned).collect());
+            }
+        }
+        listing
+    }
+
+    fn lists(&self, split: &str) -> bool {
+        match self {
+            ErrorListing::None => false,
+            ErrorListing::All => true,
+            ErrorListing::Splits(splits) => splits.iter().any(|name| name == split),
+        }
+    }
+}
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/eval/columns.jsonl");
+    let text = std::fs::read_to_string(path)?;
+    let rows: Vec<Labelled> =
+        text.lines().filter(|line| !line.trim().is_empty()).map(serde_json::from_str).collect::<Result<_, _>>()?;
+    let engine = Engine::with_default_rules()?;
+    let errors = ErrorListing::from_args();
+
+    println!("`cargo run -p classifier --example evaluate --release`\n");
+    println!(
+        "Rules version {}; {} labelled columns from `eval/columns.jsonl`; names only (no value signals).\n",
+        engine.rules_version(),
+        rows.len()
+    );
+
+    let mut summary = Vec::new();
+    for split in SPLITS.iter().copied().chain(["all"]) {
+        let selected: Vec<&Labelled> = rows.iter().filter(|row| split == "all" || row.split == split).collect();
+        if selected.is_empty() {
+            continue;
+        }
+        let mut binary = Counts::default();
+        let mut per_entity: BTreeMap<String, Counts> = BTreeMap::new();
+        let mut mistakes = Vec::new();
+        for row in &selected {
+            let predicted = engine.classify(&ColumnRef::new(&row.table, &row.column), None).entity;
+            let expected = row.entity.as_deref();
+            match (expected.is_some(), predicted.is_some()) {
+                (true, true) => binary.true_positive += 1,
+                (false, true) => binary.false_positive += 1,
+                (true, false) => binary.false_negative += 1,
+                (false, false) => {}
+            }
+            if predicted != expected {
+                mistakes.push(format!("{}.{}: labelled {expected:?}, predicted {predicted:?}", row.table, row.column));
+                if let Some(entity) = expected {
+                    per_entity.entry(entity.to_owned()).or_default().false_negative += 1;
+                }
+                if let Some(entity) = predicted {
+                    per_entity.entry(entity.to_owned()).or_default().false_positive += 1;
+                }
+            } else if let Some(entity) = expected {
+                per_entity.entry(entity.to_owned()).or_default().true_positive += 1;
+            }
+        }
+        let mut sources: Vec<&str> = selected.iter().map(|row| row.repo.as_str()).collect();
+        sources.dedup();
+        sources.sort_unstable();
+        sources.dedup();
+        let positives = selected.iter().filter(|row| row.entity.is_some()).count();
+        println!("### Split: {split} ({} columns, {positives} personal)\n", selected.len());
+        if split != "all" {
+            println!("Sources: {}\n", sources.join(", "));
+        }
+        println!("| entity | support | precision | recall | F1 |");
+        println!("| --- | ---: | ---: | ---: | ---: |");
+        let (precision, recall, f1) = binary.scores();
+        println!("| **is personal data** | {} | {precision:.3} | {recall:.3} | {f1:.3} |", binary.support());
+        for (entity, counts) in &per_entity {
+            let (precision, recall, f1) = counts.scores();
+            println!("| {entity} | {} | {precision:.3} | {recall:.3} | {f1:.3} |", counts.support());
+        }
+        println!();
+        summary.push((split, selected.len(), positives, binary.scores()));
+        if errors.lists(split) && split != "all" {
+            println!("Mistakes ({}):\n", mistakes.len());
+            for mistake in &mistakes {
+                println!("- {mistake}");
+            }
+            println!();
+        }
+    }
+
+    println!("### Summary: is personal data\n");
+    println!("| split | columns | personal | precision | recall | F1 |");
+    println!("| --- | ---: | ---: | ---: | ---: | ---: |");
+    for (split, columns, positives, (precision, recall, f1)) in summary {
+        println!("| {split} | {columns} | {positives} | {precision:.3} | {recall:.3} | {f1:.3} |");
+    }
+    Ok(())
+}

@@ -1,0 +1,661 @@
+//! The compiled classifier: name rules, table contexts, modifiers, manual labels, and the way name
+//! evidence and value evidence are combined.
+
+use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
+use std::path::Path;
+
+use serde::Serialize;
+
+use crate::labels::{Label, LabelPattern};
+use crate::rules::{DEFAULT_RULES, DEFAULT_RULES_ORIGIN, RuleSet};
+use crate::signals::{Strength, Validator, ValueSignals};
+use crate::tokens::Words;
+use crate::{Category, Error};
+
+/// A column to classify. `schema` is optional; table and column are as the database names them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ColumnRef<'a> {
+    /// Schema or database (`public`, `shop`), when known.
+    pub schema: Option<&'a str>,
+    /// Table name, possibly with a prefix (`wp_users`).
+    pub table: &'a str,
+    /// Column name.
+    pub column: &'a str,
+}
+
+impl<'a> ColumnRef<'a> {
+    /// A column of a table in an unknown schema.
+    pub fn new(table: &'a str, column: &'a str) -> ColumnRef<'a> {
+        ColumnRef { schema: None, table, column }
+    }
+}
+
+/// The outcome for one column. Borrows rule and entity names from the [`Engine`].
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Classification<'e> {
+    /// Entity such as `EMAIL_ADDRESS`, or `None` when the column is not found to hold personal data.
+    pub entity: Option<&'e str>,
+    /// Category of the entity, `None` with it.
+    pub category: Option<Category>,
+    /// How sure the classifier is about `entity`, 0 to 1; for `None`, how sure it is that the
+    /// column is not sensitive only when a rule said so (otherwise 0).
+    pub confidence: f64,
+    /// Why, in the order the evidence was considered.
+    pub reasons: Vec<Reason<'e>>,
+}
+
+impl Classification<'_> {
+    /// Whether an entity was found.
+    pub fn is_sensitive(&self) -> bool {
+        self.entity.is_some()
+    }
+}
+
+/// One piece of evidence behind a classification.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Reason<'e> {
+    /// A manual label matched; labels always win.
+    ManualLabel {
+        /// The label's column pattern as written.
+        pattern: &'e str,
+        /// File and line of the label.
+        defined_at: &'e str,
+    },
+    /// A name rule matched words of the column name.
+    NameRule {
+        /// Rule id.
+        rule: &'e str,
+        /// The rule's name that matched, as written in the rules.
+        matched: &'e str,
+        /// What the rule says: an entity, or `none` for rules that mark data as not personal.
+        entity: &'e str,
+        /// The rule's confidence.
+        confidence: f64,
+        /// The table context the rule required, when it had one.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        table_context: Option<&'e str>,
+    },
+    /// A matching rule was set aside because of a word that makes the column metadata about the
+    /// data (`email_verified`, `address_id`, `is_phone_public`).
+    Modifier {
+        /// Rule that matched first.
+        rule: &'e str,
+        /// The word that set it aside.
+        word: &'e str,
+    },
+    /// Sampled values passed a validator.
+    Values {
+        /// Validator name.
+        validator: Validator,
+        /// Values that passed.
+        matched: u32,
+        /// Values looked at.
+        sampled: u32,
+        /// What this did to the outcome.
+        effect: ValueEffect,
+    },
+    /// The values of a column whose name suggests a checkable entity did not pass its validator.
+    ValuesDisagree {
+        /// Entity the name suggested.
+        entity: &'e str,
+        /// Values looked at.
+        sampled: u32,
+    },
+}
+
+/// What value evidence did to a classification.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ValueEffect {
+    /// Values agree with the name: confidence raised.
+    Confirmed,
+    /// Values show another entity and outweighed a weaker name signal.
+    Overrode,
+    /// Values alone classified a column whose name said nothing.
+    Classified,
+    /// Values point to another entity but the name signal was stronger; confidence lowered.
+    Outweighed,
+}
+
+/// Entities whose values, when sampled, are expected to pass their validator: a column named
+/// `email` whose values are no addresses is doubtful.
+const VALUE_CHECKED_ENTITIES: &[&str] = &["EMAIL_ADDRESS", "IBAN", "MAC_ADDRESS"];
+/// Share of sampled values that must pass a decisive validator for values alone to classify.
+const DECISIVE_SHARE: f64 = 0.8;
+/// Share of sampled values that must pass for values to confirm what the name says.
+const CONFIRMING_SHARE: f64 = 0.5;
+/// Fewest values for values alone to classify a column.
+const MIN_SAMPLES_TO_CLASSIFY: u32 = 3;
+/// Fewest values for values to lower a name signal.
+const MIN_SAMPLES_TO_DOUBT: u32 = 5;
+/// Below this confidence no entity is reported.
+const DEFAULT_MIN_CONFIDENCE: f64 = 0.4;
+
+#[derive(Default, Clone, Copy)]
+struct WordHasher(u64);
+
+impl Hasher for WordHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        // FxHash: one multiply-rotate per eight bytes; words are short and come from our own
+        // rules, so collision attacks do not matter.
+        const SEED: u64 = 0x51_7c_c1_b7_27_22_0a_95;
+        let mut chunks = bytes.chunks_exact(8);
+        for chunk in &mut chunks {
+            let mut word = [0u8; 8];
+            word.copy_from_slice(chunk);
+            self.0 = (self.0.rotate_left(5) ^ u64::from_le_bytes(word)).wrapping_mul(SEED);
+        }
+        for byte in chunks.remainder() {
+            self.0 = (self.0.rotate_left(5) ^ u64::from(*byte)).wrapping_mul(SEED);
+        }
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+type WordMap<V> = HashMap<Box<str>, V, BuildHasherDefault<WordHasher>>;
+
+#[derive(Debug, Clone, Copy)]
+struct PhraseRef {
+    rule: u32,
+    phrase: u32,
+}
+
+#[derive(Debug)]
+struct Phrase {
+    text: Box<str>,
+    words: Vec<Box<str>>,
+}
+
+#[derive(Debug)]
+struct CompiledRule {
+    id: Box<str>,
+    /// Index into `Engine::entities`; `None` for rules that mark data as not personal.
+    entity: Option<usize>,
+    category: Option<Category>,
+    confidence: f64,
+    exact: bool,
+    when_table: u64,
+    unless_table: u64,
+    phrases: Vec<Phrase>,
+}
+
+const SUFFIX: u8 = 1;
+const IDENTIFIER: u8 = 2;
+const PREFIX: u8 = 4;
+const BEFORE: u8 = 8;
+
+/// A compiled set of rules and labels. Build once, share between threads, classify many columns.
+#[derive(Debug)]
+pub struct Engine {
+    version: String,
+    entities: Vec<(Box<str>, Category)>,
+    rules: Vec<CompiledRule>,
+    phrase_index: WordMap<Vec<PhraseRef>>,
+    context_names: Vec<Box<str>>,
+    context_words: WordMap<u64>,
+    context_yields: Vec<u64>,
+    modifiers: WordMap<u8>,
+    labels: Vec<Label>,
+    min_confidence: f64,
+}
+
+/// Builds an [`Engine`] from the default rules, user rule files and labels.
+#[derive(Debug, Clone)]
+pub struct EngineBuilder {
+    rules: RuleSet,
+    loaded_default: bool,
+    min_confidence: f64,
+    error: Option<String>,
+}
+
+impl Default for EngineBuilder {
+    fn default() -> Self {
+        EngineBuilder::new()
+    }
+}
+
+impl EngineBuilder {
+    /// A builder with the shipped default rules loaded.
+    pub fn new() -> EngineBuilder {
+        let mut rules = RuleSet::default();
+        // The default rules are tested; should they ever fail to parse, `build` reports it.
+        let error = rules.merge_text(DEFAULT_RULES_ORIGIN, DEFAULT_RULES).err().map(|error| error.to_string());
+        EngineBuilder { rules, loaded_default: true, min_confidence: DEFAULT_MIN_CONFIDENCE, error }
+    }
+
+    /// A builder without the default rules, for users who ship a complete rule set of their own.
+    pub fn empty() -> EngineBuilder {
+        EngineBuilder {
+            rules: RuleSet::default(),
+            loaded_default: false,
+            min_confidence: DEFAULT_MIN_CONFIDENCE,
+            error: None,
+        }
+    }
+
+    /// Merges a user rules file (same format as the defaults; may also hold `[[label]]` entries).
+    pub fn rules_file(mut self, path: impl AsRef<Path>) -> Result<EngineBuilder, Error> {
+        let path = path.as_ref();
+        let text = std::fs::read_to_string(path)
+            .map_err(|source| Error::ReadRules { path: path.to_path_buf(), source })?;
+        self.rules.merge_text(&path.display().to_string(), &text)?;
+        Ok(self)
+    }
+
+    /// Merges rules given as text; `origin` names them in errors (e.g. a file name or `<inline>`).
+    pub fn rules_text(mut self, origin: &str, text: &str) -> Result<EngineBuilder, Error> {
+        self.rules.merge_text(origin, text)?;
+        Ok(self)
+    }
+
+    /// Below this confidence a column is reported as not sensitive (default 0.4).
+    pub fn min_confidence(mut self, min_confidence: f64) -> EngineBuilder {
+        self.min_confidence = min_confidence.clamp(0.0, 1.0);
+        self
+    }
+
+    /// Validates the merged rules and compiles them.
+    pub fn build(self) -> Result<Engine, Error> {
+        if let Some(message) = self.error {
+            return Err(Error::Rules { origin: DEFAULT_RULES_ORIGIN.to_owned(), line: 0, column: 0, message });
+        }
+        let mut rules = self.rules;
+        rules.validate()?;
+        Engine::compile(rules, self.loaded_default, self.min_confidence)
+    }
+}
+
+impl Engine {
+    /// The engine with the shipped default rules only.
+    pub fn with_default_rules() -> Result<Engine, Error> {
+        EngineBuilder::new().build()
+    }
+
+    /// Start building an engine (defaults loaded; add user files and labels).
+    pub fn builder() -> EngineBuilder {
+        EngineBuilder::new()
+    }
+
+    fn compile(rules: RuleSet, _loaded_default: bool, min_confidence: f64) -> Result<Engine, Error> {
+        let entities: Vec<(Box<str>, Category)> =
+            rules.entities.iter().map(|(name, (category, _))| (name.as_str().into(), *category)).collect();
+        let entity_index = |name: &str| entities.iter().position(|(entity, _)| &**entity == name);
+
+        let context_names: Vec<Box<str>> = rules.contexts.keys().map(|name| name.as_str().into()).collect();
+        let context_bit = |name: &str| {
+            context_names.iter().position(|context| &**context == name).map_or(0u64, |index| 1u64 << index)
+        };
+        let mut context_words: WordMap<u64> = WordMap::default();
+        let mut context_yields = Vec::with_capacity(context_names.len());
+        for (name, (context, _)) in &rules.contexts {
+            let bit = context_bit(name);
+            for word in &context.words {
+                for split in Words::split(word).iter() {
+                    *context_words.entry(split.into()).or_default() |= bit;
+                }
+            }
+            context_yields.push(context.yields_to.iter().fold(0u64, |mask, other| mask | context_bit(other)));
+        }
+
+        let mut modifiers: WordMap<u8> = WordMap::default();
+        for (list, flag) in [
+            (&rules.modifiers.suffix, SUFFIX),
+            (&rules.modifiers.identifier, IDENTIFIER),
+            (&rules.modifiers.prefix, PREFIX),
+            (&rules.modifiers.before, BEFORE),
+        ] {
+            for word in list {
+                *modifiers.entry(word.to_lowercase().into()).or_default() |= flag;
+            }
+        }
+
+        let mut compiled = Vec::with_capacity(rules.rules.len());
+        let mut phrase_index: WordMap<Vec<PhraseRef>> = WordMap::default();
+        for (rule_number, (rule, _origin)) in rules.rules.iter().enumerate() {
+            let entity_name = rule.entity.as_deref().unwrap_or("none");
+            let entity = if entity_name == "none" { None } else { entity_index(entity_name) };
+            let category = rule.category.as_deref().and_then(Category::parse);
+            let mut phrases = Vec::with_capacity(rule.names.len());
+            for (phrase_number, name) in rule.names.iter().enumerate() {
+                let words: Vec<Box<str>> = Words::split(name).iter().map(Into::into).collect();
+                if let Some(first) = words.first() {
+                    phrase_index.entry(first.clone()).or_default().push(PhraseRef {
+                        rule: u32::try_from(rule_number).unwrap_or(u32::MAX),
+                        phrase: u32::try_from(phrase_number).unwrap_or(u32::MAX),
+                    });
+                }
+                phrases.push(Phrase { text: name.as_str().into(), words });
+            }
+            compiled.push(CompiledRule {
+                id: rule.id.as_str().into(),
+                entity,
+                category,
+                confidence: rule.confidence,
+                exact: rule.exact,
+                when_table: rule.when_table.iter().fold(0, |mask, name| mask | context_bit(name)),
+                unless_table: rule.unless_table.iter().fold(0, |mask, name| mask | context_bit(name)),
+                phrases,
+            });
+        }
+
+        let labels = rules
+            .labels
+            .iter()
+            .map(|(label, origin)| Label {
+                pattern: LabelPattern::new(&label.column),
+                entity: (label.entity != "none").then(|| entity_index(&label.entity)).flatten(),
+                category: label.category.as_deref().and_then(Category::parse),
+                defined_at: format!("{}:{}", origin.file, origin.line).into(),
+            })
+            .collect();
+
+        Ok(Engine {
+            version: rules.versions.join("+"),
+            entities,
+            rules: compiled,
+            phrase_index,
+            context_names,
+            context_words,
+            context_yields,
+            modifiers,
+            labels,
+            min_confidence,
+        })
+    }
+
+    /// Version of the rules (the default rules' version, then any user file's, joined by `+`).
+    pub fn rules_version(&self) -> &str {
+        &self.version
+    }
+
+    /// Every entity the engine knows, with its category.
+    pub fn entities(&self) -> impl Iterator<Item = (&str, Category)> {
+        self.entities.iter().map(|(name, category)| (&**name, *category))
+    }
+
+    /// Category of an entity by name.
+    pub fn category_of(&self, entity: &str) -> Option<Category> {
+        self.entities.iter().find(|(name, _)| &**name == entity).map(|(_, category)| *category)
+    }
+
+    fn table_contexts(&self, table: &str) -> u64 {
+        // Like a column name, a table name is about its last word (`user_roles` holds roles,
+        // `company_users` holds users); generic last words (`customer_entity`, `patient_data`)
+        // pass the question to the word before.
+        const GENERIC: &[&str] = &[
+            "entity", "entities", "data", "info", "information", "detail", "details", "table", "tbl", "master",
+            "record", "records", "main", "base", "extra", "ext", "meta", "tmp", "temp", "view", "v",
+        ];
+        let words = Words::split(table);
+        let mut mask = 0u64;
+        for index in (0..words.len()).rev() {
+            let word = words.get(index);
+            if word.bytes().all(|b| b.is_ascii_digit()) || GENERIC.contains(&word) {
+                continue;
+            }
+            let mut lookup = |candidate: &str| {
+                if let Some(bits) = self.context_words.get(candidate) {
+                    mask |= bits;
+                }
+            };
+            lookup(word);
+            if let Some(singular) = word.strip_suffix('s') {
+                lookup(singular);
+                if let Some(shorter) = singular.strip_suffix('e') {
+                    lookup(shorter);
+                }
+            }
+            break;
+        }
+        // A context that yields to another one that also matched does not count.
+        let mut effective = mask;
+        for (index, yields) in self.context_yields.iter().enumerate() {
+            if mask & (1 << index) != 0 && mask & yields != 0 {
+                effective &= !(1 << index);
+            }
+        }
+        effective
+    }
+
+    /// Classifies a column from its name and, when given, signals computed over sampled values.
+    pub fn classify(&self, column: &ColumnRef<'_>, signals: Option<&ValueSignals>) -> Classification<'_> {
+        if let Some(label) = self.find_label(column) {
+            let entity = label.entity.map(|index| &*self.entities[index].0);
+            let category = label.category.or_else(|| label.entity.map(|index| self.entities[index].1));
+            return Classification {
+                entity,
+                category,
+                confidence: 1.0,
+                reasons: vec![Reason::ManualLabel { pattern: label.pattern.as_str(), defined_at: &label.defined_at }],
+            };
+        }
+        let mut reasons = Vec::new();
+        let name = self.match_name(column, &mut reasons);
+        let (entity, category, confidence) = self.combine(name, signals, &mut reasons);
+        match entity {
+            Some(index) if confidence >= self.min_confidence => Classification {
+                entity: Some(&*self.entities[index].0),
+                category: Some(category.unwrap_or(self.entities[index].1)),
+                confidence: round(confidence),
+                reasons,
+            },
+            _ => Classification {
+                entity: None,
+                category: None,
+                confidence: if entity.is_none() { round(confidence) } else { 0.0 },
+                reasons,
+            },
+        }
+    }
+
+    fn find_label(&self, column: &ColumnRef<'_>) -> Option<&Label> {
+        // An exact label beats a glob; among globs the one defined last wins, so a user file can
+        // refine a broader pattern from an earlier file.
+        self.labels
+            .iter()
+            .find(|label| !label.pattern.has_wildcards() && label.pattern.matches(column))
+            .or_else(|| self.labels.iter().rev().find(|label| label.pattern.matches(column)))
+    }
+
+    fn match_name<'e>(&'e self, column: &ColumnRef<'_>, reasons: &mut Vec<Reason<'e>>) -> NameOutcome {
+        let words = Words::split(column.column);
+        let count = words.len();
+        if count == 0 {
+            return NameOutcome::NoMatch;
+        }
+        // Trailing numbers (`phone2`, `address_1`) neither block an exact match nor act as modifiers.
+        let mut meaningful = count;
+        while meaningful > 1 && words.get(meaningful - 1).bytes().all(|b| b.is_ascii_digit()) {
+            meaningful -= 1;
+        }
+        let mut table_mask: Option<u64> = None;
+        let mut best: Option<Candidate> = None;
+        for start in 0..meaningful {
+            let Some(references) = self.phrase_index.get(words.get(start)) else {
+                continue;
+            };
+            for reference in references {
+                let rule = &self.rules[reference.rule as usize];
+                let phrase = &rule.phrases[reference.phrase as usize];
+                let end = start + phrase.words.len();
+                if end > meaningful
+                    || !phrase.words[1..].iter().enumerate().all(|(offset, word)| **word == *words.get(start + 1 + offset))
+                {
+                    continue;
+                }
+                if rule.exact && (start != 0 || end != meaningful) {
+                    continue;
+                }
+                if rule.when_table != 0 || rule.unless_table != 0 {
+                    let mask = *table_mask.get_or_insert_with(|| self.table_contexts(column.table));
+                    if rule.when_table != 0 && mask & rule.when_table == 0 {
+                        continue;
+                    }
+                    if mask & rule.unless_table != 0 {
+                        continue;
+                    }
+                }
+                let candidate = Candidate {
+                    rule: reference.rule as usize,
+                    phrase: reference.phrase as usize,
+                    start,
+                    end,
+                    confidence: rule.confidence,
+                };
+                if best.as_ref().is_none_or(|current| candidate.beats(current)) {
+                    best = Some(candidate);
+                }
+            }
+        }
+        let Some(best) = best else {
+            return NameOutcome::NoMatch;
+        };
+        let rule = &self.rules[best.rule];
+        let table_context = (rule.when_table != 0)
+            .then(|| {
+                let mask = table_mask.unwrap_or(0) & rule.when_table;
+                (0..self.context_names.len()).find(|index| mask & (1 << index) != 0).map(|index| &*self.context_names[index])
+            })
+            .flatten();
+        reasons.push(Reason::NameRule {
+            rule: &rule.id,
+            matched: &rule.phrases[best.phrase].text,
+            entity: rule.entity.map_or("none", |index| &*self.entities[index].0),
+            confidence: rule.confidence,
+            table_context,
+        });
+        let Some(entity) = rule.entity else {
+            return NameOutcome::NotPersonal(rule.confidence);
+        };
+        let after = (best.end..meaningful).map(|index| (words.get(index), SUFFIX | IDENTIFIER));
+        let first = (best.start > 0).then(|| (words.get(0), PREFIX));
+        let adjacent = (best.start > 0).then(|| (words.get(best.start - 1), BEFORE));
+        for (word, flags) in after.chain(first).chain(adjacent) {
+            if let Some((modifier, found)) = self.modifiers.get_key_value(word)
+                && found & flags != 0
+            {
+                reasons.push(Reason::Modifier { rule: &rule.id, word: modifier });
+                return NameOutcome::Modified;
+            }
+        }
+        NameOutcome::Entity { entity, category: rule.category, confidence: rule.confidence }
+    }
+
+    fn combine<'e>(
+        &'e self,
+        name: NameOutcome,
+        signals: Option<&ValueSignals>,
+        reasons: &mut Vec<Reason<'e>>,
+    ) -> (Option<usize>, Option<Category>, f64) {
+        let signals = signals.filter(|signals| signals.sampled > 0);
+        let Some(signals) = signals else {
+            return match name {
+                NameOutcome::Entity { entity, category, confidence } => (Some(entity), category, confidence),
+                NameOutcome::NotPersonal(confidence) => (None, None, confidence),
+                NameOutcome::Modified | NameOutcome::NoMatch => (None, None, 0.0),
+            };
+        };
+        let values_reason = |validator: Validator, effect: ValueEffect| Reason::Values {
+            validator,
+            matched: signals.count(validator),
+            sampled: signals.sampled,
+            effect,
+        };
+        // The decisive validator most values passed.
+        let decisive = Validator::ALL
+            .iter()
+            .filter(|validator| validator.strength() == Strength::Decisive)
+            .map(|validator| (*validator, signals.fraction(*validator)))
+            .filter(|(_, share)| *share >= DECISIVE_SHARE && signals.sampled >= MIN_SAMPLES_TO_CLASSIFY)
+            .max_by(|left, right| left.1.total_cmp(&right.1));
+        let decisive_entity = decisive.and_then(|(validator, share)| {
+            self.entities.iter().position(|(name, _)| &**name == validator.entity()).map(|index| (index, validator, share))
+        });
+
+        match name {
+            NameOutcome::Entity { entity, category, confidence } => {
+                let entity_name = &*self.entities[entity].0;
+                let support = Validator::ALL
+                    .iter()
+                    .filter(|validator| validator.entity() == entity_name)
+                    .map(|validator| (*validator, signals.fraction(*validator)))
+                    .max_by(|left, right| left.1.total_cmp(&right.1));
+                if let Some((validator, share)) = support.filter(|(_, share)| *share >= CONFIRMING_SHARE) {
+                    reasons.push(values_reason(validator, ValueEffect::Confirmed));
+                    return (Some(entity), category, (confidence + (1.0 - confidence) * share * 0.8).min(0.99));
+                }
+                if let Some((other, validator, share)) = decisive_entity.filter(|(other, _, _)| *other != entity) {
+                    if confidence < 0.85 {
+                        reasons.push(values_reason(validator, ValueEffect::Overrode));
+                        return (Some(other), None, 0.5 + 0.45 * share);
+                    }
+                    reasons.push(values_reason(validator, ValueEffect::Outweighed));
+                    return (Some(entity), category, confidence * 0.85);
+                }
+                if signals.sampled >= MIN_SAMPLES_TO_DOUBT && VALUE_CHECKED_ENTITIES.contains(&entity_name) {
+                    reasons.push(Reason::ValuesDisagree { entity: &self.entities[entity].0, sampled: signals.sampled });
+                    return (Some(entity), category, confidence * 0.4);
+                }
+                (Some(entity), category, confidence)
+            }
+            NameOutcome::NotPersonal(_) | NameOutcome::Modified => {
+                // Only near-unanimous values outweigh a name that says "not personal data".
+                if let Some((other, validator, share)) = decisive_entity.filter(|(_, _, share)| *share >= 0.9) {
+                    reasons.push(values_reason(validator, ValueEffect::Overrode));
+                    return (Some(other), None, 0.45 + 0.5 * share);
+                }
+                (None, None, confidence_of_none(&name))
+            }
+            NameOutcome::NoMatch => match decisive_entity {
+                Some((other, validator, share)) => {
+                    reasons.push(values_reason(validator, ValueEffect::Classified));
+                    (Some(other), None, 0.45 + 0.5 * share)
+                }
+                None => (None, None, 0.0),
+            },
+        }
+    }
+}
+
+fn confidence_of_none(name: &NameOutcome) -> f64 {
+    match name {
+        NameOutcome::NotPersonal(confidence) => *confidence,
+        _ => 0.0,
+    }
+}
+
+fn round(value: f64) -> f64 {
+    (value * 100.0).round() / 100.0
+}
+
+#[derive(Debug, Clone, Copy)]
+enum NameOutcome {
+    Entity { entity: usize, category: Option<Category>, confidence: f64 },
+    NotPersonal(f64),
+    Modified,
+    NoMatch,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Candidate {
+    rule: usize,
+    phrase: usize,
+    start: usize,
+    end: usize,
+    confidence: f64,
+}
+
+impl Candidate {
+    /// The match that ends last names the thing (head of an English compound); then the longer
+    /// match, then the more confident rule.
+    fn beats(&self, other: &Candidate) -> bool {
+        (self.end, self.end - self.start).cmp(&(other.end, other.end - other.start)).then(
+            self.confidence.total_cmp(&other.confidence),
+        ) == std::cmp::Ordering::Greater
+    }
+}

@@ -1,0 +1,272 @@
+//! Every family of name rules: English, abbreviations, each language, negatives, table context.
+
+use classifier::{ColumnRef, Engine};
+
+fn engine() -> Engine {
+    match Engine::with_default_rules() {
+        Ok(engine) => engine,
+        Err(error) => panic!("default rules must load: {error}"),
+    }
+}
+
+fn check(engine: &Engine, cases: &[(&str, &str, Option<&str>)]) {
+    let mut failures = Vec::new();
+    for (table, column, expected) in cases {
+        let got = engine.classify(&ColumnRef::new(table, column), None);
+        if got.entity != *expected {
+            failures.push(format!("{table}.{column}: expected {expected:?}, got {:?} ({:?})", got.entity, got.reasons));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn english_names() {
+    check(&engine(), &[
+        ("users", "email", Some("EMAIL_ADDRESS")),
+        ("orders", "customer_email", Some("EMAIL_ADDRESS")),
+        ("users", "emailAddress", Some("EMAIL_ADDRESS")),
+        ("users", "phone_number", Some("PHONE_NUMBER")),
+        ("contacts", "mobilePhone", Some("PHONE_NUMBER")),
+        ("users", "first_name", Some("PERSON_NAME")),
+        ("users", "LastName", Some("PERSON_NAME")),
+        ("users", "full_name", Some("PERSON_NAME")),
+        ("orders", "billing_first_name", Some("PERSON_NAME")),
+        ("addresses", "street_address", Some("STREET_ADDRESS")),
+        ("addresses", "address_line_1", Some("STREET_ADDRESS")),
+        ("addresses", "postal_code", Some("ZIPCODE")),
+        ("addresses", "city", Some("CITY")),
+        ("users", "date_of_birth", Some("DATE_OF_BIRTH")),
+        ("users", "birthday", Some("DATE_OF_BIRTH")),
+        ("users", "gender", Some("GENDER")),
+        ("employees", "marital_status", Some("MARITAL_STATUS")),
+        ("employees", "social_security_number", Some("NATIONAL_ID")),
+        ("travellers", "passport_number", Some("PASSPORT_NUMBER")),
+        ("drivers", "driver_license_number", Some("DRIVER_LICENSE")),
+        ("payments", "credit_card_number", Some("CREDIT_CARD")),
+        ("payments", "card_expiry_date", Some("CREDIT_CARD")),
+        ("payouts", "iban", Some("IBAN")),
+        ("payouts", "bank_account_number", Some("BANK_ACCOUNT")),
+        ("sessions", "ip_address", Some("IP_ADDRESS")),
+        ("users", "last_sign_in_ip", Some("IP_ADDRESS")),
+        ("devices", "mac_address", Some("MAC_ADDRESS")),
+        ("devices", "device_id", Some("DEVICE_ID")),
+        ("checkins", "latitude", Some("GEO_COORDINATES")),
+        ("users", "username", Some("USERNAME")),
+        ("users", "encrypted_password", Some("PASSWORD")),
+        ("users", "password_reset_token", Some("API_KEY")),
+        ("integrations", "api_key", Some("API_KEY")),
+        ("patients", "diagnosis", Some("MEDICAL_CONDITION")),
+        ("patients", "medical_record_number", Some("HEALTH_RECORD_ID")),
+        ("employees", "ethnicity", Some("ETHNIC_GROUP")),
+        ("employees", "religion", Some("RELIGION")),
+        ("profiles", "sexual_orientation", Some("SEXUAL_ORIENTATION")),
+        ("members", "political_party", Some("POLITICAL_OPINION")),
+        ("employees", "trade_union_membership", Some("TRADE_UNION")),
+        ("employees", "fingerprint_template", Some("BIOMETRIC")),
+        ("samples", "dna_sample", Some("GENETIC")),
+        ("users", "age", Some("AGE")),
+        ("users", "nationality", Some("NATIONALITY")),
+    ]);
+}
+
+#[test]
+fn abbreviations() {
+    check(&engine(), &[
+        ("users", "dob", Some("DATE_OF_BIRTH")),
+        ("subscribers", "msisdn", Some("PHONE_NUMBER")),
+        ("users", "fname", Some("PERSON_NAME")),
+        ("users", "lname", Some("PERSON_NAME")),
+        ("employees", "ssn", Some("NATIONAL_ID")),
+        ("employees", "nin", Some("NATIONAL_ID")),
+        ("payments", "cc_num", Some("CREDIT_CARD")),
+        ("payments", "pan", Some("CREDIT_CARD")),
+        ("payments", "cvv", Some("CREDIT_CARD")),
+        ("logins", "ip", Some("IP_ADDRESS")),
+        ("checkins", "lat", Some("GEO_COORDINATES")),
+        ("checkins", "lng", Some("GEO_COORDINATES")),
+        ("addresses", "zip", Some("ZIPCODE")),
+        ("addresses", "postcode", Some("ZIPCODE")),
+        ("users", "pwd", Some("PASSWORD")),
+        ("users", "passwd", Some("PASSWORD")),
+        ("users", "pw_hash", Some("PASSWORD")),
+        ("clients", "client_secret", Some("API_KEY")),
+        ("users", "remember_token", Some("API_KEY")),
+        ("patients", "mrn", Some("HEALTH_RECORD_ID")),
+        ("users", "addr", Some("STREET_ADDRESS")),
+        ("users", "tel", Some("PHONE_NUMBER")),
+    ]);
+}
+
+#[test]
+fn german() {
+    check(&engine(), &[
+        ("kunden", "vorname", Some("PERSON_NAME")),
+        ("kunden", "nachname", Some("PERSON_NAME")),
+        ("kunden", "geburtsdatum", Some("DATE_OF_BIRTH")),
+        ("kunden", "strasse", Some("STREET_ADDRESS")),
+        ("kunden", "Straße", Some("STREET_ADDRESS")),
+        ("kunden", "plz", Some("ZIPCODE")),
+        ("kunden", "ort", Some("CITY")),
+        ("kunden", "telefon", Some("PHONE_NUMBER")),
+        ("kunden", "geschlecht", Some("GENDER")),
+        ("mitarbeiter", "steuer_id", Some("NATIONAL_ID")),
+        ("mitarbeiter", "kontonummer", Some("BANK_ACCOUNT")),
+        ("mitarbeiter", "familienstand", Some("MARITAL_STATUS")),
+        ("mitarbeiter", "konfession", Some("RELIGION")),
+        ("benutzer", "passwort", Some("PASSWORD")),
+    ]);
+}
+
+#[test]
+fn french() {
+    check(&engine(), &[
+        ("clients", "courriel", Some("EMAIL_ADDRESS")),
+        ("utilisateurs", "nom", Some("PERSON_NAME")),
+        ("utilisateurs", "prenom", Some("PERSON_NAME")),
+        ("utilisateurs", "prénom", Some("PERSON_NAME")),
+        ("clients", "date_naissance", Some("DATE_OF_BIRTH")),
+        ("clients", "date_de_naissance", Some("DATE_OF_BIRTH")),
+        ("clients", "telephone", Some("PHONE_NUMBER")),
+        ("clients", "code_postal", Some("ZIPCODE")),
+        ("clients", "ville", Some("CITY")),
+        ("clients", "adresse", Some("STREET_ADDRESS")),
+        ("clients", "sexe", Some("GENDER")),
+        ("clients", "mot_de_passe", Some("PASSWORD")),
+        ("salaries", "numero_securite_sociale", Some("NATIONAL_ID")),
+    ]);
+}
+
+#[test]
+fn spanish() {
+    check(&engine(), &[
+        ("clientes", "correo", Some("EMAIL_ADDRESS")),
+        ("clientes", "correo_electronico", Some("EMAIL_ADDRESS")),
+        ("clientes", "telefono", Some("PHONE_NUMBER")),
+        ("clientes", "apellido", Some("PERSON_NAME")),
+        ("clientes", "nombre", Some("PERSON_NAME")),
+        ("clientes", "fecha_nacimiento", Some("DATE_OF_BIRTH")),
+        ("clientes", "direccion", Some("STREET_ADDRESS")),
+        ("clientes", "codigo_postal", Some("ZIPCODE")),
+        ("clientes", "dni", Some("NATIONAL_ID")),
+        ("clientes", "nif", Some("NATIONAL_ID")),
+        ("clientes", "contrasena", Some("PASSWORD")),
+        ("clientes", "contraseña", Some("PASSWORD")),
+    ]);
+}
+
+#[test]
+fn italian() {
+    check(&engine(), &[
+        ("utenti", "cognome", Some("PERSON_NAME")),
+        ("utenti", "nome", Some("PERSON_NAME")),
+        ("utenti", "codice_fiscale", Some("NATIONAL_ID")),
+        ("utenti", "data_di_nascita", Some("DATE_OF_BIRTH")),
+        ("utenti", "indirizzo", Some("STREET_ADDRESS")),
+        ("utenti", "sesso", Some("GENDER")),
+        ("utenti", "cellulare", Some("PHONE_NUMBER")),
+    ]);
+}
+
+#[test]
+fn dutch() {
+    check(&engine(), &[
+        ("klanten", "voornaam", Some("PERSON_NAME")),
+        ("klanten", "achternaam", Some("PERSON_NAME")),
+        ("klanten", "geboortedatum", Some("DATE_OF_BIRTH")),
+        ("klanten", "straat", Some("STREET_ADDRESS")),
+        ("klanten", "huisnummer", Some("STREET_ADDRESS")),
+        ("klanten", "woonplaats", Some("CITY")),
+        ("klanten", "telefoonnummer", Some("PHONE_NUMBER")),
+        ("klanten", "bsn", Some("NATIONAL_ID")),
+        ("klanten", "wachtwoord", Some("PASSWORD")),
+        ("klanten", "geslacht", Some("GENDER")),
+    ]);
+}
+
+#[test]
+fn portuguese() {
+    check(&engine(), &[
+        ("clientes", "cpf", Some("NATIONAL_ID")),
+        ("clientes", "sobrenome", Some("PERSON_NAME")),
+        ("clientes", "data_nascimento", Some("DATE_OF_BIRTH")),
+        ("clientes", "endereco", Some("STREET_ADDRESS")),
+        ("clientes", "cep", Some("ZIPCODE")),
+        ("clientes", "senha", Some("PASSWORD")),
+        ("clientes", "telefone", Some("PHONE_NUMBER")),
+        ("clientes", "celular", Some("PHONE_NUMBER")),
+    ]);
+}
+
+#[test]
+fn polish() {
+    check(&engine(), &[
+        ("klienci", "imie", Some("PERSON_NAME")),
+        ("klienci", "imię", Some("PERSON_NAME")),
+        ("klienci", "nazwisko", Some("PERSON_NAME")),
+        ("klienci", "pesel", Some("NATIONAL_ID")),
+        ("klienci", "data_urodzenia", Some("DATE_OF_BIRTH")),
+        ("klienci", "ulica", Some("STREET_ADDRESS")),
+        ("klienci", "kod_pocztowy", Some("ZIPCODE")),
+        ("klienci", "miasto", Some("CITY")),
+        ("klienci", "plec", Some("GENDER")),
+        ("klienci", "haslo", Some("PASSWORD")),
+        ("klienci", "nip", Some("NATIONAL_ID")),
+    ]);
+}
+
+#[test]
+fn negatives() {
+    check(&engine(), &[
+        ("users", "created_at", None),
+        ("users", "updated_at", None),
+        ("files", "file_name", None),
+        ("products", "product_name", None),
+        ("servers", "host_name", None),
+        ("pg_stat", "table_name", None),
+        ("orders", "user_id", None),
+        ("users", "address_id", None),
+        ("users", "email_verified", None),
+        ("users", "email_verified_at", None),
+        ("users", "is_email_public", None),
+        ("users", "phone_type", None),
+        ("users", "status", None),
+        ("posts", "comment_count", None),
+        ("users", "last_login", None),
+        ("users", "last_login_at", None),
+        ("users", "password_changed_at", None),
+        ("settings", "mail_server", None),
+        ("wallets", "wallet_address", None),
+        ("nodes", "server_ip", None),
+        ("keys", "ssh_fingerprint", None),
+        ("keys", "public_key", None),
+        ("oauth", "token_type", None),
+        ("cache", "max_age", None),
+        ("users", "email_template_id", None),
+        ("products", "weight", None),
+        ("products", "condition", None),
+        ("products", "name", None),
+        ("categories", "name", None),
+        ("users", "time_zone", None),
+        ("users", "sign_in_count", None),
+        ("orders", "phone_country_code", None),
+        ("addresses", "country", None),
+    ]);
+}
+
+#[test]
+fn table_context() {
+    check(&engine(), &[
+        ("users", "name", Some("PERSON_NAME")),
+        ("customer_entity", "name", Some("PERSON_NAME")),
+        ("products", "name", None),
+        ("patients", "condition", Some("MEDICAL_CONDITION")),
+        ("products", "condition", None),
+        ("patient_vitals", "weight", Some("MEDICAL_CONDITION")),
+        ("stores", "phone", None),
+        ("stores", "address", None),
+        ("company_users", "phone", Some("PHONE_NUMBER")),
+        ("clientes", "nombre", Some("PERSON_NAME")),
+        ("productos", "nombre", None),
+    ]);
+}
