@@ -410,6 +410,17 @@ impl Engine {
                     lookup(shorter);
                 }
             }
+            // `companies`, `pharmacies`, `facilities`: the singular ends in "y".
+            if let Some(stem) = word.strip_suffix("ies") {
+                let mut singular = [0u8; 64];
+                if stem.len() < singular.len() {
+                    singular[..stem.len()].copy_from_slice(stem.as_bytes());
+                    singular[stem.len()] = b'y';
+                    if let Ok(singular) = std::str::from_utf8(&singular[..=stem.len()]) {
+                        lookup(singular);
+                    }
+                }
+            }
             break;
         }
         // A context that yields to another one that also matched does not count.

@@ -270,3 +270,96 @@ fn table_context() {
         ("productos", "nombre", None),
     ]);
 }
+
+#[test]
+fn identifier_words_first_make_a_key() {
+    check(&engine(), &[
+        ("carts", "id_address_delivery", None),
+        ("customers", "id_gender", None),
+        ("orders", "fk_customer_email", None),
+        ("customers", "id_number", Some("NATIONAL_ID")),
+        ("customers", "id_card_number", Some("NATIONAL_ID")),
+    ]);
+}
+
+#[test]
+fn metadata_about_credentials_and_flags() {
+    check(&engine(), &[
+        ("customers", "last_passwd_gen", None),
+        ("customers", "reset_password_validity", None),
+        ("countries", "need_zip_code", None),
+        ("carts", "mobile_theme", None),
+        ("posts", "email_only", None),
+        ("members", "email_open_rate", None),
+        ("customers", "secure_key", Some("API_KEY")),
+        ("sessions", "sessid", Some("API_KEY")),
+        ("users", "password", Some("PASSWORD")),
+    ]);
+}
+
+#[test]
+fn organisation_contact_details() {
+    check(&engine(), &[
+        ("pharmacies", "email", None),
+        ("insurance_companies", "attn", None),
+        ("facilities", "phone", None),
+        ("employer_data", "city", None),
+        ("insurance_data", "subscriber_employer_street", None),
+        ("orders", "company_phone", None),
+        ("insurance_data", "subscriber_street", Some("STREET_ADDRESS")),
+        ("companies_users", "email", Some("EMAIL_ADDRESS")),
+        ("users", "attn", Some("PERSON_NAME")),
+    ]);
+}
+
+#[test]
+fn names_that_only_a_person_table_makes_personal() {
+    check(&engine(), &[
+        ("users", "display_name", Some("PERSON_NAME")),
+        ("tags", "display_name", None),
+        ("accounts", "nickname", Some("USERNAME")),
+        ("stripe_prices", "nickname", None),
+        ("webauthn_credentials", "nickname", None),
+        ("users", "twitter", Some("USERNAME")),
+        ("users", "linkedin", Some("USERNAME")),
+        ("posts_meta", "twitter_title", None),
+        ("tags", "facebook", None),
+        ("users", "slug", Some("USERNAME")),
+        ("tags", "slug", None),
+        ("members", "location", Some("CITY")),
+        ("events", "location", None),
+    ]);
+}
+
+#[test]
+fn more_identifiers_and_names() {
+    check(&engine(), &[
+        ("patient_data", "ss", Some("NATIONAL_ID")),
+        ("insurance_data", "subscriber_ss", Some("NATIONAL_ID")),
+        ("customer_entity", "taxvat", Some("NATIONAL_ID")),
+        ("subscriptions", "payment_card_last4", Some("CREDIT_CARD")),
+        ("patient_data", "mothersname", Some("PERSON_NAME")),
+        ("patient_data", "guardians_name", Some("PERSON_NAME")),
+        ("patient_data", "ethnoracial", Some("ETHNIC_GROUP")),
+    ]);
+}
+
+#[test]
+fn clinical_vocabulary() {
+    check(&engine(), &[
+        ("form_ros", "night_sweats", Some("MEDICAL_CONDITION")),
+        ("form_ros", "asthma", Some("MEDICAL_CONDITION")),
+        ("form_reviewofs", "throat_cancer_surgery", Some("MEDICAL_CONDITION")),
+        ("history_data", "relatives_diabetes", Some("MEDICAL_CONDITION")),
+        ("history_data", "last_mammogram", Some("MEDICAL_CONDITION")),
+        ("history_data", "tobacco", Some("MEDICAL_CONDITION")),
+        ("transactions", "reply_final_diag", Some("MEDICAL_CONDITION")),
+        ("admissions_log", "prior_hospitalization", Some("MEDICAL_CONDITION")),
+        ("patient_vitals", "pain", Some("MEDICAL_CONDITION")),
+        ("observations", "stroke", Some("MEDICAL_CONDITION")),
+        // Outside health tables these words mean something else.
+        ("shapes", "stroke", None),
+        ("orders", "discharge", None),
+        ("jobs", "weakness", None),
+    ]);
+}

@@ -57,6 +57,9 @@ impl FlowBuilder {
                 container_id: identity.container_id.clone(),
                 systemd_unit: identity.systemd_unit.clone(),
                 workload: identity.workload.clone(),
+                pod_namespace: identity.pod_namespace.clone(),
+                pod_name: identity.pod_name.clone(),
+                container_name: identity.container_name.clone(),
             })
         };
         let time = self.clock.to_unix_ns(event.timestamp_ns);

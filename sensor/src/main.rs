@@ -112,11 +112,22 @@ async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
     init_logging(args.log_format);
 
-    let node = Node {
-        name: args.node_name.clone().filter(|name| !name.is_empty()).unwrap_or_else(host_name),
-        region: args.region.clone(),
-        zone: args.zone.clone(),
-    };
+    let node_name = args.node_name.clone().filter(|name| !name.is_empty()).unwrap_or_else(host_name);
+    // In Kubernetes: pods on this node by container, and the node's region
+    // and zone labels. Outside it, a disabled index that answers nothing.
+    let pods = attribution::PodIndex::from_environment(Some(&node_name)).await;
+    let (mut region, mut zone) = (args.region.clone(), args.zone.clone());
+    if pods.is_enabled() && (region.is_empty() || zone.is_empty()) {
+        pods.wait_synced(Duration::from_secs(10)).await;
+        let topology = pods.node_topology();
+        if region.is_empty() {
+            region = topology.region.unwrap_or_default();
+        }
+        if zone.is_empty() {
+            zone = topology.zone.unwrap_or_default();
+        }
+    }
+    let node = Node { name: node_name, region, zone };
     let stats = Arc::new(Stats::default());
     let (stop, shutdown) = watch::channel(false);
 
@@ -163,7 +174,7 @@ async fn main() -> anyhow::Result<()> {
     if let Some(logger) = logger {
         tokio::spawn(drain_kernel_log(logger, shutdown.clone()));
     }
-    let builder = FlowBuilder::new(Clock::new(), ProcessCache::new(&args.proc_root, 16_384));
+    let builder = FlowBuilder::new(Clock::new(), ProcessCache::with_pods(&args.proc_root, 16_384, pods));
     let capture = tokio::spawn(capture::run(ring, builder, Arc::clone(&outbox), Arc::clone(&stats), shutdown.clone()));
 
     wait_for_signal().await;

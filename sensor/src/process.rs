@@ -7,7 +7,10 @@ use std::{
     sync::Arc,
 };
 
-use attribution::cgroup::{CgroupIdentity, parse_proc_cgroup};
+use attribution::{
+    PodIndex,
+    cgroup::{CgroupIdentity, parse_proc_cgroup},
+};
 
 /// What the sensor knows about a process.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -17,9 +20,13 @@ pub struct ProcessIdentity {
     pub cgroup_path: String,
     pub container_id: String,
     pub systemd_unit: String,
-    /// The name flows are grouped by: container, systemd service or
-    /// executable (Kubernetes owners replace it when known).
+    /// The name flows are grouped by: the Kubernetes workload
+    /// (`namespace/name`), else the container, systemd service or
+    /// executable.
     pub workload: String,
+    pub pod_namespace: String,
+    pub pod_name: String,
+    pub container_name: String,
 }
 
 /// Longest command line kept, in bytes: enough to tell processes apart
@@ -30,13 +37,20 @@ const MAX_COMMAND_LINE: usize = 512;
 /// command name guards against pid reuse).
 pub struct ProcessCache {
     proc_root: PathBuf,
+    pods: PodIndex,
     entries: HashMap<(u32, [u8; 16]), Arc<ProcessIdentity>>,
     capacity: usize,
 }
 
 impl ProcessCache {
     pub fn new(proc_root: impl Into<PathBuf>, capacity: usize) -> Self {
-        Self { proc_root: proc_root.into(), entries: HashMap::new(), capacity: capacity.max(1) }
+        Self::with_pods(proc_root, capacity, PodIndex::disabled())
+    }
+
+    /// A cache that also names the Kubernetes pod and workload of
+    /// containerised processes.
+    pub fn with_pods(proc_root: impl Into<PathBuf>, capacity: usize, pods: PodIndex) -> Self {
+        Self { proc_root: proc_root.into(), pods, entries: HashMap::new(), capacity: capacity.max(1) }
     }
 
     pub fn len(&self) -> usize {
@@ -58,8 +72,13 @@ impl ProcessCache {
             // read again on their next connection.
             self.entries.clear();
         }
-        let identity = Arc::new(read_identity(&self.proc_root, pid, &command_name(comm)));
-        self.entries.insert((pid, *comm), Arc::clone(&identity));
+        let (identity, complete) = read_identity(&self.proc_root, &self.pods, pid, &command_name(comm));
+        let identity = Arc::new(identity);
+        // A container whose pod the index has not seen yet (it is still
+        // syncing) is looked up again next time rather than cached unnamed.
+        if complete {
+            self.entries.insert((pid, *comm), Arc::clone(&identity));
+        }
         identity
     }
 
@@ -75,9 +94,10 @@ pub fn command_name(comm: &[u8; 16]) -> String {
     String::from_utf8_lossy(&comm[..end]).into_owned()
 }
 
-fn read_identity(proc_root: &Path, pid: u32, command: &str) -> ProcessIdentity {
+/// The identity, and whether it is as complete as it will get.
+fn read_identity(proc_root: &Path, pods: &PodIndex, pid: u32, command: &str) -> (ProcessIdentity, bool) {
     if pid == 0 {
-        return ProcessIdentity::default();
+        return (ProcessIdentity::default(), true);
     }
     let dir = proc_root.join(pid.to_string());
     let executable = std::fs::read_link(dir.join("exe"))
@@ -89,15 +109,28 @@ fn read_identity(proc_root: &Path, pid: u32, command: &str) -> ProcessIdentity {
     let cgroup_content = std::fs::read_to_string(dir.join("cgroup")).unwrap_or_default();
     let cgroup = parse_proc_cgroup(&cgroup_content);
     let cgroup_path = unified_cgroup_path(&cgroup_content).unwrap_or_default();
-    let workload = workload_name(&cgroup, &executable, command);
-    ProcessIdentity {
+    let pod = if pods.is_enabled() && cgroup.is_containerised() { pods.lookup_cgroup(&cgroup) } else { None };
+    let complete = !(pods.is_enabled() && cgroup.is_containerised() && pod.is_none());
+    let workload = match &pod {
+        Some(pod) => pod.workload_name(),
+        None => workload_name(&cgroup, &executable, command),
+    };
+    let container_id = cgroup.container_id.unwrap_or_default();
+    let identity = ProcessIdentity {
         executable,
         command_line,
         cgroup_path,
-        container_id: cgroup.container_id.unwrap_or_default(),
         systemd_unit: cgroup.systemd_unit.unwrap_or_default(),
         workload,
-    }
+        pod_namespace: pod.as_ref().map(|p| p.namespace.clone()).unwrap_or_default(),
+        pod_name: pod.as_ref().map(|p| p.name.clone()).unwrap_or_default(),
+        container_name: pod
+            .as_ref()
+            .and_then(|p| p.container_name(&container_id).map(str::to_owned))
+            .unwrap_or_default(),
+        container_id,
+    };
+    (identity, complete)
 }
 
 /// NUL-separated arguments → one line, bounded.

@@ -57,6 +57,8 @@ fn assert_connection(flows: &[Flow], server: &PeerServer, server_ip: &str, clien
         assert_eq!(process.pid, server.process.pid(), "server pid ({state:?})");
         assert_eq!(process.command, "tcp-peer");
         assert!(process.executable.ends_with("/tcp-peer"), "{}", process.executable);
+        // Outside Kubernetes and systemd services, the workload is the executable.
+        assert_eq!(process.workload, "tcp-peer");
     }
 
     let client_closed = find(flows, FlowState::Closed, Direction::Outbound);
