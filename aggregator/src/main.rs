@@ -1,1 +1,524 @@
-fn main() {}
+//! The `aggregator` command: the server and its command-line client.
+
+use std::io::{BufWriter, Write};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use aggregator::bench::{self, BenchOptions};
+use aggregator::client::{self, ClientError, time::parse_time};
+use aggregator::server::{self, DEFAULT_MAX_MESSAGE_BYTES, ServerConfig};
+use aggregator::store::Synchronous;
+use anyhow::Context as _;
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use proto::v1::{Direction, FlowFilter, FlowState, GetFlowsRequest, Protocol};
+use tracing_subscriber::EnvFilter;
+
+const AFTER_HELP: &str = "\
+Examples:
+  aggregator serve --listen 0.0.0.0:50051 --data-dir /var/lib/dataflow
+  aggregator observe --server 10.0.0.5:50051 --follow --process postgres
+  aggregator observe --last 100 --ip 10.0.0.0/8 --not-port 22 --json | jq .flow.remote
+  aggregator observe --since 5m --state failed
+  aggregator status
+  aggregator graph --json
+
+Logs go to stderr; set RUST_LOG (e.g. RUST_LOG=aggregator=debug) to change what is logged.";
+
+/// Runtime data-flow aggregator: receives flows from sensors, stores them and
+/// serves them to subscribers over gRPC.
+#[derive(Parser, Debug)]
+#[command(name = "aggregator", version, after_help = AFTER_HELP)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Run the aggregator: gRPC ingest and observer API, HTTP metrics and health.
+    #[command(after_help = "\
+Examples:
+  aggregator serve
+  aggregator serve --listen 0.0.0.0:50051 --data-dir /var/lib/dataflow --http-listen 0.0.0.0:9091
+
+Stops gracefully on Ctrl-C or SIGTERM: stops accepting, acknowledges what is committed, closes the store.")]
+    Serve(ServeArgs),
+    /// Print recorded and live flows, like `hubble observe`.
+    #[command(after_help = "\
+Filters: a flow is shown when it matches every kind of filter flag given (any one of that flag's values),
+and none of the --not-* flags. Flags repeat and take comma-separated lists: --port 80,443 --port 8080.
+
+Which flows: --last N (the newest N), --first N (the oldest N), --since/--until (RFC 3339 like
+2025-01-31T12:00:00Z, or a duration back from now like 30s, 5m, 2h, 1d), --follow to keep printing new
+flows. Without any of these, the last 20 flows are printed.
+
+Examples:
+  aggregator observe --follow
+  aggregator observe --last 50 --node worker-1 --direction outbound
+  aggregator observe --since 1h --until 30m --ip 10.0.0.0/8 --ip fd00::/8
+  aggregator observe -f --process postgres --not-ip 127.0.0.1 -o json")]
+    Observe(Box<ObserveArgs>),
+    /// Print the aggregator's counters and the sensors it knows.
+    Status(StatusArgs),
+    /// Print the service graph: who connects to whom, with counts and bytes.
+    Graph(GraphArgs),
+    /// Measure ingest throughput (store alone, and end to end over gRPC).
+    #[command(hide = true)]
+    BenchIngest(BenchArgs),
+}
+
+#[derive(Args, Debug)]
+struct ServeArgs {
+    /// gRPC address to listen on.
+    #[arg(long, default_value = server::DEFAULT_LISTEN, env = "AGGREGATOR_LISTEN")]
+    listen: SocketAddr,
+    /// Directory of the store (created if missing); holds aggregator.db.
+    #[arg(long, default_value = "./data", env = "AGGREGATOR_DATA_DIR")]
+    data_dir: PathBuf,
+    /// HTTP address for /metrics, /healthz and /readyz.
+    #[arg(long, default_value = server::DEFAULT_HTTP_LISTEN, env = "AGGREGATOR_HTTP_LISTEN")]
+    http_listen: SocketAddr,
+    /// Do not start the HTTP listener.
+    #[arg(long)]
+    no_http: bool,
+    /// Largest gRPC message accepted; larger sensor batches are refused with RESOURCE_EXHAUSTED.
+    #[arg(long, default_value_t = DEFAULT_MAX_MESSAGE_BYTES)]
+    max_message_bytes: usize,
+    /// Most flows accepted in one sensor batch.
+    #[arg(long, default_value_t = 200_000)]
+    max_batch_flows: usize,
+    /// Batches a subscriber may fall behind before it loses flows (and is told how many).
+    #[arg(long, default_value_t = 256)]
+    subscriber_queue: usize,
+    /// Commit durability: `normal` survives aggregator crashes; `full` also survives power loss, at one fsync per commit.
+    #[arg(long, value_enum, default_value_t = SyncArg::Normal)]
+    synchronous: SyncArg,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum SyncArg {
+    Normal,
+    Full,
+}
+
+#[derive(Args, Debug)]
+struct ServerArg {
+    /// Aggregator gRPC address (URL or host:port).
+    #[arg(long, default_value = "http://127.0.0.1:50051", env = "AGGREGATOR_SERVER")]
+    server: String,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum OutputArg {
+    /// One line per flow.
+    Text,
+    /// One JSON object per line.
+    Json,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum DirectionArg {
+    Outbound,
+    Inbound,
+    Unknown,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum ProtocolArg {
+    Tcp,
+    Unknown,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum StateArg {
+    Open,
+    Closed,
+    Failed,
+    Unknown,
+}
+
+impl DirectionArg {
+    fn proto(self) -> i32 {
+        match self {
+            Self::Outbound => Direction::Outbound as i32,
+            Self::Inbound => Direction::Inbound as i32,
+            Self::Unknown => Direction::Unknown as i32,
+        }
+    }
+}
+
+impl ProtocolArg {
+    fn proto(self) -> i32 {
+        match self {
+            Self::Tcp => Protocol::Tcp as i32,
+            Self::Unknown => Protocol::Unknown as i32,
+        }
+    }
+}
+
+impl StateArg {
+    fn proto(self) -> i32 {
+        match self {
+            Self::Open => FlowState::Open as i32,
+            Self::Closed => FlowState::Closed as i32,
+            Self::Failed => FlowState::Failed as i32,
+            Self::Unknown => FlowState::Unknown as i32,
+        }
+    }
+}
+
+#[derive(Args, Debug)]
+struct ObserveArgs {
+    #[command(flatten)]
+    server: ServerArg,
+    /// Keep printing new flows as they are stored.
+    #[arg(short, long)]
+    follow: bool,
+    /// Print the newest N recorded flows.
+    #[arg(long, value_name = "N", conflicts_with = "first")]
+    last: Option<u64>,
+    /// Print the oldest N recorded flows.
+    #[arg(long, value_name = "N")]
+    first: Option<u64>,
+    /// Only flows at or after this time (RFC 3339 or a duration back from now: 5m, 2h).
+    #[arg(long, value_name = "TIME")]
+    since: Option<String>,
+    /// Only flows at or before this time (RFC 3339 or a duration back from now).
+    #[arg(long, value_name = "TIME")]
+    until: Option<String>,
+    /// Output format.
+    #[arg(short, long, value_enum, default_value_t = OutputArg::Text)]
+    output: OutputArg,
+    /// Same as `--output json`.
+    #[arg(long)]
+    json: bool,
+    #[command(flatten)]
+    allow: FilterArgs,
+    #[command(flatten)]
+    deny: DenyArgs,
+}
+
+#[derive(Args, Debug)]
+struct FilterArgs {
+    /// Only flows seen on this node.
+    #[arg(long, value_name = "NAME", value_delimiter = ',')]
+    node: Vec<String>,
+    /// Only flows of this process (command name, executable file name or workload).
+    #[arg(long, value_name = "NAME", value_delimiter = ',')]
+    process: Vec<String>,
+    /// Only flows of this process id.
+    #[arg(long, value_delimiter = ',')]
+    pid: Vec<u32>,
+    /// Only flows whose peer is this address or in this CIDR (IPv4 or IPv6).
+    #[arg(long, value_name = "ADDRESS|CIDR", value_delimiter = ',')]
+    ip: Vec<String>,
+    /// Only flows with this local or remote port.
+    #[arg(long, value_delimiter = ',')]
+    port: Vec<u32>,
+    /// Only flows in this direction.
+    #[arg(long, value_enum, value_delimiter = ',')]
+    direction: Vec<DirectionArg>,
+    /// Only flows of this protocol.
+    #[arg(long, value_enum, value_delimiter = ',')]
+    protocol: Vec<ProtocolArg>,
+    /// Only flows in this state.
+    #[arg(long, value_enum, value_delimiter = ',')]
+    state: Vec<StateArg>,
+}
+
+#[derive(Args, Debug)]
+struct DenyArgs {
+    /// Hide flows seen on this node.
+    #[arg(long, value_name = "NAME", value_delimiter = ',')]
+    not_node: Vec<String>,
+    /// Hide flows of this process.
+    #[arg(long, value_name = "NAME", value_delimiter = ',')]
+    not_process: Vec<String>,
+    /// Hide flows of this process id.
+    #[arg(long, value_name = "PID", value_delimiter = ',')]
+    not_pid: Vec<u32>,
+    /// Hide flows whose peer is this address or in this CIDR.
+    #[arg(long, value_name = "ADDRESS|CIDR", value_delimiter = ',')]
+    not_ip: Vec<String>,
+    /// Hide flows with this local or remote port.
+    #[arg(long, value_name = "PORT", value_delimiter = ',')]
+    not_port: Vec<u32>,
+    /// Hide flows in this direction.
+    #[arg(long, value_enum, value_name = "DIRECTION", value_delimiter = ',')]
+    not_direction: Vec<DirectionArg>,
+    /// Hide flows of this protocol.
+    #[arg(long, value_enum, value_name = "PROTOCOL", value_delimiter = ',')]
+    not_protocol: Vec<ProtocolArg>,
+    /// Hide flows in this state.
+    #[arg(long, value_enum, value_name = "STATE", value_delimiter = ',')]
+    not_state: Vec<StateArg>,
+}
+
+#[derive(Args, Debug)]
+struct StatusArgs {
+    #[command(flatten)]
+    server: ServerArg,
+    /// Print JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Args, Debug)]
+struct GraphArgs {
+    #[command(flatten)]
+    server: ServerArg,
+    /// Only edges seen at or after this time (RFC 3339 or a duration back from now).
+    #[arg(long, value_name = "TIME")]
+    since: Option<String>,
+    /// Print JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Args, Debug)]
+struct BenchArgs {
+    /// Concurrent sensors (gRPC clients).
+    #[arg(long, default_value_t = 4)]
+    sensors: usize,
+    /// Batches each sensor sends.
+    #[arg(long, default_value_t = 50)]
+    batches: u64,
+    /// Flows per batch.
+    #[arg(long, default_value_t = 10_000)]
+    batch_size: usize,
+    /// Directory for the temporary stores (removed afterwards).
+    #[arg(long)]
+    data_dir: Option<PathBuf>,
+    /// Print JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+fn now_unix_nano() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|elapsed| u64::try_from(elapsed.as_nanos()).unwrap_or(u64::MAX))
+        .unwrap_or(0)
+}
+
+fn allow_filter(args: &FilterArgs) -> FlowFilter {
+    FlowFilter {
+        node_name: args.node.clone(),
+        process: args.process.clone(),
+        pid: args.pid.clone(),
+        peer_ip: args.ip.clone(),
+        port: args.port.clone(),
+        direction: args.direction.iter().map(|value| value.proto()).collect(),
+        protocol: args.protocol.iter().map(|value| value.proto()).collect(),
+        state: args.state.iter().map(|value| value.proto()).collect(),
+    }
+}
+
+/// One deny filter per kind of `--not-*` flag, so each hides flows on its own.
+fn deny_filters(args: &DenyArgs) -> Vec<FlowFilter> {
+    let candidates = [
+        FlowFilter { node_name: args.not_node.clone(), ..Default::default() },
+        FlowFilter { process: args.not_process.clone(), ..Default::default() },
+        FlowFilter { pid: args.not_pid.clone(), ..Default::default() },
+        FlowFilter { peer_ip: args.not_ip.clone(), ..Default::default() },
+        FlowFilter { port: args.not_port.clone(), ..Default::default() },
+        FlowFilter { direction: args.not_direction.iter().map(|value| value.proto()).collect(), ..Default::default() },
+        FlowFilter { protocol: args.not_protocol.iter().map(|value| value.proto()).collect(), ..Default::default() },
+        FlowFilter { state: args.not_state.iter().map(|value| value.proto()).collect(), ..Default::default() },
+    ];
+    candidates.into_iter().filter(|filter| *filter != FlowFilter::default()).collect()
+}
+
+fn observe_request(args: &ObserveArgs) -> anyhow::Result<GetFlowsRequest> {
+    let now = now_unix_nano();
+    let since = args.since.as_deref().map(|value| parse_time(value, now)).transpose().context("--since")?;
+    let until = args.until.as_deref().map(|value| parse_time(value, now)).transpose().context("--until")?;
+    if let (Some(since), Some(until)) = (since, until) {
+        anyhow::ensure!(since <= until, "--since is after --until");
+    }
+    let (number, first) = match (args.last, args.first) {
+        (Some(last), _) => (last, false),
+        (None, Some(first)) => (first, true),
+        // Like `hubble observe`: with nothing said, the last 20.
+        (None, None) if !args.follow && since.is_none() && until.is_none() => (20, false),
+        (None, None) => (0, false),
+    };
+    let allow = allow_filter(&args.allow);
+    Ok(GetFlowsRequest {
+        number,
+        first,
+        follow: args.follow,
+        since_unix_nano: since.unwrap_or(0),
+        until_unix_nano: until.unwrap_or(0),
+        allow: if allow == FlowFilter::default() { Vec::new() } else { vec![allow] },
+        deny: deny_filters(&args.deny),
+    })
+}
+
+fn init_logging(default: &str) {
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
+    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
+}
+
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        let terminate = async {
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(mut signal) => {
+                    signal.recv().await;
+                }
+                Err(error) => {
+                    tracing::warn!(%error, "cannot listen for SIGTERM");
+                    std::future::pending::<()>().await;
+                }
+            }
+        };
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            () = terminate => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+async fn serve(args: ServeArgs) -> anyhow::Result<()> {
+    let mut config = ServerConfig::new(args.listen, args.data_dir);
+    config.http_listen = (!args.no_http).then_some(args.http_listen);
+    config.max_message_bytes = args.max_message_bytes;
+    config.ingest.max_batch_flows = args.max_batch_flows;
+    config.subscriber_queue_batches = args.subscriber_queue;
+    config.synchronous = match args.synchronous {
+        SyncArg::Normal => Synchronous::Normal,
+        SyncArg::Full => Synchronous::Full,
+    };
+    let running = server::start(config).await.context("cannot start the aggregator")?;
+    shutdown_signal().await;
+    running.shutdown().await.context("shutdown failed")?;
+    Ok(())
+}
+
+/// A client command with its arguments checked.
+enum ClientCommand {
+    Observe { server: String, request: GetFlowsRequest, json: bool },
+    Status { server: String, json: bool },
+    Graph { server: String, since_unix_nano: u64, json: bool },
+}
+
+fn client_command(command: Command) -> anyhow::Result<ClientCommand> {
+    Ok(match command {
+        Command::Observe(args) => ClientCommand::Observe {
+            request: observe_request(&args)?,
+            json: args.json || args.output == OutputArg::Json,
+            server: args.server.server,
+        },
+        Command::Status(args) => ClientCommand::Status { server: args.server.server, json: args.json },
+        Command::Graph(args) => ClientCommand::Graph {
+            since_unix_nano: args
+                .since
+                .as_deref()
+                .map(|value| parse_time(value, now_unix_nano()))
+                .transpose()
+                .context("--since")?
+                .unwrap_or(0),
+            server: args.server.server,
+            json: args.json,
+        },
+        Command::Serve(_) | Command::BenchIngest(_) => anyhow::bail!("not a client command"),
+    })
+}
+
+/// Client output goes through here so a closed pipe (`| head`) ends quietly.
+async fn run_client(command: ClientCommand) -> Result<(), ClientError> {
+    let stdout = std::io::stdout();
+    let mut out = BufWriter::new(stdout.lock());
+    match command {
+        ClientCommand::Observe { server, request, json } => {
+            client::observe(client::connect(&server).await?, request, json, &mut out).await?;
+        }
+        ClientCommand::Status { server, json } => {
+            client::status(client::connect(&server).await?, json, &mut out).await?;
+        }
+        ClientCommand::Graph { server, since_unix_nano, json } => {
+            client::graph(client::connect(&server).await?, since_unix_nano, json, &mut out).await?;
+        }
+    }
+    out.flush()?;
+    Ok(())
+}
+
+async fn bench_ingest(args: BenchArgs) -> anyhow::Result<()> {
+    anyhow::ensure!(args.sensors > 0 && args.batches > 0 && args.batch_size > 0, "--sensors, --batches and --batch-size must be positive");
+    let options = BenchOptions {
+        sensors: args.sensors,
+        batches: args.batches,
+        batch_size: args.batch_size,
+        data_dir: args.data_dir,
+    };
+    let report = bench::run(&options).await.context("benchmark failed")?;
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+        return Ok(());
+    }
+    let total = report.store_only.flows;
+    println!(
+        "bench-ingest: {} sensors x {} batches x {} flows = {total} flows ({:.0} wire bytes per flow)",
+        report.sensors, report.batches_per_sensor, report.batch_size, report.wire_bytes_per_flow
+    );
+    for (name, result) in [
+        ("writer only", &report.writer_only),
+        ("store (no gRPC)", &report.store_only),
+        ("gRPC end to end", &report.grpc),
+    ] {
+        println!(
+            "{name:<16} {:>10.0} flows/s {:>8.1} batches/s  ({:.2} s; {:.2} CPU s, {:.0} flows per CPU s; {:.0} stored bytes per flow)",
+            result.flows_per_second,
+            result.batches_per_second,
+            result.seconds,
+            result.cpu_seconds,
+            result.flows_per_cpu_second,
+            result.stored_bytes_per_flow
+        );
+    }
+    Ok(())
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let outcome = match cli.command {
+        Command::Serve(args) => {
+            init_logging("info");
+            serve(args).await
+        }
+        Command::BenchIngest(args) => {
+            init_logging("warn");
+            bench_ingest(args).await
+        }
+        command => {
+            init_logging("warn");
+            match client_command(command) {
+                Err(error) => Err(error),
+                Ok(command) => match run_client(command).await {
+                    Ok(()) => Ok(()),
+                    Err(ClientError::Output(error)) if error.kind() == std::io::ErrorKind::BrokenPipe => {
+                        return ExitCode::SUCCESS;
+                    }
+                    Err(error) => Err(anyhow::Error::new(error)),
+                },
+            }
+        }
+    };
+    match outcome {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

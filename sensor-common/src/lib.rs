@@ -14,6 +14,31 @@ pub mod conn_kind {
     pub const CLOSE: u8 = 2;
     /// A `connect()` went to `TCP_CLOSE` without being established.
     pub const FAILED: u8 = 3;
+    /// Not a connection event: an [`ExecEvent`](super::ExecEvent) sharing the
+    /// ring buffer (its first byte says so).
+    pub const EXEC: u8 = 4;
+}
+
+/// Bytes of an executable path and of a command line kept from `execve()`.
+pub const EXEC_TEXT_LEN: usize = 256;
+
+/// A process called `execve()`: its new executable and arguments, captured
+/// in the kernel so that short-lived processes (gone before the sensor could
+/// read `/proc`) still have an identity.
+#[repr(C)]
+#[derive(Clone, Copy)]
+pub struct ExecEvent {
+    /// Always [`conn_kind::EXEC`].
+    pub kind: u8,
+    pub _pad: [u8; 3],
+    pub pid: u32,
+    pub timestamp_ns: u64,
+    /// Bytes of `filename` in use (no NUL).
+    pub filename_len: u32,
+    /// Bytes of `args` in use: NUL-separated arguments, possibly cut.
+    pub args_len: u32,
+    pub filename: [u8; EXEC_TEXT_LEN],
+    pub args: [u8; EXEC_TEXT_LEN],
 }
 
 /// TCP states, as in the kernel's `include/net/tcp_states.h`.
@@ -91,6 +116,8 @@ pub struct SocketState {
     /// Set once an OPEN event was emitted for this socket.
     pub announced: u8,
     pub _pad: [u8; 6],
+    /// Key of the socket in `CAPTURE` (`(pid << 32) | fd`); zero if none.
+    pub capture_key: u64,
 }
 
 /// One connection lifecycle event, as written into the `CONN_EVENTS` ring
@@ -122,6 +149,114 @@ pub struct ConnEvent {
     pub tuple: Tuple,
 }
 
+/// Largest payload prefix the kernel programs can copy from one syscall; the
+/// sensor chooses the actual limit (up to this) at load time.
+pub const MAX_CAPTURE: usize = 4096;
+
+/// Direction of a captured payload, seen from the local process.
+pub mod flow {
+    /// The local process sent it (write, writev, sendto, sendmsg).
+    pub const EGRESS: u8 = 1;
+    /// The local process received it (read, readv, recvfrom, recvmsg).
+    pub const INGRESS: u8 = 2;
+}
+
+/// Which syscall carried a payload.
+pub mod syscall {
+    pub const WRITE: u8 = 1;
+    pub const WRITEV: u8 = 2;
+    pub const SENDTO: u8 = 3;
+    pub const SENDMSG: u8 = 4;
+    pub const READ: u8 = 5;
+    pub const READV: u8 = 6;
+    pub const RECVFROM: u8 = 7;
+    pub const RECVMSG: u8 = 8;
+}
+
+/// Capture modes of a connection (see `CaptureState`).
+pub mod capture_mode {
+    /// Nothing is copied.
+    pub const OFF: u8 = 0;
+    /// The first few payloads are copied so the sensor can recognise the
+    /// protocol; then the connection turns OFF unless the sensor turned it FULL.
+    pub const PROBE: u8 = 1;
+    /// Every payload is copied (a database connection).
+    pub const FULL: u8 = 2;
+}
+
+/// Per-connection capture decision, keyed by `(pid << 32) | fd` in the
+/// `CAPTURE` map. The sensor turns connections FULL or OFF once it has
+/// recognised (or not) their protocol.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct CaptureState {
+    /// Kernel address of the socket (to tell a reused fd from the original).
+    pub socket: u64,
+    /// [`capture_mode`] value.
+    pub mode: u8,
+    /// Payloads left to copy in PROBE mode.
+    pub probe_left: u8,
+    pub _pad: [u8; 6],
+}
+
+/// Header of a `PAYLOAD_EVENTS` record; `captured_len` payload bytes follow.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct PayloadHeader {
+    /// [`flow`] value.
+    pub direction: u8,
+    /// [`syscall`] value.
+    pub syscall: u8,
+    /// [`capture_mode`] the connection was in.
+    pub mode: u8,
+    pub _pad: u8,
+    /// Bytes copied after this header (at most the configured limit).
+    pub captured_len: u32,
+    /// Bytes the syscall actually moved (sends: requested; receives: returned).
+    pub real_len: u64,
+    pub pid: u32,
+    pub tid: u32,
+    pub fd: u32,
+    pub _pad2: u32,
+    /// Kernel address of the socket.
+    pub socket: u64,
+    /// `bpf_ktime_get_ns()`.
+    pub timestamp_ns: u64,
+}
+
+/// The largest payload record: a header and [`MAX_CAPTURE`] bytes. Records
+/// in the ring buffer are cut to `header + captured_len`.
+#[repr(C)]
+#[derive(Clone, Copy)]
+pub struct PayloadEvent {
+    pub header: PayloadHeader,
+    pub data: [u8; MAX_CAPTURE],
+}
+
+/// Arguments of a receive syscall, kept from its entry to its exit.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct PendingRead {
+    /// Key of the connection in `CAPTURE`.
+    pub key: u64,
+    /// User buffer (read, recvfrom) or iovec array (readv, recvmsg).
+    pub buffer: u64,
+    /// [`syscall`] value.
+    pub syscall: u8,
+    pub _pad: [u8; 7],
+}
+
+/// Payload capture settings, written by the sensor before loading.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct CaptureConfig {
+    /// Bytes copied per syscall, at most [`MAX_CAPTURE`]; zero disables capture.
+    pub max_bytes: u32,
+    /// Payloads copied from a new connection before it turns OFF unless the
+    /// sensor recognised its protocol.
+    pub probe_payloads: u32,
+}
+
 /// Indexes of the per-CPU `COUNTERS` array the sensor reads and reports.
 pub mod counter {
     /// Connection events written to the ring buffer.
@@ -132,8 +267,22 @@ pub mod counter {
     pub const SOCKET_MAP_FULL: u32 = 2;
     /// accept() results whose socket could not be resolved from the fd.
     pub const ACCEPT_UNRESOLVED: u32 = 3;
+    /// Payload records written to the ring buffer.
+    pub const PAYLOADS: u32 = 4;
+    /// Payload records lost because the ring buffer was full.
+    pub const PAYLOADS_LOST: u32 = 5;
+    /// Payloads cut to the capture limit (the record still says the real length).
+    pub const PAYLOADS_TRUNCATED: u32 = 6;
+    /// Payload bytes not copied because of the limit.
+    pub const PAYLOAD_BYTES_SKIPPED: u32 = 7;
+    /// Connections whose capture state could not be stored (map full).
+    pub const CAPTURE_MAP_FULL: u32 = 8;
+    /// Receives not captured because the pending-receive map was full.
+    pub const PENDING_MAP_FULL: u32 = 9;
+    /// Payloads whose user memory could not be read.
+    pub const PAYLOAD_READ_FAILED: u32 = 10;
     /// Number of counters.
-    pub const COUNT: u32 = 4;
+    pub const COUNT: u32 = 11;
 }
 
 /// Kernel structure offsets, read from the kernel's BTF by the sensor at
@@ -161,6 +310,12 @@ pub struct KernelOffsets {
     pub tcp_bytes_received: u64,
     /// `tcp_sock.bytes_acked`
     pub tcp_bytes_acked: u64,
+    /// `task_struct.mm`
+    pub task_mm: u64,
+    /// `mm_struct.arg_start`
+    pub mm_arg_start: u64,
+    /// `mm_struct.arg_end`
+    pub mm_arg_end: u64,
 }
 
 #[cfg(feature = "user")]
@@ -170,6 +325,8 @@ mod pod {
     unsafe impl aya::Pod for super::KernelOffsets {}
     unsafe impl aya::Pod for super::SocketState {}
     unsafe impl aya::Pod for super::ConnEvent {}
+    unsafe impl aya::Pod for super::CaptureState {}
+    unsafe impl aya::Pod for super::CaptureConfig {}
 }
 
 #[cfg(test)]
@@ -183,7 +340,11 @@ mod tests {
         assert_eq!(core::mem::size_of::<TaskInfo>(), 4 + 4 + 8 + 16);
         assert_eq!(core::mem::size_of::<Tuple>(), 16 + 16 + 2 + 2 + 2 + 2);
         assert_eq!(core::mem::size_of::<ConnEvent>(), 8 + 8 * 5 + 32 + 40);
-        assert_eq!(core::mem::size_of::<SocketState>(), 32 + 8 + 40 + 8);
-        assert_eq!(core::mem::size_of::<KernelOffsets>(), 9 * 8);
+        assert_eq!(core::mem::size_of::<SocketState>(), 32 + 8 + 40 + 8 + 8);
+        assert_eq!(core::mem::size_of::<PayloadHeader>(), 8 + 8 + 16 + 8 + 8);
+        assert_eq!(core::mem::size_of::<CaptureState>(), 16);
+        assert_eq!(core::mem::size_of::<PendingRead>(), 24);
+        assert_eq!(core::mem::size_of::<KernelOffsets>(), 12 * 8);
+        assert_eq!(core::mem::size_of::<ExecEvent>(), 24 + 2 * EXEC_TEXT_LEN);
     }
 }

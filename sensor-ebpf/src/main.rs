@@ -21,15 +21,17 @@
 use aya_ebpf::{
     helpers::{
         bpf_get_current_cgroup_id, bpf_get_current_comm, bpf_get_current_pid_tgid,
-        bpf_get_current_task, bpf_ktime_get_ns, bpf_probe_read_kernel,
+        bpf_get_current_task, bpf_ktime_get_ns, bpf_probe_read_kernel, bpf_probe_read_kernel_str_bytes,
+        bpf_probe_read_user_buf,
     },
     macros::{map, tracepoint},
     maps::{HashMap, PerCpuArray, RingBuf},
     programs::TracePointContext,
+    EbpfContext as _,
 };
 use aya_log_ebpf::warn;
 use sensor_common::{
-    COMM_LEN, ConnEvent, KernelOffsets, SocketState, TaskInfo, Tuple, conn_kind, counter,
+    COMM_LEN, ConnEvent, EXEC_TEXT_LEN, ExecEvent, KernelOffsets, SocketState, TaskInfo, Tuple, conn_kind, counter,
     direction, family,
 };
 
@@ -59,6 +61,9 @@ static OFFSETS: KernelOffsets = KernelOffsets {
     socket_sk: 0,
     tcp_bytes_received: 0,
     tcp_bytes_acked: 0,
+    task_mm: 0,
+    mm_arg_start: 0,
+    mm_arg_end: 0,
 };
 
 const IPPROTO_TCP: u16 = 6;
@@ -86,11 +91,18 @@ const DADDR_V6: usize = 56;
 // `sys_exit_*` records: the return value is a long at offset 16.
 const SYSCALL_RET: usize = 16;
 
+mod payload;
+
 #[inline(always)]
 fn count(index: u32) {
+    add(index, 1);
+}
+
+#[inline(always)]
+fn add(index: u32, amount: u64) {
     if let Some(value) = COUNTERS.get_ptr_mut(index) {
         // SAFETY: per-CPU slot, only this CPU writes it while we run.
-        unsafe { *value += 1 };
+        unsafe { *value += amount };
     }
 }
 
@@ -195,6 +207,7 @@ fn try_inet_sock_set_state(ctx: &TracePointContext) -> Result<(), i64> {
             direction: direction::OUTBOUND,
             announced: 0,
             _pad: [0; 6],
+            capture_key: payload::watch_connecting_socket(sk),
         };
         if SOCKETS.insert(&sk, &state, 0).is_err() {
             count(counter::SOCKET_MAP_FULL);
@@ -234,6 +247,7 @@ fn try_inet_sock_set_state(ctx: &TracePointContext) -> Result<(), i64> {
             direction: direction::INBOUND,
             announced: 0,
             _pad: [0; 6],
+            capture_key: 0,
         };
         if SOCKETS.insert(&sk, &state, 0).is_err() {
             count(counter::SOCKET_MAP_FULL);
@@ -247,6 +261,9 @@ fn try_inet_sock_set_state(ctx: &TracePointContext) -> Result<(), i64> {
         // SAFETY: the value is copied out before the entry is removed.
         let known = unsafe { SOCKETS.get(&sk) }.copied();
         let _ = SOCKETS.remove(&sk);
+        if let Some(state) = &known {
+            payload::forget_socket(state.capture_key, sk);
+        }
         let (bytes_sent, bytes_received) = tcp_bytes(sk);
         let mut event = ConnEvent {
             kind: conn_kind::CLOSE,
@@ -346,6 +363,7 @@ fn try_accept_exit(ctx: &TracePointContext) -> Result<(), i64> {
     }
     state.task = current_task_info();
     state.announced = 1;
+    state.capture_key = payload::watch_accepted_socket(ret as u64, sk);
     emit(&ConnEvent {
         kind: conn_kind::OPEN,
         direction: direction::INBOUND,
@@ -357,6 +375,62 @@ fn try_accept_exit(ctx: &TracePointContext) -> Result<(), i64> {
         tuple: state.tuple,
         ..ConnEvent::default()
     });
+    Ok(())
+}
+
+/// `sched:sched_process_exec`: the new executable and its arguments, so a
+/// process that connects and exits at once still has a name and command line.
+#[tracepoint]
+pub fn sched_process_exec(ctx: TracePointContext) -> u32 {
+    let _ = try_exec(&ctx);
+    0
+}
+
+// `sched_process_exec` record: `__data_loc char[] filename` at 8.
+const EXEC_FILENAME_LOC: usize = 8;
+
+fn try_exec(ctx: &TracePointContext) -> Result<(), i64> {
+    // SAFETY: offset within the record.
+    let location: u32 = unsafe { ctx.read_at::<u32>(EXEC_FILENAME_LOC)? };
+    let Some(mut entry) = CONN_EVENTS.reserve::<ExecEvent>(0) else {
+        count(counter::CONN_EVENTS_LOST);
+        return Ok(());
+    };
+    let event = entry.as_mut_ptr();
+    // SAFETY: `event` points at a reserved ring buffer slot of the right size;
+    // every field is written before submission.
+    unsafe {
+        (*event).kind = conn_kind::EXEC;
+        (*event)._pad = [0; 3];
+        (*event).pid = (bpf_get_current_pid_tgid() >> 32) as u32;
+        (*event).timestamp_ns = bpf_ktime_get_ns();
+        (*event).filename_len = 0;
+        (*event).args_len = 0;
+        let name = (ctx.as_ptr() as *const u8).add((location & 0xffff) as usize);
+        if let Ok(read) = bpf_probe_read_kernel_str_bytes(name, &mut (*event).filename) {
+            (*event).filename_len = read.len() as u32;
+        }
+        let off = offsets();
+        if off.valid != 0 {
+            let task = bpf_get_current_task();
+            let mm: u64 = bpf_probe_read_kernel((task + off.task_mm) as *const u64).unwrap_or(0);
+            if mm != 0 {
+                let start: u64 = bpf_probe_read_kernel((mm + off.mm_arg_start) as *const u64).unwrap_or(0);
+                let end: u64 = bpf_probe_read_kernel((mm + off.mm_arg_end) as *const u64).unwrap_or(0);
+                let mut length = end.saturating_sub(start);
+                if length > EXEC_TEXT_LEN as u64 {
+                    length = EXEC_TEXT_LEN as u64;
+                }
+                if let Some(destination) = (*event).args.get_mut(..length as usize) {
+                    if bpf_probe_read_user_buf(start as *const u8, destination).is_ok() {
+                        (*event).args_len = length as u32;
+                    }
+                }
+            }
+        }
+    }
+    entry.submit(0);
+    count(counter::CONN_EVENTS);
     Ok(())
 }
 

@@ -42,10 +42,50 @@ pub async fn run(
     }
 }
 
-/// One record → one flow into the outbox, or one counted decode error.
+/// Drains the payload ring buffer until `shutdown`, counting records and
+/// bytes (protocol parsers consume them from here).
+pub async fn run_payloads(
+    ring: RingBuf<MapData>,
+    stats: Arc<Stats>,
+    mut shutdown: watch::Receiver<bool>,
+) -> std::io::Result<()> {
+    // SAFETY: the ring buffer owns its fd and keeps it open for as long as
+    // the AsyncFd that wraps it lives.
+    let mut ring = unsafe { AsyncFd::register_with_interest(ring, tokio::io::Interest::READABLE) }
+        .map_err(|error| std::io::Error::other(error.to_string()))?;
+    loop {
+        tokio::select! {
+            guard = ring.readable_mut() => {
+                let mut guard = guard?;
+                let ring = guard.get_inner_mut();
+                while let Some(record) = ring.next() {
+                    match decode::payload(&record) {
+                        Ok((header, data)) => {
+                            stats.payloads.fetch_add(1, Relaxed);
+                            stats.payload_bytes.fetch_add(data.len() as u64, Relaxed);
+                            tracing::trace!(?header, captured = data.len(), "payload");
+                        }
+                        Err(error) => {
+                            let count = stats.decode_errors.fetch_add(1, Relaxed) + 1;
+                            if count.is_power_of_two() {
+                                tracing::warn!(%error, total = count, "undecodable payload record skipped");
+                            }
+                        }
+                    }
+                }
+                guard.clear_ready();
+            }
+            _ = shutdown.changed() => return Ok(()),
+        }
+    }
+}
+
+/// One record → one flow into the outbox (or an exec noted for process
+/// identity), or one counted decode error.
 pub fn handle(record: &[u8], builder: &mut FlowBuilder, outbox: &Outbox, stats: &Stats) {
-    match decode::conn_event(record) {
-        Ok(event) => {
+    match decode::kernel_record(record) {
+        Ok(decode::KernelRecord::Exec(exec)) => builder.note_exec(exec),
+        Ok(decode::KernelRecord::Connection(event)) => {
             let flow = builder.build(&event);
             tracing::debug!(?flow, "flow");
             stats.flows.fetch_add(1, Relaxed);

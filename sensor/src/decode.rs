@@ -3,7 +3,7 @@
 //! object, a future layout) must be counted and skipped, never crash the
 //! agent or be misread.
 
-use sensor_common::{ConnEvent, conn_kind, direction, family};
+use sensor_common::{ConnEvent, EXEC_TEXT_LEN, ExecEvent, MAX_CAPTURE, PayloadHeader, conn_kind, direction, family, flow};
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum DecodeError {
@@ -15,9 +15,77 @@ pub enum DecodeError {
     Direction(u8),
     #[error("connection event has unknown address family {0}")]
     Family(u16),
+    #[error("payload record of {actual} bytes is shorter than its header")]
+    PayloadHeader { actual: usize },
+    #[error("payload record says {claimed} captured bytes but carries {actual}")]
+    PayloadLength { claimed: usize, actual: usize },
+    #[error("payload record has unknown direction {0}")]
+    PayloadDirection(u8),
 }
 
-/// Decodes one `CONN_EVENTS` record.
+/// Decodes one `PAYLOAD_EVENTS` record: its header and the captured bytes.
+pub fn payload(bytes: &[u8]) -> Result<(PayloadHeader, &[u8]), DecodeError> {
+    let header_size = size_of::<PayloadHeader>();
+    let Some((head, data)) = bytes.split_at_checked(header_size) else {
+        return Err(DecodeError::PayloadHeader { actual: bytes.len() });
+    };
+    // SAFETY: `head` has exactly the header's size; the header is plain old
+    // data valid for any bit pattern.
+    let header: PayloadHeader = unsafe { std::ptr::read_unaligned(head.as_ptr().cast()) };
+    let claimed = header.captured_len as usize;
+    // The ring buffer rounds records up to 8 bytes: extra tail bytes are fine.
+    if claimed > data.len() || claimed > MAX_CAPTURE || data.len() - claimed >= 8 {
+        return Err(DecodeError::PayloadLength { claimed, actual: data.len() });
+    }
+    if !matches!(header.direction, flow::EGRESS | flow::INGRESS) {
+        return Err(DecodeError::PayloadDirection(header.direction));
+    }
+    Ok((header, &data[..claimed]))
+}
+
+/// A record of the `CONN_EVENTS` ring buffer.
+pub enum KernelRecord {
+    Connection(ConnEvent),
+    Exec(Exec),
+}
+
+/// A process's `execve()`, decoded.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Exec {
+    pub pid: u32,
+    pub filename: String,
+    /// Arguments (as far as captured), joined by spaces.
+    pub command_line: String,
+}
+
+/// Decodes one `CONN_EVENTS` record of either kind.
+pub fn kernel_record(bytes: &[u8]) -> Result<KernelRecord, DecodeError> {
+    if bytes.first() == Some(&conn_kind::EXEC) {
+        let expected = size_of::<ExecEvent>();
+        if bytes.len() != expected {
+            return Err(DecodeError::Size { actual: bytes.len(), expected });
+        }
+        // SAFETY: length checked; plain old data valid for any bit pattern.
+        let event: ExecEvent = unsafe { std::ptr::read_unaligned(bytes.as_ptr().cast()) };
+        let text = |raw: &[u8; EXEC_TEXT_LEN], len: u32| -> String {
+            let raw = &raw[..(len as usize).min(EXEC_TEXT_LEN)];
+            let raw = raw.strip_suffix(&[0]).unwrap_or(raw);
+            String::from_utf8_lossy(raw)
+                .split('\0')
+                .filter(|part| !part.is_empty())
+                .collect::<Vec<_>>()
+                .join(" ")
+        };
+        return Ok(KernelRecord::Exec(Exec {
+            pid: event.pid,
+            filename: text(&event.filename, event.filename_len),
+            command_line: text(&event.args, event.args_len),
+        }));
+    }
+    conn_event(bytes).map(KernelRecord::Connection)
+}
+
+/// Decodes one connection event record.
 pub fn conn_event(bytes: &[u8]) -> Result<ConnEvent, DecodeError> {
     let expected = size_of::<ConnEvent>();
     if bytes.len() != expected {
@@ -66,6 +134,31 @@ mod tests {
     }
 
     #[test]
+    fn exec_records_decode_to_text() {
+        let mut event = ExecEvent {
+            kind: conn_kind::EXEC,
+            _pad: [0; 3],
+            pid: 42,
+            timestamp_ns: 1,
+            filename_len: 13,
+            args_len: 21,
+            filename: [0; EXEC_TEXT_LEN],
+            args: [0; EXEC_TEXT_LEN],
+        };
+        event.filename[..13].copy_from_slice(b"/usr/bin/psql");
+        event.args[..21].copy_from_slice(b"psql\0-h\0127.0.0.1\0-q\0\0");
+        // SAFETY: plain old data.
+        let bytes = unsafe { std::slice::from_raw_parts((&event as *const ExecEvent).cast::<u8>(), size_of::<ExecEvent>()) };
+        let Ok(KernelRecord::Exec(exec)) = kernel_record(bytes) else { panic!("not an exec record") };
+        assert_eq!(exec, Exec { pid: 42, filename: "/usr/bin/psql".into(), command_line: "psql -h 127.0.0.1 -q".into() });
+        assert!(kernel_record(&bytes[..100]).is_err());
+        // Lengths beyond the buffers are clamped, not trusted.
+        event.args_len = 9999;
+        let bytes = unsafe { std::slice::from_raw_parts((&event as *const ExecEvent).cast::<u8>(), size_of::<ExecEvent>()) };
+        assert!(matches!(kernel_record(bytes), Ok(KernelRecord::Exec(_))));
+    }
+
+    #[test]
     fn rejects_wrong_sizes_and_values() {
         let bytes = encode_conn_event(&sample());
         assert!(matches!(conn_event(&bytes[1..]), Err(DecodeError::Size { .. })));
@@ -77,6 +170,28 @@ mod tests {
         let mut bad = sample();
         bad.tuple.family = 1;
         assert_eq!(conn_event(&encode_conn_event(&bad)), Err(DecodeError::Family(1)));
+    }
+
+    fn payload_record(header: PayloadHeader, data: &[u8]) -> Vec<u8> {
+        // SAFETY: plain old data.
+        let head = unsafe {
+            std::slice::from_raw_parts((&header as *const PayloadHeader).cast::<u8>(), size_of::<PayloadHeader>())
+        };
+        [head, data].concat()
+    }
+
+    #[test]
+    fn payload_round_trips_and_checks_lengths() {
+        let header = PayloadHeader { direction: flow::EGRESS, captured_len: 5, real_len: 900, ..Default::default() };
+        let record = payload_record(header, b"hello");
+        let (decoded, data) = payload(&record).unwrap();
+        assert_eq!((decoded.real_len, data), (900, &b"hello"[..]));
+        // Claims more than it carries.
+        let record = payload_record(PayloadHeader { captured_len: 50, ..header }, b"hello");
+        assert!(matches!(payload(&record), Err(DecodeError::PayloadLength { .. })));
+        assert!(matches!(payload(&record[..3]), Err(DecodeError::PayloadHeader { .. })));
+        let record = payload_record(PayloadHeader { direction: 7, ..header }, b"hello");
+        assert_eq!(payload(&record).unwrap_err(), DecodeError::PayloadDirection(7));
     }
 
     #[test]
@@ -93,6 +208,8 @@ mod tests {
                     })
                     .collect();
                 let _ = conn_event(&bytes);
+                let _ = kernel_record(&bytes);
+                let _ = payload(&bytes);
             }
         }
     }

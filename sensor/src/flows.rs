@@ -30,6 +30,12 @@ impl FlowBuilder {
         &self.processes
     }
 
+    /// Remembers what a process executed, for when it is gone before its
+    /// flows are built.
+    pub fn note_exec(&mut self, exec: crate::decode::Exec) {
+        self.processes.note_exec(exec);
+    }
+
     pub fn build(&mut self, event: &ConnEvent) -> Flow {
         let (local, remote) = endpoints(&event.tuple);
         let state = match event.kind {

@@ -47,6 +47,18 @@ struct Args {
     /// Live connections the kernel tracks at once.
     #[arg(long, default_value_t = 65536)]
     max_connections: u32,
+    /// Bytes copied from each send and receive of connections whose protocol
+    /// is being recognised or parsed (at most 4096); 0 turns payload capture
+    /// off.
+    #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u32).range(0..=4096))]
+    capture_bytes: u32,
+    /// Payloads copied from each new connection to recognise its protocol.
+    #[arg(long, default_value_t = 4)]
+    probe_payloads: u32,
+    /// Size of the kernel's payload ring buffer, in bytes (a power of two,
+    /// at least the page size).
+    #[arg(long, default_value_t = 16 << 20, value_parser = parse_ring_size)]
+    payload_ring_bytes: u32,
     /// Flows buffered at most while the aggregator is away; beyond it the
     /// oldest are dropped and counted.
     #[arg(long, default_value_t = 200_000)]
@@ -137,11 +149,15 @@ async fn main() -> anyhow::Result<()> {
     let mut kernel = kernel::Kernel::load(&kernel::KernelConfig {
         ring_buffer_bytes: args.ring_buffer_bytes,
         max_connections: args.max_connections,
+        capture_bytes: args.capture_bytes,
+        probe_payloads: args.probe_payloads,
+        payload_ring_bytes: args.payload_ring_bytes,
         btf_path: args.btf.clone(),
         tracefs_path: args.tracefs.clone(),
     })
     .context("cannot start the kernel side")?;
     let ring = kernel.take_conn_events()?;
+    let payload_ring = if args.capture_bytes > 0 { Some(kernel.take_payload_events()?) } else { None };
     let counters = kernel.take_counters()?;
     let logger = kernel.take_logger();
     stats.ready.store(true, Relaxed);
@@ -177,11 +193,16 @@ async fn main() -> anyhow::Result<()> {
     let builder = FlowBuilder::new(Clock::new(), ProcessCache::with_pods(&args.proc_root, 16_384, pods));
     let capture = tokio::spawn(capture::run(ring, builder, Arc::clone(&outbox), Arc::clone(&stats), shutdown.clone()));
 
+    let payload_task = payload_ring.map(|ring| tokio::spawn(capture::run_payloads(ring, Arc::clone(&stats), shutdown.clone())));
+
     wait_for_signal().await;
     tracing::info!("stopping: delivering buffered flows");
     let _ = stop.send(true);
     capture.await.context("capture task")?.context("reading the kernel ring buffer")?;
     let _ = poller.await;
+    if let Some(task) = payload_task {
+        task.await.context("payload task")?.context("reading the payload ring buffer")?;
+    }
     outbox.flush();
     let _ = shipper.await;
     let _ = http_task.await;

@@ -38,6 +38,8 @@ const MAX_COMMAND_LINE: usize = 512;
 pub struct ProcessCache {
     proc_root: PathBuf,
     pods: PodIndex,
+    /// What each recent `execve()` ran, by pid (bounded like `entries`).
+    execs: HashMap<u32, crate::decode::Exec>,
     entries: HashMap<(u32, [u8; 16]), Arc<ProcessIdentity>>,
     capacity: usize,
 }
@@ -50,7 +52,17 @@ impl ProcessCache {
     /// A cache that also names the Kubernetes pod and workload of
     /// containerised processes.
     pub fn with_pods(proc_root: impl Into<PathBuf>, capacity: usize, pods: PodIndex) -> Self {
-        Self { proc_root: proc_root.into(), pods, entries: HashMap::new(), capacity: capacity.max(1) }
+        Self { proc_root: proc_root.into(), pods, execs: HashMap::new(), entries: HashMap::new(), capacity: capacity.max(1) }
+    }
+
+    /// A process executed a new program: forget what was cached for its pid
+    /// and remember the exec for when `/proc` no longer has it.
+    pub fn note_exec(&mut self, exec: crate::decode::Exec) {
+        if self.execs.len() >= self.capacity {
+            self.execs.clear();
+        }
+        self.forget(exec.pid);
+        self.execs.insert(exec.pid, exec);
     }
 
     pub fn len(&self) -> usize {
@@ -72,7 +84,17 @@ impl ProcessCache {
             // read again on their next connection.
             self.entries.clear();
         }
-        let (identity, complete) = read_identity(&self.proc_root, &self.pods, pid, &command_name(comm));
+        let (mut identity, complete) = read_identity(&self.proc_root, &self.pods, pid, &command_name(comm));
+        if identity.executable.is_empty()
+            && let Some(exec) = self.execs.get(&pid)
+        {
+            // The process is gone; its exec, seen by the kernel, still names it.
+            identity.executable = exec.filename.clone();
+            identity.command_line = exec.command_line.clone();
+            if identity.workload == command_name(comm) {
+                identity.workload = workload_name(&CgroupIdentity::default(), &exec.filename, &identity.workload);
+            }
+        }
         let identity = Arc::new(identity);
         // A container whose pod the index has not seen yet (it is still
         // syncing) is looked up again next time rather than cached unnamed.
@@ -216,6 +238,20 @@ mod tests {
         let identity = cache.lookup(4_000_000, &comm("psql"));
         assert_eq!(identity.workload, "psql");
         assert_eq!(identity.executable, "");
+    }
+
+    #[test]
+    fn exec_names_a_process_gone_from_proc() {
+        let mut cache = ProcessCache::new("/nonexistent-proc", 8);
+        cache.note_exec(crate::decode::Exec {
+            pid: 4_000_001,
+            filename: "/usr/bin/psql".into(),
+            command_line: "psql -c select".into(),
+        });
+        let identity = cache.lookup(4_000_001, &comm("psql"));
+        assert_eq!(identity.executable, "/usr/bin/psql");
+        assert_eq!(identity.command_line, "psql -c select");
+        assert_eq!(identity.workload, "psql");
     }
 
     #[test]

@@ -16,6 +16,9 @@ pub struct Stats {
     pub decode_errors: AtomicU64,
     /// Flows built from kernel events.
     pub flows: AtomicU64,
+    /// Payload records read from the kernel, and their captured bytes.
+    pub payloads: AtomicU64,
+    pub payload_bytes: AtomicU64,
     /// Batches sent to and acknowledged by the aggregator.
     pub batches_sent: AtomicU64,
     pub batches_acked: AtomicU64,
@@ -63,6 +66,15 @@ impl Stats {
         metric("dataflow_sensor_kernel_events_lost_total", "counter", "Connection events lost because the ring buffer was full.", kernel.conn_events_lost);
         metric("dataflow_sensor_kernel_socket_map_full_total", "counter", "Connections not tracked because the kernel socket map was full.", kernel.socket_map_full);
         metric("dataflow_sensor_kernel_accept_unresolved_total", "counter", "accept() results whose socket could not be resolved.", kernel.accept_unresolved);
+        metric("dataflow_sensor_kernel_payloads_total", "counter", "Payload records the kernel programs delivered.", kernel.payloads);
+        metric("dataflow_sensor_kernel_payloads_lost_total", "counter", "Payload records lost because the payload ring buffer was full.", kernel.payloads_lost);
+        metric("dataflow_sensor_kernel_payloads_truncated_total", "counter", "Payloads cut to the capture limit (the real length is kept).", kernel.payloads_truncated);
+        metric("dataflow_sensor_kernel_payload_bytes_skipped_total", "counter", "Payload bytes beyond the capture limit, not copied.", kernel.payload_bytes_skipped);
+        metric("dataflow_sensor_kernel_capture_map_full_total", "counter", "Connections not captured because the capture map was full.", kernel.capture_map_full);
+        metric("dataflow_sensor_kernel_pending_map_full_total", "counter", "Receives not captured because the pending-receive map was full.", kernel.pending_map_full);
+        metric("dataflow_sensor_kernel_payload_read_failed_total", "counter", "Payloads whose user memory could not be read.", kernel.payload_read_failed);
+        metric("dataflow_sensor_payloads_total", "counter", "Payload records the sensor read.", self.payloads.load(Relaxed));
+        metric("dataflow_sensor_payload_bytes_total", "counter", "Captured payload bytes the sensor read.", self.payload_bytes.load(Relaxed));
         metric("dataflow_sensor_decode_errors_total", "counter", "Kernel records that could not be decoded.", self.decode_errors.load(Relaxed));
         metric("dataflow_sensor_flows_total", "counter", "Flows built from kernel events.", self.flows.load(Relaxed));
         metric("dataflow_sensor_batches_sent_total", "counter", "Batches sent to the aggregator (including resends).", self.batches_sent.load(Relaxed));

@@ -191,6 +191,9 @@ pub fn kernel_offsets(blob: &[u8]) -> Result<KernelOffsets, BtfError> {
         socket_sk: btf.member_offset("socket", "sk")?,
         tcp_bytes_received: btf.member_offset("tcp_sock", "bytes_received")?,
         tcp_bytes_acked: btf.member_offset("tcp_sock", "bytes_acked")?,
+        task_mm: btf.member_offset("task_struct", "mm")?,
+        mm_arg_start: btf.member_offset("mm_struct", "arg_start")?,
+        mm_arg_end: btf.member_offset("mm_struct", "arg_end")?,
     })
 }
 

@@ -14,16 +14,36 @@ use aya::{
     maps::{MapData, PerCpuArray, RingBuf},
     programs::TracePoint,
 };
-use sensor_common::{KernelOffsets, counter};
+use sensor_common::{CaptureConfig, KernelOffsets, MAX_CAPTURE, counter};
 
 /// The compiled kernel programs, built by `build.rs`.
 static PROGRAMS: &[u8] = aya::include_bytes_aligned!(concat!(env!("OUT_DIR"), "/sensor-ebpf"));
 
-/// Tracepoints the sensor attaches, as (category, name = program name).
+/// Tracepoints of the connection lifecycle, as (category, name = program name).
 pub const TRACEPOINTS: &[(&str, &str)] = &[
+    ("sched", "sched_process_exec"),
     ("sock", "inet_sock_set_state"),
     ("syscalls", "sys_exit_accept4"),
     ("syscalls", "sys_exit_accept"),
+];
+
+/// Tracepoints of payload capture, attached only when it is enabled.
+pub const PAYLOAD_TRACEPOINTS: &[(&str, &str)] = &[
+    ("syscalls", "sys_enter_connect"),
+    ("syscalls", "sys_exit_connect"),
+    ("syscalls", "sys_enter_close"),
+    ("syscalls", "sys_enter_write"),
+    ("syscalls", "sys_enter_writev"),
+    ("syscalls", "sys_enter_sendto"),
+    ("syscalls", "sys_enter_sendmsg"),
+    ("syscalls", "sys_enter_read"),
+    ("syscalls", "sys_exit_read"),
+    ("syscalls", "sys_enter_readv"),
+    ("syscalls", "sys_exit_readv"),
+    ("syscalls", "sys_enter_recvfrom"),
+    ("syscalls", "sys_exit_recvfrom"),
+    ("syscalls", "sys_enter_recvmsg"),
+    ("syscalls", "sys_exit_recvmsg"),
 ];
 
 /// Everything that can stop the kernel side from starting, with what an
@@ -69,6 +89,14 @@ pub struct KernelConfig {
     pub ring_buffer_bytes: u32,
     /// How many live connections the kernel tracks at once.
     pub max_connections: u32,
+    /// Bytes copied from each send and receive on captured connections
+    /// (at most `sensor_common::MAX_CAPTURE`); zero turns payload capture off.
+    pub capture_bytes: u32,
+    /// Payloads copied from each new connection while its protocol is being
+    /// recognised.
+    pub probe_payloads: u32,
+    /// Size of the payload ring buffer, in bytes.
+    pub payload_ring_bytes: u32,
     /// Where the kernel's BTF is.
     pub btf_path: std::path::PathBuf,
     /// Where tracefs is, or should be mounted.
@@ -80,6 +108,9 @@ impl Default for KernelConfig {
         Self {
             ring_buffer_bytes: 4 << 20,
             max_connections: 65536,
+            capture_bytes: 0,
+            probe_payloads: 4,
+            payload_ring_bytes: 16 << 20,
             btf_path: "/sys/kernel/btf/vmlinux".into(),
             tracefs_path: tracefs::DEFAULT_PATH.into(),
         }
@@ -101,6 +132,13 @@ pub struct KernelCounters {
     pub conn_events_lost: u64,
     pub socket_map_full: u64,
     pub accept_unresolved: u64,
+    pub payloads: u64,
+    pub payloads_lost: u64,
+    pub payloads_truncated: u64,
+    pub payload_bytes_skipped: u64,
+    pub capture_map_full: u64,
+    pub pending_map_full: u64,
+    pub payload_read_failed: u64,
 }
 
 /// Reads the programs' per-CPU counters.
@@ -118,6 +156,13 @@ impl CounterReader {
             conn_events_lost: sum(counter::CONN_EVENTS_LOST)?,
             socket_map_full: sum(counter::SOCKET_MAP_FULL)?,
             accept_unresolved: sum(counter::ACCEPT_UNRESOLVED)?,
+            payloads: sum(counter::PAYLOADS)?,
+            payloads_lost: sum(counter::PAYLOADS_LOST)?,
+            payloads_truncated: sum(counter::PAYLOADS_TRUNCATED)?,
+            payload_bytes_skipped: sum(counter::PAYLOAD_BYTES_SKIPPED)?,
+            capture_map_full: sum(counter::CAPTURE_MAP_FULL)?,
+            pending_map_full: sum(counter::PENDING_MAP_FULL)?,
+            payload_read_failed: sum(counter::PAYLOAD_READ_FAILED)?,
         })
     }
 }
@@ -150,14 +195,22 @@ impl Kernel {
             }
         };
         let globals = offsets.unwrap_or_default();
+        let capture = CaptureConfig {
+            max_bytes: config.capture_bytes.min(MAX_CAPTURE as u32),
+            probe_payloads: config.probe_payloads,
+        };
         let mut ebpf = EbpfLoader::new()
             .override_global("OFFSETS", &globals, true)
+            .override_global("CAPTURE_CONFIG", &capture, true)
             .map_max_entries("CONN_EVENTS", config.ring_buffer_bytes)
+            .map_max_entries("PAYLOAD_EVENTS", config.payload_ring_bytes)
             .map_max_entries("SOCKETS", config.max_connections)
+            .map_max_entries("CAPTURE", config.max_connections)
             .load(PROGRAMS)
             .map_err(KernelError::Load)?;
 
-        for &(category, name) in TRACEPOINTS {
+        let payloads: &[(&'static str, &'static str)] = if capture.max_bytes > 0 { PAYLOAD_TRACEPOINTS } else { &[] };
+        for &(category, name) in TRACEPOINTS.iter().chain(payloads) {
             let program: &mut TracePoint = ebpf
                 .program_mut(name)
                 .ok_or(KernelError::MissingProgram { name })?
@@ -168,7 +221,12 @@ impl Kernel {
                 .attach(category, name)
                 .map_err(|source| KernelError::Attach { category, name, source })?;
         }
-        tracing::info!(tracepoints = TRACEPOINTS.len(), btf_offsets = offsets.is_some(), "kernel programs attached");
+        tracing::info!(
+            tracepoints = TRACEPOINTS.len() + payloads.len(),
+            btf_offsets = offsets.is_some(),
+            capture_bytes = capture.max_bytes,
+            "kernel programs attached"
+        );
         Ok(Self { ebpf, offsets })
     }
 
@@ -179,6 +237,15 @@ impl Kernel {
             source: aya::maps::MapError::InvalidName { name: "CONN_EVENTS".into() },
         })?;
         RingBuf::try_from(map).map_err(|source| KernelError::Map { name: "CONN_EVENTS", source })
+    }
+
+    /// The payload ring buffer (can be taken once).
+    pub fn take_payload_events(&mut self) -> Result<RingBuf<MapData>, KernelError> {
+        let map = self.ebpf.take_map("PAYLOAD_EVENTS").ok_or(KernelError::Map {
+            name: "PAYLOAD_EVENTS",
+            source: aya::maps::MapError::InvalidName { name: "PAYLOAD_EVENTS".into() },
+        })?;
+        RingBuf::try_from(map).map_err(|source| KernelError::Map { name: "PAYLOAD_EVENTS", source })
     }
 
     /// The counters map (can be taken once).

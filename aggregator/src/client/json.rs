@@ -1,0 +1,330 @@
+//! A stable JSON shape for the command-line client's `--json` output.
+//!
+//! Field names follow proto3 JSON (lowerCamelCase) and enums print their
+//! proto names (`FLOW_STATE_CLOSED`). Unlike proto3 JSON, 64-bit integers are
+//! numbers, not strings, so tools like `jq` compare them directly. Each line
+//! is one object: `{"flow": {...}, "time": ...}` or
+//! `{"lostEvents": {...}, "time": ...}`, mirroring `GetFlowsResponse`.
+
+use proto::v1::get_flows_response::ResponseTypes;
+use proto::v1::{
+    Direction, Endpoint, Flow, FlowState, GetFlowsResponse, LostEvent, LostEventSource, Process, Protocol,
+    SensorStatus, ServerStatusResponse, ServiceGraphEdge,
+};
+use serde::{Deserialize, Serialize};
+
+use super::time::format_rfc3339;
+
+fn enum_name<E: TryFrom<i32>>(value: i32, name: impl Fn(&E) -> &'static str) -> String {
+    E::try_from(value).map(|known| name(&known).to_string()).unwrap_or_else(|_| value.to_string())
+}
+
+/// An endpoint.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct JsonEndpoint {
+    /// Address.
+    pub ip: String,
+    /// Port.
+    pub port: u32,
+}
+
+impl From<&Endpoint> for JsonEndpoint {
+    fn from(endpoint: &Endpoint) -> Self {
+        Self { ip: endpoint.ip.clone(), port: endpoint.port }
+    }
+}
+
+/// A process.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct JsonProcess {
+    /// Thread id.
+    pub tid: u32,
+    /// Process id.
+    pub pid: u32,
+    /// Kernel command name.
+    pub command: String,
+    /// Executable path.
+    pub executable: String,
+    /// Command line.
+    pub command_line: String,
+    /// cgroup v2 id.
+    pub cgroup_id: u64,
+    /// cgroup path.
+    pub cgroup_path: String,
+    /// Container id.
+    pub container_id: String,
+    /// systemd unit.
+    pub systemd_unit: String,
+    /// Workload name.
+    pub workload: String,
+}
+
+impl From<&Process> for JsonProcess {
+    fn from(process: &Process) -> Self {
+        Self {
+            tid: process.tid,
+            pid: process.pid,
+            command: process.command.clone(),
+            executable: process.executable.clone(),
+            command_line: process.command_line.clone(),
+            cgroup_id: process.cgroup_id,
+            cgroup_path: process.cgroup_path.clone(),
+            container_id: process.container_id.clone(),
+            systemd_unit: process.systemd_unit.clone(),
+            workload: process.workload.clone(),
+        }
+    }
+}
+
+/// A flow.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct JsonFlow {
+    /// Aggregator-assigned id.
+    pub id: u64,
+    /// Event time, RFC 3339 with nanoseconds.
+    pub time: String,
+    /// Event time, nanoseconds since the Unix epoch.
+    pub time_unix_nano: u64,
+    /// Node whose sensor saw the flow.
+    pub node_name: String,
+    /// `FLOW_STATE_*`.
+    pub state: String,
+    /// `DIRECTION_*`.
+    pub direction: String,
+    /// `PROTOCOL_*`.
+    pub protocol: String,
+    /// Local end.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub local: Option<JsonEndpoint>,
+    /// Remote end.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub remote: Option<JsonEndpoint>,
+    /// Owner of the local end.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub process: Option<JsonProcess>,
+    /// Payload bytes sent by the local end.
+    pub bytes_sent: u64,
+    /// Payload bytes received by the local end.
+    pub bytes_received: u64,
+    /// Connection open time (0 when unknown).
+    pub opened_unix_nano: u64,
+    /// Connection close time (0 when unknown or open).
+    pub closed_unix_nano: u64,
+    /// Connection identity on its node.
+    pub connection_id: u64,
+}
+
+impl From<&Flow> for JsonFlow {
+    fn from(flow: &Flow) -> Self {
+        Self {
+            id: flow.id,
+            time: format_rfc3339(flow.time_unix_nano, 9),
+            time_unix_nano: flow.time_unix_nano,
+            node_name: flow.node_name.clone(),
+            state: enum_name(flow.state, FlowState::as_str_name),
+            direction: enum_name(flow.direction, Direction::as_str_name),
+            protocol: enum_name(flow.protocol, Protocol::as_str_name),
+            local: flow.local.as_ref().map(JsonEndpoint::from),
+            remote: flow.remote.as_ref().map(JsonEndpoint::from),
+            process: flow.process.as_ref().map(JsonProcess::from),
+            bytes_sent: flow.bytes_sent,
+            bytes_received: flow.bytes_received,
+            opened_unix_nano: flow.opened_unix_nano,
+            closed_unix_nano: flow.closed_unix_nano,
+            connection_id: flow.connection_id,
+        }
+    }
+}
+
+/// Events lost on the way.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct JsonLostEvent {
+    /// `LOST_EVENT_SOURCE_*`.
+    pub source: String,
+    /// How many.
+    pub num_events_lost: u64,
+    /// Node whose sensor lost them; empty for subscriber losses.
+    pub node_name: String,
+}
+
+impl From<&LostEvent> for JsonLostEvent {
+    fn from(event: &LostEvent) -> Self {
+        Self {
+            source: enum_name(event.source, LostEventSource::as_str_name),
+            num_events_lost: event.num_events_lost,
+            node_name: event.node_name.clone(),
+        }
+    }
+}
+
+/// One line of `observe --json`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct JsonResponse {
+    /// Set for a flow.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub flow: Option<JsonFlow>,
+    /// Set for lost events.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub lost_events: Option<JsonLostEvent>,
+    /// When the aggregator sent the message, RFC 3339.
+    pub time: String,
+}
+
+impl From<&GetFlowsResponse> for JsonResponse {
+    fn from(response: &GetFlowsResponse) -> Self {
+        let (flow, lost_events) = match &response.response_types {
+            Some(ResponseTypes::Flow(flow)) => (Some(JsonFlow::from(flow)), None),
+            Some(ResponseTypes::LostEvents(event)) => (None, Some(JsonLostEvent::from(event))),
+            None => (None, None),
+        };
+        Self { flow, lost_events, time: format_rfc3339(response.time_unix_nano, 9) }
+    }
+}
+
+/// Counters a sensor reported.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct JsonSensor {
+    /// Session id.
+    pub session_id: String,
+    /// Node name.
+    pub node_name: String,
+    /// Node region.
+    pub region: String,
+    /// Node zone.
+    pub zone: String,
+    /// Whether its stream is open.
+    pub connected: bool,
+    /// First batch time.
+    pub first_seen_unix_nano: u64,
+    /// Last batch time.
+    pub last_seen_unix_nano: u64,
+    /// Batches stored.
+    pub batches: u64,
+    /// Flows stored.
+    pub flows: u64,
+    /// Kernel events the sensor read.
+    pub kernel_events: u64,
+    /// Kernel events lost in the ring buffer.
+    pub kernel_lost: u64,
+    /// Events the sensor could not decode.
+    pub decode_errors: u64,
+    /// Flows dropped from the sensor's buffer.
+    pub buffer_dropped_flows: u64,
+    /// Sensor version.
+    pub sensor_version: String,
+}
+
+impl From<&SensorStatus> for JsonSensor {
+    fn from(sensor: &SensorStatus) -> Self {
+        let node = sensor.node.clone().unwrap_or_default();
+        let counters = sensor.counters.unwrap_or_default();
+        Self {
+            session_id: sensor.session_id.clone(),
+            node_name: node.name,
+            region: node.region,
+            zone: node.zone,
+            connected: sensor.connected,
+            first_seen_unix_nano: sensor.first_seen_unix_nano,
+            last_seen_unix_nano: sensor.last_seen_unix_nano,
+            batches: sensor.batches,
+            flows: sensor.flows,
+            kernel_events: counters.kernel_events,
+            kernel_lost: counters.kernel_lost,
+            decode_errors: counters.decode_errors,
+            buffer_dropped_flows: counters.buffer_dropped_flows,
+            sensor_version: sensor.sensor_version.clone(),
+        }
+    }
+}
+
+/// `status --json`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct JsonStatus {
+    /// Flows stored, all time.
+    pub num_flows: u64,
+    /// Flows received since the aggregator started.
+    pub seen_flows: u64,
+    /// Flows per second over the last minute.
+    pub flows_rate: f64,
+    /// Sensors with an open stream.
+    pub connected_sensors: u32,
+    /// Every sensor session known.
+    pub sensors: Vec<JsonSensor>,
+    /// Aggregator uptime.
+    pub uptime_ns: u64,
+    /// Open subscriptions.
+    pub subscribers: u32,
+    /// Events lost anywhere since start.
+    pub lost_events: u64,
+    /// Malformed batches and requests since start.
+    pub rejected_batches: u64,
+    /// Aggregator version.
+    pub version: String,
+}
+
+impl From<&ServerStatusResponse> for JsonStatus {
+    fn from(status: &ServerStatusResponse) -> Self {
+        Self {
+            num_flows: status.num_flows,
+            seen_flows: status.seen_flows,
+            flows_rate: status.flows_rate,
+            connected_sensors: status.connected_sensors,
+            sensors: status.sensors.iter().map(JsonSensor::from).collect(),
+            uptime_ns: status.uptime_ns,
+            subscribers: status.subscribers,
+            lost_events: status.lost_events,
+            rejected_batches: status.rejected_batches,
+            version: status.version.clone(),
+        }
+    }
+}
+
+/// One service graph edge.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct JsonEdge {
+    /// Client.
+    pub source: String,
+    /// Server.
+    pub destination: String,
+    /// Server port.
+    pub destination_port: u32,
+    /// `PROTOCOL_*`.
+    pub protocol: String,
+    /// `DIRECTION_*` of the side that observed the connections.
+    pub observed_from: String,
+    /// Closed connections.
+    pub connections: u64,
+    /// Bytes from source to destination.
+    pub bytes_to_destination: u64,
+    /// Bytes from destination to source.
+    pub bytes_to_source: u64,
+    /// First seen.
+    pub first_seen_unix_nano: u64,
+    /// Last seen.
+    pub last_seen_unix_nano: u64,
+}
+
+impl From<&ServiceGraphEdge> for JsonEdge {
+    fn from(edge: &ServiceGraphEdge) -> Self {
+        Self {
+            source: edge.source.clone(),
+            destination: edge.destination.clone(),
+            destination_port: edge.destination_port,
+            protocol: enum_name(edge.protocol, Protocol::as_str_name),
+            observed_from: enum_name(edge.observed_from, Direction::as_str_name),
+            connections: edge.connections,
+            bytes_to_destination: edge.bytes_to_destination,
+            bytes_to_source: edge.bytes_to_source,
+            first_seen_unix_nano: edge.first_seen_unix_nano,
+            last_seen_unix_nano: edge.last_seen_unix_nano,
+        }
+    }
+}

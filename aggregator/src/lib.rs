@@ -1,0 +1,24 @@
+//! The aggregator: receives flows from sensors over gRPC, stores them in an
+//! embedded SQLite file, and serves them to subscribers.
+//!
+//! The modules follow the data: [`ingest`] checks sensor batches and hands
+//! them to the [`store`] writer, which commits them in groups and publishes
+//! them through the [`fanout`] to the [`observer`] API's subscribers.
+//! [`server`] wires them together; [`client`] holds the command-line client's
+//! rendering; [`bench`] measures ingest.
+
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod bench;
+pub mod client;
+pub mod context;
+pub mod fanout;
+pub mod http;
+pub mod ingest;
+pub mod observer;
+pub mod server;
+pub mod store;
+pub mod telemetry;
+
+pub use server::{RunningServer, ServerConfig, ServerError, start};

@@ -1,0 +1,308 @@
+//! The embedded store: one SQLite file, `DATA_DIR/aggregator.db`, in WAL mode.
+//!
+//! One writer thread owns the only write connection ([`writer`]); reads use
+//! their own connections, which WAL lets run while the writer commits.
+//!
+//! Durability: with `synchronous=NORMAL` (the default, [`Synchronous::Normal`])
+//! a commit is written to the WAL file before the batch is acknowledged, so an
+//! acknowledged batch survives a crash of the aggregator process; after a crash
+//! of the operating system or a power loss, the transactions committed in the
+//! last moments before it (not yet synced to disk) can be rolled back. The
+//! database itself is never corrupted. [`Synchronous::Full`] syncs the WAL at
+//! every commit, closing that window at the cost of one fsync per group commit.
+
+mod block;
+mod graph;
+mod schema;
+#[cfg(test)]
+mod tests;
+pub mod writer;
+
+use std::ops::ControlFlow;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use proto::v1::{Node, SensorCounters, SensorStatus, ServiceGraphEdge};
+use rusqlite::{Connection, OpenFlags};
+
+pub use block::{FlowBlock, PreparedBatch, StoredBatch};
+pub use schema::SCHEMA_VERSION;
+
+/// Name of the database file inside the data directory.
+pub const DATABASE_FILE: &str = "aggregator.db";
+
+/// Errors of the store.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The data directory could not be created.
+    #[error("cannot create data directory {path}")]
+    CreateDirectory {
+        /// The directory.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The database file could not be opened or configured.
+    #[error("cannot open store {path}")]
+    Open {
+        /// The database file.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: rusqlite::Error,
+    },
+    /// The file could not be switched to write-ahead logging.
+    #[error("store {path} refused WAL mode (journal mode is {mode}); is it on a network file system?")]
+    WalUnavailable {
+        /// The database file.
+        path: PathBuf,
+        /// The journal mode SQLite kept.
+        mode: String,
+    },
+    /// The database was written by a newer aggregator.
+    #[error(
+        "store schema version {found} is newer than the {supported} this aggregator knows; \
+         run a newer aggregator or point --data-dir at another directory"
+    )]
+    SchemaTooNew {
+        /// Version in the file.
+        found: u32,
+        /// Newest version this binary knows.
+        supported: u32,
+    },
+    /// A migration script failed.
+    #[error("store migration to schema version {version} failed: {source}")]
+    Migration {
+        /// The version the script was to bring.
+        version: u32,
+        /// Why.
+        #[source]
+        source: rusqlite::Error,
+    },
+    /// A stored flow blob could not be decoded.
+    #[error("stored flows starting at id {first_id} are corrupt: {source}")]
+    Corrupt {
+        /// First flow id of the batch row.
+        first_id: u64,
+        /// The decoding error.
+        #[source]
+        source: prost::DecodeError,
+    },
+    /// A query failed.
+    #[error("store query failed: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    /// A write transaction failed; its batches were not stored.
+    #[error("store transaction failed: {0}")]
+    Transaction(String),
+    /// The writer thread is gone (the aggregator is shutting down).
+    #[error("the store writer has stopped")]
+    WriterStopped,
+}
+
+/// How hard a commit pushes data to disk; see the module documentation.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Synchronous {
+    /// `synchronous=NORMAL`: survives process crashes; the last commits may be
+    /// lost on an operating-system crash.
+    #[default]
+    Normal,
+    /// `synchronous=FULL`: every commit is synced to disk before it is
+    /// acknowledged.
+    Full,
+}
+
+impl Synchronous {
+    fn pragma(self) -> &'static str {
+        match self {
+            Self::Normal => "NORMAL",
+            Self::Full => "FULL",
+        }
+    }
+}
+
+/// Read access to the store, plus what the writer needs to start.
+pub struct Store {
+    path: PathBuf,
+    readers: Mutex<Vec<Connection>>,
+}
+
+/// The write connection and the first free flow id, handed to
+/// [`writer::spawn`].
+pub struct WriteConnection {
+    pub(crate) connection: Connection,
+    pub(crate) next_flow_id: u64,
+}
+
+/// Which recorded flows to read.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct HistoryQuery {
+    /// Only batches with a flow at or after this time (0: unbounded).
+    pub since_unix_nano: u64,
+    /// Only batches with a flow at or before this time (0: unbounded).
+    pub until_unix_nano: u64,
+    /// Newest batches first.
+    pub newest_first: bool,
+}
+
+/// Converts a count or timestamp to SQLite's signed integers; values past
+/// `i64::MAX` (year 2262 in nanoseconds) saturate.
+pub(crate) fn sql_int(value: u64) -> i64 {
+    i64::try_from(value).unwrap_or(i64::MAX)
+}
+
+/// Converts back from SQLite; negative values (never written) read as zero.
+pub(crate) fn from_sql_int(value: i64) -> u64 {
+    u64::try_from(value).unwrap_or(0)
+}
+
+impl Store {
+    /// Opens (creating if needed) `data_dir/aggregator.db`, applies pending
+    /// migrations and returns the read side and the write connection.
+    pub fn open(data_dir: &Path, synchronous: Synchronous) -> Result<(Store, WriteConnection), StoreError> {
+        std::fs::create_dir_all(data_dir)
+            .map_err(|source| StoreError::CreateDirectory { path: data_dir.to_path_buf(), source })?;
+        let path = data_dir.join(DATABASE_FILE);
+        let open_error = |source| StoreError::Open { path: path.clone(), source };
+        let mut connection = Connection::open(&path).map_err(open_error)?;
+        connection.busy_timeout(std::time::Duration::from_secs(5)).map_err(open_error)?;
+        let mode: String = connection
+            .query_row("PRAGMA journal_mode=WAL", [], |row| row.get(0))
+            .map_err(open_error)?;
+        if !mode.eq_ignore_ascii_case("wal") {
+            return Err(StoreError::WalUnavailable { path, mode });
+        }
+        connection.pragma_update(None, "synchronous", synchronous.pragma()).map_err(open_error)?;
+        // Large blobs are written once and read rarely: a bigger page cache
+        // for the writer keeps the b-tree interior pages of the indexes hot.
+        connection.pragma_update(None, "cache_size", -65_536).map_err(open_error)?;
+        connection.pragma_update(None, "temp_store", "MEMORY").map_err(open_error)?;
+        schema::migrate(&mut connection)?;
+        let next_flow_id: i64 =
+            connection.query_row("SELECT value FROM meta WHERE key = 'next_flow_id'", [], |row| row.get(0))?;
+        let store = Store { path, readers: Mutex::new(Vec::new()) };
+        Ok((store, WriteConnection { connection, next_flow_id: from_sql_int(next_flow_id).max(1) }))
+    }
+
+    /// Path of the database file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn with_reader<T>(&self, read: impl FnOnce(&mut Connection) -> Result<T, StoreError>) -> Result<T, StoreError> {
+        let pooled = self.readers.lock().ok().and_then(|mut readers| readers.pop());
+        let mut connection = match pooled {
+            Some(connection) => connection,
+            None => {
+                let connection = Connection::open_with_flags(
+                    &self.path,
+                    OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+                )
+                .map_err(|source| StoreError::Open { path: self.path.clone(), source })?;
+                connection.busy_timeout(std::time::Duration::from_secs(5))?;
+                connection.pragma_update(None, "query_only", true)?;
+                connection
+            }
+        };
+        let result = read(&mut connection);
+        if let Ok(mut readers) = self.readers.lock() {
+            // A few idle connections are enough for the observer's requests.
+            if readers.len() < 8 {
+                readers.push(connection);
+            }
+        }
+        result
+    }
+
+    /// Visits recorded batches that may hold flows in the query's time range,
+    /// in id order (newest first when asked), until `visit` breaks. Flows
+    /// inside a batch are not filtered by time: the caller does that.
+    ///
+    /// Returns the largest flow id stored when the read started; the visited
+    /// batches are exactly those at or below it, which is what lets a
+    /// follower join the live feed without a gap or a duplicate.
+    pub fn scan_history(
+        &self,
+        query: Option<&HistoryQuery>,
+        visit: &mut dyn FnMut(StoredBatch) -> ControlFlow<()>,
+    ) -> Result<u64, StoreError> {
+        self.with_reader(|connection| {
+            // One read transaction: the bound and the rows come from one snapshot.
+            let transaction = connection.transaction()?;
+            let next_flow_id: i64 =
+                transaction.query_row("SELECT value FROM meta WHERE key = 'next_flow_id'", [], |row| row.get(0))?;
+            let max_id = from_sql_int(next_flow_id).saturating_sub(1);
+            let Some(query) = query else {
+                return Ok(max_id);
+            };
+            let mut sql = String::from("SELECT first_id, node_name, flows FROM flow_batches WHERE first_id <= ?1");
+            if query.since_unix_nano > 0 {
+                sql.push_str(" AND max_time >= ?2");
+            }
+            if query.until_unix_nano > 0 {
+                sql.push_str(" AND min_time <= ?3");
+            }
+            sql.push_str(if query.newest_first { " ORDER BY first_id DESC" } else { " ORDER BY first_id ASC" });
+            let mut statement = transaction.prepare(&sql)?;
+            let mut parameters: Vec<(&str, i64)> = vec![("?1", sql_int(max_id))];
+            if query.since_unix_nano > 0 {
+                parameters.push(("?2", sql_int(query.since_unix_nano)));
+            }
+            if query.until_unix_nano > 0 {
+                parameters.push(("?3", sql_int(query.until_unix_nano)));
+            }
+            let named: Vec<(&str, &dyn rusqlite::ToSql)> =
+                parameters.iter().map(|(name, value)| (*name, value as &dyn rusqlite::ToSql)).collect();
+            let mut rows = statement.query(named.as_slice())?;
+            while let Some(row) = rows.next()? {
+                let first_id = from_sql_int(row.get(0)?);
+                let node_name: String = row.get(1)?;
+                let blob = row.get_ref(2)?.as_blob().map_err(rusqlite::Error::from)?;
+                let block = <FlowBlock as prost::Message>::decode(blob)
+                    .map_err(|source| StoreError::Corrupt { first_id, source })?;
+                if visit(StoredBatch { first_id, node_name, block }).is_break() {
+                    break;
+                }
+            }
+            Ok(max_id)
+        })
+    }
+
+    /// Every sensor session the store knows, most recently seen first.
+    /// `connected` is left false: only the ingest side knows it.
+    pub fn sensors(&self) -> Result<Vec<SensorStatus>, StoreError> {
+        self.with_reader(|connection| {
+            let mut statement = connection.prepare(
+                "SELECT session_id, node_name, region, zone, sensor_version, first_seen, last_seen, batches, flows,
+                        kernel_events, kernel_lost, decode_errors, buffer_dropped_flows, counter_flows
+                 FROM sensors ORDER BY last_seen DESC",
+            )?;
+            let rows = statement.query_map([], |row| {
+                let int = |index: usize| row.get::<_, i64>(index).map(from_sql_int);
+                Ok(SensorStatus {
+                    session_id: row.get(0)?,
+                    node: Some(Node { name: row.get(1)?, region: row.get(2)?, zone: row.get(3)? }),
+                    connected: false,
+                    sensor_version: row.get(4)?,
+                    first_seen_unix_nano: int(5)?,
+                    last_seen_unix_nano: int(6)?,
+                    batches: int(7)?,
+                    flows: int(8)?,
+                    counters: Some(SensorCounters {
+                        kernel_events: int(9)?,
+                        kernel_lost: int(10)?,
+                        decode_errors: int(11)?,
+                        buffer_dropped_flows: int(12)?,
+                        flows: int(13)?,
+                    }),
+                })
+            })?;
+            Ok(rows.collect::<Result<Vec<_>, _>>()?)
+        })
+    }
+
+    /// Service graph edges last seen at or after `since_unix_nano`.
+    pub fn service_graph(&self, since_unix_nano: u64) -> Result<Vec<ServiceGraphEdge>, StoreError> {
+        self.with_reader(|connection| graph::read(connection, since_unix_nano))
+    }
+}

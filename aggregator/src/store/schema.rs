@@ -1,0 +1,90 @@
+//! Schema migrations, applied in order at open.
+//!
+//! `PRAGMA user_version` holds the number of migrations applied. A database
+//! written by a newer aggregator (a larger number than this binary knows) is
+//! refused rather than misread.
+
+use rusqlite::Connection;
+
+use super::StoreError;
+
+/// Migration scripts; the one at index `i` brings the schema to version `i + 1`.
+/// Append only: a released script never changes.
+const MIGRATIONS: &[&str] = &[
+    // 1: flows as one row per sensor batch, the service graph, the sensors.
+    r#"
+    CREATE TABLE meta (
+        key   TEXT PRIMARY KEY,
+        value INTEGER NOT NULL
+    ) WITHOUT ROWID;
+    INSERT INTO meta (key, value) VALUES ('next_flow_id', 1);
+
+    -- Flow ids of a batch are first_id ..= last_id, in the order of the blob.
+    CREATE TABLE flow_batches (
+        first_id   INTEGER PRIMARY KEY,
+        last_id    INTEGER NOT NULL,
+        session_id TEXT NOT NULL,
+        sequence   INTEGER NOT NULL,
+        node_name  TEXT NOT NULL,
+        min_time   INTEGER NOT NULL,
+        max_time   INTEGER NOT NULL,
+        flow_count INTEGER NOT NULL,
+        flows      BLOB NOT NULL
+    );
+    CREATE INDEX flow_batches_by_max_time ON flow_batches (max_time);
+
+    CREATE TABLE sensors (
+        session_id           TEXT PRIMARY KEY,
+        node_name            TEXT NOT NULL,
+        region               TEXT NOT NULL,
+        zone                 TEXT NOT NULL,
+        sensor_version       TEXT NOT NULL,
+        first_seen           INTEGER NOT NULL,
+        last_seen            INTEGER NOT NULL,
+        batches              INTEGER NOT NULL,
+        flows                INTEGER NOT NULL,
+        kernel_events        INTEGER NOT NULL,
+        kernel_lost          INTEGER NOT NULL,
+        decode_errors        INTEGER NOT NULL,
+        buffer_dropped_flows INTEGER NOT NULL,
+        counter_flows        INTEGER NOT NULL,
+        last_sequence        INTEGER NOT NULL
+    ) WITHOUT ROWID;
+
+    CREATE TABLE service_edges (
+        source               TEXT NOT NULL,
+        destination          TEXT NOT NULL,
+        destination_port     INTEGER NOT NULL,
+        protocol             INTEGER NOT NULL,
+        observed_from        INTEGER NOT NULL,
+        connections          INTEGER NOT NULL,
+        bytes_to_destination INTEGER NOT NULL,
+        bytes_to_source      INTEGER NOT NULL,
+        first_seen           INTEGER NOT NULL,
+        last_seen            INTEGER NOT NULL,
+        PRIMARY KEY (source, destination, destination_port, protocol, observed_from)
+    ) WITHOUT ROWID;
+    "#,
+];
+
+/// The schema version this binary writes.
+pub const SCHEMA_VERSION: u32 = MIGRATIONS.len() as u32;
+
+/// Brings the database to [`SCHEMA_VERSION`], one transaction per migration.
+pub(crate) fn migrate(connection: &mut Connection) -> Result<(), StoreError> {
+    let found: u32 = connection.query_row("PRAGMA user_version", [], |row| row.get(0))?;
+    if found > SCHEMA_VERSION {
+        return Err(StoreError::SchemaTooNew { found, supported: SCHEMA_VERSION });
+    }
+    for (index, script) in MIGRATIONS.iter().enumerate().skip(found as usize) {
+        let version = index as u32 + 1;
+        let transaction = connection.transaction()?;
+        transaction
+            .execute_batch(script)
+            .and_then(|()| transaction.pragma_update(None, "user_version", version))
+            .map_err(|source| StoreError::Migration { version, source })?;
+        transaction.commit()?;
+        tracing::info!(version, "applied store migration");
+    }
+    Ok(())
+}

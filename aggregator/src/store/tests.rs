@@ -1,0 +1,197 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::sync::Arc;
+
+use proto::v1::{Direction, Endpoint, Flow, FlowState, LostEventSource, Node, Process, Protocol, SensorBatch, SensorCounters};
+
+use super::writer::{self, StoreWriter, WriteOutcome, WriterThread};
+use super::*;
+use crate::fanout::{Fanout, LiveEvent};
+use crate::telemetry::Metrics;
+
+fn start(dir: &Path) -> (Store, StoreWriter, WriterThread, Arc<Fanout>) {
+    let (store, write) = Store::open(dir, Synchronous::Normal).unwrap();
+    let fanout = Arc::new(Fanout::new(64));
+    let (writer, thread) = writer::spawn(write, Arc::clone(&fanout), Arc::new(Metrics::new()), 16).unwrap();
+    (store, writer, thread, fanout)
+}
+
+fn stop(writer: StoreWriter, thread: WriterThread) {
+    drop(writer);
+    thread.join();
+}
+
+fn flow(time: u64, direction: Direction, state: FlowState, workload: &str, remote: (&str, u32)) -> Flow {
+    Flow {
+        time_unix_nano: time,
+        state: state as i32,
+        direction: direction as i32,
+        protocol: Protocol::Tcp as i32,
+        local: Some(Endpoint { ip: "10.0.0.1".into(), port: 8080 }),
+        remote: Some(Endpoint { ip: remote.0.into(), port: remote.1 }),
+        process: Some(Process { pid: 7, command: "app".into(), workload: workload.into(), ..Process::default() }),
+        bytes_sent: 100,
+        bytes_received: 10,
+        ..Flow::default()
+    }
+}
+
+fn batch(session: &str, sequence: u64, flows: Vec<Flow>) -> SensorBatch {
+    SensorBatch {
+        session_id: session.into(),
+        sequence,
+        node: Some(Node { name: "node-a".into(), region: "eu-west-1".into(), zone: "eu-west-1a".into() }),
+        flows,
+        counters: Some(SensorCounters::default()),
+        sensor_version: "1.0".into(),
+    }
+}
+
+fn all_flows(store: &Store) -> Vec<Flow> {
+    let mut flows = Vec::new();
+    store
+        .scan_history(Some(&HistoryQuery::default()), &mut |batch| {
+            flows.extend((0..batch.len()).map(|index| batch.flow(index).unwrap()));
+            ControlFlow::Continue(())
+        })
+        .unwrap();
+    flows
+}
+
+#[tokio::test]
+async fn ids_are_dense_and_survive_a_restart_and_duplicates_are_not_stored() {
+    let dir = tempfile::tempdir().unwrap();
+    let sample = || flow(5, Direction::Outbound, FlowState::Open, "web", ("10.0.0.2", 5432));
+    {
+        let (store, writer, thread, _) = start(dir.path());
+        let first = writer.write(batch("s1", 1, vec![sample(), sample()])).await.unwrap();
+        assert_eq!(first, WriteOutcome::Stored { first_id: 1, flows: 2 });
+        let again = writer.write(batch("s1", 1, vec![sample(), sample()])).await.unwrap();
+        assert_eq!(again, WriteOutcome::Duplicate { last_stored_sequence: 1 });
+        assert_eq!(writer.stored_flows(), 2);
+        assert_eq!(all_flows(&store).len(), 2);
+        stop(writer, thread);
+    }
+    let (store, writer, thread, _) = start(dir.path());
+    // The sequence is remembered in the file, not only in memory.
+    let retried = writer.write(batch("s1", 1, vec![sample()])).await.unwrap();
+    assert_eq!(retried, WriteOutcome::Duplicate { last_stored_sequence: 1 });
+    let next = writer.write(batch("s1", 2, vec![sample()])).await.unwrap();
+    assert_eq!(next, WriteOutcome::Stored { first_id: 3, flows: 1 });
+    let flows = all_flows(&store);
+    assert_eq!(flows.iter().map(|flow| flow.id).collect::<Vec<_>>(), vec![1, 2, 3]);
+    assert!(flows.iter().all(|flow| flow.node_name == "node-a"));
+    assert_eq!(flows[0].process.as_ref().unwrap().workload, "web");
+    stop(writer, thread);
+}
+
+#[tokio::test]
+async fn counter_increases_become_lost_events_and_resets_count_from_zero() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_store, writer, thread, fanout) = start(dir.path());
+    let mut live = fanout.subscribe();
+    let with_counters = |session: &str, sequence, kernel_lost, decode_errors, buffer_dropped_flows| {
+        let mut batch = batch(session, sequence, vec![]);
+        batch.counters = Some(SensorCounters { kernel_lost, decode_errors, buffer_dropped_flows, ..Default::default() });
+        batch
+    };
+    writer.write(with_counters("s1", 1, 5, 0, 0)).await.unwrap();
+    writer.write(with_counters("s1", 2, 5, 0, 0)).await.unwrap();
+    writer.write(with_counters("s1", 3, 8, 2, 1)).await.unwrap();
+    // A new session starts its counters from zero.
+    writer.write(with_counters("s2", 1, 4, 0, 0)).await.unwrap();
+    // Within a session, a smaller value means the counter was reset.
+    writer.write(with_counters("s2", 2, 1, 0, 0)).await.unwrap();
+    stop(writer, thread);
+    let mut events = Vec::new();
+    while let Ok(LiveEvent::Lost(event)) = live.try_recv() {
+        events.push((event.source(), event.num_events_lost, event.node_name));
+    }
+    let node = || "node-a".to_string();
+    assert_eq!(
+        events,
+        vec![
+            (LostEventSource::KernelRingBuffer, 5, node()),
+            (LostEventSource::KernelRingBuffer, 3, node()),
+            (LostEventSource::SensorDecode, 2, node()),
+            (LostEventSource::SensorBuffer, 1, node()),
+            (LostEventSource::KernelRingBuffer, 4, node()),
+            (LostEventSource::KernelRingBuffer, 1, node()),
+        ]
+    );
+}
+
+#[tokio::test]
+async fn the_service_graph_aggregates_edges_per_direction() {
+    let dir = tempfile::tempdir().unwrap();
+    let (store, writer, thread, _) = start(dir.path());
+    let flows = vec![
+        flow(10, Direction::Outbound, FlowState::Open, "web", ("10.0.0.2", 5432)),
+        flow(20, Direction::Outbound, FlowState::Closed, "web", ("10.0.0.2", 5432)),
+        flow(30, Direction::Outbound, FlowState::Failed, "web", ("10.0.0.2", 5432)),
+        flow(40, Direction::Inbound, FlowState::Closed, "db", ("10.0.0.9", 40_000)),
+        flow(50, Direction::Unknown, FlowState::Closed, "db", ("10.0.0.9", 40_000)),
+    ];
+    writer.write(batch("s1", 1, flows)).await.unwrap();
+    writer.write(batch("s1", 2, vec![flow(60, Direction::Outbound, FlowState::Closed, "web", ("10.0.0.2", 5432))])).await.unwrap();
+    let edges = store.service_graph(0).unwrap();
+    assert_eq!(edges.len(), 2, "{edges:?}");
+    let inbound = &edges[0];
+    assert_eq!((inbound.source.as_str(), inbound.destination.as_str()), ("10.0.0.9", "db"));
+    assert_eq!(inbound.destination_port, 8080);
+    assert_eq!(inbound.observed_from(), Direction::Inbound);
+    assert_eq!((inbound.bytes_to_destination, inbound.bytes_to_source), (10, 100));
+    let outbound = &edges[1];
+    assert_eq!((outbound.source.as_str(), outbound.destination.as_str()), ("web", "10.0.0.2"));
+    assert_eq!(outbound.destination_port, 5432);
+    assert_eq!(outbound.connections, 3);
+    assert_eq!((outbound.bytes_to_destination, outbound.bytes_to_source), (400, 40));
+    assert_eq!((outbound.first_seen_unix_nano, outbound.last_seen_unix_nano), (10, 60));
+    assert_eq!(store.service_graph(55).unwrap().len(), 1);
+    stop(writer, thread);
+}
+
+#[test]
+fn a_newer_schema_is_refused_clearly() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let connection = rusqlite::Connection::open(dir.path().join(DATABASE_FILE)).unwrap();
+        connection.pragma_update(None, "user_version", SCHEMA_VERSION + 1).unwrap();
+    }
+    let error = Store::open(dir.path(), Synchronous::Normal).err().expect("a newer schema must be refused");
+    assert!(matches!(error, StoreError::SchemaTooNew { found, supported } if found == SCHEMA_VERSION + 1 && supported == SCHEMA_VERSION));
+    assert!(error.to_string().contains("newer"), "{error}");
+}
+
+#[test]
+fn migrations_bring_a_fresh_file_to_the_current_version_once() {
+    let dir = tempfile::tempdir().unwrap();
+    drop(Store::open(dir.path(), Synchronous::Full).unwrap());
+    let (_, write) = Store::open(dir.path(), Synchronous::Normal).unwrap();
+    let version: u32 = write.connection.query_row("PRAGMA user_version", [], |row| row.get(0)).unwrap();
+    assert_eq!(version, SCHEMA_VERSION);
+    let mode: String = write.connection.query_row("PRAGMA journal_mode", [], |row| row.get(0)).unwrap();
+    assert_eq!(mode, "wal");
+    assert_eq!(write.next_flow_id, 1);
+}
+
+#[test]
+fn processes_are_kept_once_per_block() {
+    let process = Process { pid: 1, command: "a".into(), ..Process::default() };
+    let other = Process { pid: 1, command: "b".into(), ..Process::default() };
+    let flows = vec![
+        Flow { process: Some(process.clone()), ..Flow::default() },
+        Flow { process: Some(other.clone()), ..Flow::default() },
+        Flow { process: Some(process.clone()), ..Flow::default() },
+        Flow::default(),
+    ];
+    let block = FlowBlock::from_flows(flows);
+    assert_eq!(block.processes.len(), 2);
+    assert_eq!(block.process_refs, vec![1, 2, 1, 0]);
+    let stored = StoredBatch { first_id: 10, node_name: "n".into(), block };
+    assert_eq!(stored.flow(1).unwrap().process, Some(other));
+    assert_eq!(stored.flow(2).unwrap().process, Some(process));
+    assert_eq!(stored.flow(3).unwrap().process, None);
+    assert_eq!(stored.flow(3).unwrap().id, 13);
+    assert_eq!(stored.last_id(), 13);
+}

@@ -1,0 +1,367 @@
+//! Payload capture: the first bytes of every send and receive on the TCP
+//! connections the sensor cares about.
+//!
+//! The `CAPTURE` map, keyed by `(pid << 32) | fd`, decides. Every new TCP
+//! connection starts in PROBE mode: its first few payloads are copied so the
+//! sensor can recognise the protocol by content; the sensor then turns the
+//! connection FULL (a database) or OFF. Everything else — files, pipes,
+//! uninteresting sockets — costs one failed hash lookup per syscall.
+//!
+//! Sends are copied at syscall entry (the buffer is filled); receives at
+//! exit, with the buffer address kept from entry in `PENDING_READS`.
+//! Records carry the real length, so the sensor's parsers stay in step when
+//! a payload is cut to the limit; cuts and losses are counted.
+
+use aya_ebpf::{
+    helpers::{bpf_get_current_pid_tgid, bpf_ktime_get_ns, bpf_probe_read_user, bpf_probe_read_user_buf},
+    macros::{map, tracepoint},
+    maps::{HashMap, PerCpuArray, RingBuf},
+    programs::TracePointContext,
+};
+use sensor_common::{
+    CaptureConfig, CaptureState, MAX_CAPTURE, PayloadEvent, PayloadHeader, PendingRead, capture_mode, counter,
+    flow, syscall,
+};
+
+use crate::{add, count};
+
+/// Payload records for the sensor. Userspace may resize it before loading.
+#[map]
+static PAYLOAD_EVENTS: RingBuf = RingBuf::with_byte_size(8 << 20, 0);
+
+/// Capture decision per connection, keyed by `(pid << 32) | fd`.
+#[map]
+static CAPTURE: HashMap<u64, CaptureState> = HashMap::with_max_entries(65536, 0);
+
+/// fd of an in-progress connect(), keyed by thread id, so the socket's first
+/// state change (in the same syscall) can be tied to its fd.
+#[map]
+static CONNECTING: HashMap<u64, u64> = HashMap::with_max_entries(16384, 0);
+
+/// Receive syscalls between entry and exit, keyed by thread id.
+#[map]
+static PENDING_READS: HashMap<u64, PendingRead> = HashMap::with_max_entries(16384, 0);
+
+/// Where a record is assembled before it is copied into the ring buffer
+/// (too large for the 512-byte stack).
+#[map]
+static SCRATCH: PerCpuArray<PayloadEvent> = PerCpuArray::with_max_entries(1, 0);
+
+/// Written by the sensor before loading.
+#[unsafe(no_mangle)]
+static CAPTURE_CONFIG: CaptureConfig = CaptureConfig { max_bytes: 0, probe_payloads: 0 };
+
+const HEADER: usize = core::mem::size_of::<PayloadHeader>();
+// Offsets in the sys_enter_* records of the syscalls below: fd, then the
+// buffer (or iovec array, or msghdr), then the length (or count, or flags).
+const ARG_FD: usize = 16;
+const ARG_BUFFER: usize = 24;
+const ARG_LENGTH: usize = 32;
+const EXIT_RET: usize = 16;
+// struct user_msghdr: msg_iov at 16, msg_iovlen at 24. struct iovec: 16 bytes.
+const MSGHDR_IOV: u64 = 16;
+const MSGHDR_IOVLEN: u64 = 24;
+// Iovecs summed for a send's real length.
+const MAX_IOVECS: u32 = 8;
+
+#[inline(always)]
+fn config() -> CaptureConfig {
+    // SAFETY: a global written by the loader; volatile so it is not folded.
+    unsafe { core::ptr::read_volatile(&raw const CAPTURE_CONFIG) }
+}
+
+#[inline(always)]
+fn key_of(pid: u32, fd: u64) -> u64 {
+    (u64::from(pid) << 32) | (fd & 0xffff_ffff)
+}
+
+fn new_connection(key: u64, sk: u64) -> u64 {
+    let config = config();
+    if config.max_bytes == 0 {
+        return 0;
+    }
+    let state = CaptureState {
+        socket: sk,
+        mode: capture_mode::PROBE,
+        probe_left: config.probe_payloads.min(255) as u8,
+        _pad: [0; 6],
+    };
+    if CAPTURE.insert(&key, &state, 0).is_err() {
+        count(counter::CAPTURE_MAP_FULL);
+        return 0;
+    }
+    key
+}
+
+/// A client socket entering SYN_SENT inside connect(): start probing it.
+/// Returns its capture key (zero if not captured).
+pub fn watch_connecting_socket(sk: u64) -> u64 {
+    let pid_tgid = bpf_get_current_pid_tgid();
+    // SAFETY: the value is copied out immediately.
+    let Some(fd) = (unsafe { CONNECTING.get(&pid_tgid) }).copied() else {
+        return 0;
+    };
+    new_connection(key_of((pid_tgid >> 32) as u32, fd), sk)
+}
+
+/// A server socket returned by accept(): start probing it.
+pub fn watch_accepted_socket(fd: u64, sk: u64) -> u64 {
+    let pid = (bpf_get_current_pid_tgid() >> 32) as u32;
+    new_connection(key_of(pid, fd), sk)
+}
+
+/// The socket closed: forget its capture state, unless the fd was already
+/// reused for another socket.
+pub fn forget_socket(key: u64, sk: u64) {
+    if key == 0 {
+        return;
+    }
+    // SAFETY: read and compared before removing.
+    if let Some(state) = unsafe { CAPTURE.get(&key) } {
+        if state.socket == sk {
+            let _ = CAPTURE.remove(&key);
+        }
+    }
+}
+
+#[tracepoint]
+pub fn sys_enter_connect(ctx: TracePointContext) -> u32 {
+    if config().max_bytes != 0 {
+        // SAFETY: offset within the record.
+        if let Ok(fd) = unsafe { ctx.read_at::<u64>(ARG_FD) } {
+            let _ = CONNECTING.insert(&bpf_get_current_pid_tgid(), &fd, 0);
+        }
+    }
+    0
+}
+
+#[tracepoint]
+pub fn sys_exit_connect(_ctx: TracePointContext) -> u32 {
+    if config().max_bytes != 0 {
+        let _ = CONNECTING.remove(&bpf_get_current_pid_tgid());
+    }
+    0
+}
+
+#[tracepoint]
+pub fn sys_enter_close(ctx: TracePointContext) -> u32 {
+    // SAFETY: offset within the record.
+    if let Ok(fd) = unsafe { ctx.read_at::<u64>(ARG_FD) } {
+        let pid = (bpf_get_current_pid_tgid() >> 32) as u32;
+        let _ = CAPTURE.remove(&key_of(pid, fd));
+    }
+    0
+}
+
+/// The capture state of `fd` in the current process, if it is captured now;
+/// PROBE budgets are spent here.
+#[inline(always)]
+fn capturing(fd: u64) -> Option<(u64, CaptureState)> {
+    let pid = (bpf_get_current_pid_tgid() >> 32) as u32;
+    let key = key_of(pid, fd);
+    let state = CAPTURE.get_ptr_mut(&key)?;
+    // SAFETY: map value pointer valid for this program run.
+    let state = unsafe { &mut *state };
+    match state.mode {
+        capture_mode::FULL => Some((key, *state)),
+        capture_mode::PROBE if state.probe_left > 0 => {
+            let seen = *state;
+            state.probe_left -= 1;
+            Some((key, seen))
+        }
+        _ => None,
+    }
+}
+
+/// Copies `real_len` bytes at `buffer` (at most the configured limit) into a
+/// record and outputs it.
+#[inline(always)]
+fn emit_payload(key: u64, state: &CaptureState, direction: u8, kind: u8, buffer: u64, real_len: u64) {
+    let Some(event) = SCRATCH.get_ptr_mut(0) else {
+        return;
+    };
+    // SAFETY: per-CPU scratch slot, ours for this program run.
+    let event = unsafe { &mut *event };
+    let limit = config().max_bytes as u64;
+    let mut length = if real_len < limit { real_len } else { limit };
+    if length > MAX_CAPTURE as u64 {
+        length = MAX_CAPTURE as u64;
+    }
+    if length < real_len {
+        count(counter::PAYLOADS_TRUNCATED);
+        add(counter::PAYLOAD_BYTES_SKIPPED, real_len - length);
+    }
+    let pid_tgid = bpf_get_current_pid_tgid();
+    event.header = PayloadHeader {
+        direction,
+        syscall: kind,
+        mode: state.mode,
+        _pad: 0,
+        captured_len: length as u32,
+        real_len,
+        pid: (pid_tgid >> 32) as u32,
+        tid: pid_tgid as u32,
+        fd: key as u32,
+        _pad2: 0,
+        socket: state.socket,
+        // SAFETY: helper with no preconditions.
+        timestamp_ns: unsafe { bpf_ktime_get_ns() },
+    };
+    let size = length as usize;
+    if size > 0 {
+        let Some(destination) = event.data.get_mut(..size) else {
+            return;
+        };
+        // SAFETY: user memory read through the helper, which fails cleanly.
+        if unsafe { bpf_probe_read_user_buf(buffer as *const u8, destination) }.is_err() {
+            count(counter::PAYLOAD_READ_FAILED);
+            return;
+        }
+    }
+    let total = HEADER + size;
+    if total > core::mem::size_of::<PayloadEvent>() {
+        return;
+    }
+    // SAFETY: `total` is within the scratch record.
+    let bytes = unsafe { core::slice::from_raw_parts((event as *const PayloadEvent).cast::<u8>(), total) };
+    match PAYLOAD_EVENTS.output::<[u8]>(bytes, 0) {
+        Ok(()) => count(counter::PAYLOADS),
+        Err(_) => count(counter::PAYLOADS_LOST),
+    }
+}
+
+/// First buffer of an iovec array and the total length of up to
+/// `MAX_IOVECS` entries.
+#[inline(always)]
+fn iovecs(iov: u64, count: u64) -> Option<(u64, u64)> {
+    // SAFETY: user memory read through the helper.
+    let first = unsafe { bpf_probe_read_user((iov) as *const u64) }.ok()?;
+    let mut total = 0u64;
+    for index in 0..MAX_IOVECS {
+        if u64::from(index) >= count {
+            break;
+        }
+        // SAFETY: as above.
+        let length = unsafe { bpf_probe_read_user((iov + u64::from(index) * 16 + 8) as *const u64) }.ok()?;
+        total += length;
+    }
+    Some((first, total))
+}
+
+/// The iovec array and its length inside a `user_msghdr`.
+#[inline(always)]
+fn msghdr_iovecs(msg: u64) -> Option<(u64, u64)> {
+    // SAFETY: user memory read through the helper.
+    unsafe {
+        let iov = bpf_probe_read_user((msg + MSGHDR_IOV) as *const u64).ok()?;
+        let count = bpf_probe_read_user((msg + MSGHDR_IOVLEN) as *const u64).ok()?;
+        Some((iov, count))
+    }
+}
+
+#[inline(always)]
+fn on_send(ctx: &TracePointContext, kind: u8) -> Option<()> {
+    if config().max_bytes == 0 {
+        return None;
+    }
+    // SAFETY: offsets within the record.
+    let fd = unsafe { ctx.read_at::<u64>(ARG_FD) }.ok()?;
+    let (key, state) = capturing(fd)?;
+    // SAFETY: as above.
+    let (argument, length) = unsafe { (ctx.read_at::<u64>(ARG_BUFFER).ok()?, ctx.read_at::<u64>(ARG_LENGTH).ok()?) };
+    let (buffer, real_len) = match kind {
+        syscall::WRITEV => iovecs(argument, length)?,
+        syscall::SENDMSG => {
+            let (iov, count) = msghdr_iovecs(argument)?;
+            iovecs(iov, count)?
+        }
+        _ => (argument, length),
+    };
+    emit_payload(key, &state, flow::EGRESS, kind, buffer, real_len);
+    Some(())
+}
+
+#[inline(always)]
+fn on_receive_entry(ctx: &TracePointContext, kind: u8) -> Option<()> {
+    if config().max_bytes == 0 {
+        return None;
+    }
+    // SAFETY: offsets within the record.
+    let fd = unsafe { ctx.read_at::<u64>(ARG_FD) }.ok()?;
+    let pid = (bpf_get_current_pid_tgid() >> 32) as u32;
+    let key = key_of(pid, fd);
+    // SAFETY: read only to decide.
+    let state = unsafe { CAPTURE.get(&key) }?;
+    if state.mode == capture_mode::OFF || (state.mode == capture_mode::PROBE && state.probe_left == 0) {
+        return None;
+    }
+    // SAFETY: offset within the record.
+    let buffer = unsafe { ctx.read_at::<u64>(ARG_BUFFER) }.ok()?;
+    let pending = PendingRead { key, buffer, syscall: kind, _pad: [0; 7] };
+    if PENDING_READS.insert(&bpf_get_current_pid_tgid(), &pending, 0).is_err() {
+        count(counter::PENDING_MAP_FULL);
+    }
+    Some(())
+}
+
+#[inline(always)]
+fn on_receive_exit(ctx: &TracePointContext) -> Option<()> {
+    if config().max_bytes == 0 {
+        return None;
+    }
+    let tid = bpf_get_current_pid_tgid();
+    // SAFETY: copied out before removal.
+    let pending = unsafe { PENDING_READS.get(&tid) }.copied()?;
+    let _ = PENDING_READS.remove(&tid);
+    // SAFETY: offset within the record.
+    let ret = unsafe { ctx.read_at::<i64>(EXIT_RET) }.ok()?;
+    if ret <= 0 {
+        return None;
+    }
+    let (key, state) = capturing(pending.key & 0xffff_ffff)?;
+    let buffer = match pending.syscall {
+        syscall::READV => iovecs(pending.buffer, 1)?.0,
+        syscall::RECVMSG => {
+            let (iov, _) = msghdr_iovecs(pending.buffer)?;
+            iovecs(iov, 1)?.0
+        }
+        _ => pending.buffer,
+    };
+    emit_payload(key, &state, flow::INGRESS, pending.syscall, buffer, ret as u64);
+    Some(())
+}
+
+macro_rules! send_tracepoint {
+    ($name:ident, $kind:expr) => {
+        #[tracepoint]
+        pub fn $name(ctx: TracePointContext) -> u32 {
+            let _ = on_send(&ctx, $kind);
+            0
+        }
+    };
+}
+
+macro_rules! receive_tracepoints {
+    ($enter:ident, $exit:ident, $kind:expr) => {
+        #[tracepoint]
+        pub fn $enter(ctx: TracePointContext) -> u32 {
+            let _ = on_receive_entry(&ctx, $kind);
+            0
+        }
+
+        #[tracepoint]
+        pub fn $exit(ctx: TracePointContext) -> u32 {
+            let _ = on_receive_exit(&ctx);
+            0
+        }
+    };
+}
+
+send_tracepoint!(sys_enter_write, syscall::WRITE);
+send_tracepoint!(sys_enter_writev, syscall::WRITEV);
+send_tracepoint!(sys_enter_sendto, syscall::SENDTO);
+send_tracepoint!(sys_enter_sendmsg, syscall::SENDMSG);
+receive_tracepoints!(sys_enter_read, sys_exit_read, syscall::READ);
+receive_tracepoints!(sys_enter_readv, sys_exit_readv, syscall::READV);
+receive_tracepoints!(sys_enter_recvfrom, sys_exit_recvfrom, syscall::RECVFROM);
+receive_tracepoints!(sys_enter_recvmsg, sys_exit_recvmsg, syscall::RECVMSG);
