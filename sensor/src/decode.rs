@@ -141,12 +141,12 @@ mod tests {
             pid: 42,
             timestamp_ns: 1,
             filename_len: 13,
-            args_len: 21,
+            args_len: 22,
             filename: [0; EXEC_TEXT_LEN],
             args: [0; EXEC_TEXT_LEN],
         };
         event.filename[..13].copy_from_slice(b"/usr/bin/psql");
-        event.args[..21].copy_from_slice(b"psql\0-h\0127.0.0.1\0-q\0\0");
+        event.args[..22].copy_from_slice(b"psql\x00-h\x00127.0.0.1\x00-q\x00\x00");
         // SAFETY: plain old data.
         let bytes = unsafe { std::slice::from_raw_parts((&event as *const ExecEvent).cast::<u8>(), size_of::<ExecEvent>()) };
         let Ok(KernelRecord::Exec(exec)) = kernel_record(bytes) else { panic!("not an exec record") };

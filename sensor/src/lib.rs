@@ -9,7 +9,7 @@
 //! - [`ship`]: flows → numbered batches → the aggregator, acknowledged;
 //! - [`stats`] and [`http`]: every count, on `/metrics`.
 
-#![forbid(clippy::unwrap_used)]
+#![deny(clippy::unwrap_used)]
 
 pub mod capture;
 pub mod clock;

@@ -196,7 +196,7 @@ pub async fn run(
                 stats.connect_failures.fetch_add(1, Relaxed);
                 // Say it the first time and then every 30 attempts, not 10
                 // times a second.
-                if failures_logged % 30 == 0 {
+                if failures_logged.is_multiple_of(30) {
                     tracing::warn!(%error, %endpoint, buffered_flows = outbox.buffered(), retry_in_ms = backoff.as_millis() as u64, "aggregator unavailable, buffering flows");
                 }
                 failures_logged += 1;
@@ -322,21 +322,20 @@ mod tests {
     #[test]
     fn drops_oldest_batch_when_full_and_counts_it() {
         let (outbox, stats) = outbox(2, 4);
-        for n in 0..7 {
+        for n in 0..5 {
             outbox.push(flow(n));
         }
-        // 4 fit; the 5th push dropped batch 1 (flows 0 and 1).
+        // 4 fit (batches 1 and 2); the 5th push dropped batch 1 (flows 0, 1).
         assert_eq!(stats.buffer_dropped_flows.load(Relaxed), 2);
-        let kept: Vec<u64> = outbox
-            .batches_after(0, 10)
-            .iter()
-            .flat_map(|b| b.flows.iter().map(|f| f.connection_id))
-            .collect();
-        assert_eq!(kept, [2, 3, 4, 5]);
-        // The drop count travels with later batches.
+        assert_eq!(outbox.buffered(), 3);
         outbox.flush();
-        let last = outbox.batches_after(0, 10).pop().unwrap();
-        assert_eq!(last.counters.unwrap().buffer_dropped_flows, 2);
+        let batches = outbox.batches_after(0, 10);
+        let kept: Vec<u64> = batches.iter().flat_map(|b| b.flows.iter().map(|f| f.connection_id)).collect();
+        assert_eq!(kept, [2, 3, 4]);
+        // Sequence numbers keep counting: the gap tells the aggregator nothing
+        // was resent, and the drop count travels with later batches.
+        assert_eq!(batches.iter().map(|b| b.sequence).collect::<Vec<_>>(), [2, 3]);
+        assert_eq!(batches[1].counters.unwrap().buffer_dropped_flows, 2);
     }
 
     #[test]

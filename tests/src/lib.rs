@@ -87,12 +87,12 @@ impl Process {
 
 impl Drop for Process {
     fn drop(&mut self) {
-        if let Ok(None) = self.child.try_wait() {
-            if self.terminate(Duration::from_secs(5)).is_none() {
-                eprintln!("{} did not stop on SIGTERM; killing it", self.name);
-                let _ = self.child.kill();
-                let _ = self.child.wait();
-            }
+        if let Ok(None) = self.child.try_wait()
+            && self.terminate(Duration::from_secs(5)).is_none()
+        {
+            eprintln!("{} did not stop on SIGTERM; killing it", self.name);
+            let _ = self.child.kill();
+            let _ = self.child.wait();
         }
     }
 }

@@ -40,7 +40,7 @@ pub fn run(write: bool) -> anyhow::Result<()> {
     let mut rows = Vec::new();
 
     say("sensor pipeline (userspace, synthetic records)");
-    let json: Value = serde_json::from_str(output(&mut Command::new(release.join("examples/pipeline_bench")).arg("2000000"))?.trim())?;
+    let json: Value = serde_json::from_str(output(Command::new(release.join("examples/pipeline_bench")).arg("2000000"))?.trim())?;
     rows.push(Row {
         what: "sensor pipeline, decode → flow → batch (userspace only)".into(),
         value: format!("{:.2} M events/s ({:.0} ns/event)", num(&json, "events_per_second") / 1e6, num(&json, "ns_per_event")),
