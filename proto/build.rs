@@ -7,6 +7,7 @@ use std::{env, fs, path::PathBuf};
 use prost::Message as _;
 
 const PROTOS: &[&str] = &[
+    "proto/dataflow/v1/access.proto",
     "proto/dataflow/v1/flow.proto",
     "proto/dataflow/v1/ingest.proto",
     "proto/dataflow/v1/observer.proto",

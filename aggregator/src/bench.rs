@@ -240,8 +240,8 @@ fn now_unix_nano() -> u64 {
 }
 
 enum Input {
-    Raw(SensorBatch),
-    Prepared(PreparedBatch),
+    Raw(Box<SensorBatch>),
+    Prepared(Box<PreparedBatch>),
 }
 
 fn batch_template(sensor: usize, batch_size: usize) -> SensorBatch {
@@ -252,6 +252,7 @@ fn batch_template(sensor: usize, batch_size: usize) -> SensorBatch {
         flows: synthetic_flows(sensor, batch_size, now_unix_nano()),
         counters: Some(SensorCounters::default()),
         sensor_version: env!("CARGO_PKG_VERSION").into(),
+        accesses: Vec::new(),
     }
 }
 
@@ -306,7 +307,7 @@ async fn store_only(options: &BenchOptions, directory: &Path, prepare_first: boo
             (1..=options.batches)
                 .map(|sequence| {
                     let batch = SensorBatch { sequence, ..template.clone() };
-                    if prepare_first { Input::Prepared(PreparedBatch::prepare(batch)) } else { Input::Raw(batch) }
+                    if prepare_first { Input::Prepared(Box::new(PreparedBatch::prepare(batch))) } else { Input::Raw(Box::new(batch)) }
                 })
                 .collect()
         })
@@ -320,8 +321,8 @@ async fn store_only(options: &BenchOptions, directory: &Path, prepare_first: boo
             let mut in_flight: VecDeque<PendingWrite> = VecDeque::new();
             for batch in batches {
                 let pending = match batch {
-                    Input::Raw(batch) => writer.submit(batch).await?,
-                    Input::Prepared(batch) => writer.submit_prepared(batch).await?,
+                    Input::Raw(batch) => writer.submit(*batch).await?,
+                    Input::Prepared(batch) => writer.submit_prepared(*batch).await?,
                 };
                 in_flight.push_back(pending);
                 if in_flight.len() >= 32

@@ -21,6 +21,8 @@ pub struct Context {
     pub metrics: Arc<Metrics>,
     /// Flows in the store, all time; kept by the writer.
     pub stored_flows: Arc<AtomicU64>,
+    /// Data accesses in the store, all time; kept by the writer.
+    pub stored_accesses: Arc<AtomicU64>,
     /// Sensor sessions with an open ingest stream.
     pub sensors: Arc<ConnectedSensors>,
     /// Becomes `true` when the aggregator starts shutting down.

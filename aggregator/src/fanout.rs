@@ -1,18 +1,20 @@
-//! Live fan-out of stored flows to subscribers.
+//! Live fan-out of stored flows and data accesses to subscribers.
 //!
 //! The writer publishes each committed batch once, as an `Arc`, into a
-//! bounded broadcast ring. Every subscriber reads the ring at its own pace:
-//! publishing never waits, and a subscriber that falls further behind than
-//! the ring's capacity skips ahead. Because flow ids are dense and published
-//! in order, the subscriber knows exactly how many flows it skipped
-//! ([`LiveCursor`]) and reports them as a lost event.
+//! bounded broadcast ring: one ring for flows, one for data accesses, so a
+//! burst of one kind never pushes the other's subscribers behind. Every
+//! subscriber reads its ring at its own pace: publishing never waits, and a
+//! subscriber that falls further behind than the ring's capacity skips ahead.
+//! Because ids are dense and published in order, the subscriber knows exactly
+//! how many records it skipped ([`LiveCursor`]) and reports them as a lost
+//! event. Losses a sensor reports go to both rings.
 
 use std::sync::Arc;
 
 use proto::v1::LostEvent;
 use tokio::sync::broadcast;
 
-use crate::store::StoredBatch;
+use crate::store::{StoredAccessBatch, StoredBatch};
 
 #[cfg(test)]
 mod tests;
@@ -22,34 +24,87 @@ mod tests;
 pub enum LiveEvent {
     /// A committed batch of flows.
     Flows(Arc<StoredBatch>),
+    /// A committed batch of data accesses.
+    Accesses(Arc<StoredAccessBatch>),
     /// Events a sensor reported lost.
     Lost(LostEvent),
 }
 
-/// The broadcast ring shared by the writer and the subscribers.
+/// The broadcast rings shared by the writer and the subscribers.
 pub struct Fanout {
-    sender: broadcast::Sender<LiveEvent>,
+    flows: broadcast::Sender<LiveEvent>,
+    accesses: broadcast::Sender<LiveEvent>,
 }
 
 impl Fanout {
-    /// A ring holding up to `capacity` events (batches) per subscriber.
+    /// Rings holding up to `capacity` events (batches) per subscriber.
     pub fn new(capacity: usize) -> Self {
-        let (sender, _) = broadcast::channel(capacity.max(1));
-        Self { sender }
+        let (flows, _) = broadcast::channel(capacity.max(1));
+        let (accesses, _) = broadcast::channel(capacity.max(1));
+        Self { flows, accesses }
     }
 
-    /// Starts receiving every event published from now on.
+    /// Starts receiving every flow batch and sensor loss published from now on.
     pub fn subscribe(&self) -> broadcast::Receiver<LiveEvent> {
-        self.sender.subscribe()
+        self.flows.subscribe()
+    }
+
+    /// Starts receiving every data access batch and sensor loss published
+    /// from now on.
+    pub fn subscribe_accesses(&self) -> broadcast::Receiver<LiveEvent> {
+        self.accesses.subscribe()
     }
 
     /// Publishes without waiting; nobody listening is not an error.
     pub(crate) fn publish(&self, event: LiveEvent) {
-        let _ = self.sender.send(event);
+        match event {
+            LiveEvent::Flows(_) => {
+                let _ = self.flows.send(event);
+            }
+            LiveEvent::Accesses(_) => {
+                let _ = self.accesses.send(event);
+            }
+            LiveEvent::Lost(_) => {
+                let _ = self.flows.send(event.clone());
+                let _ = self.accesses.send(event);
+            }
+        }
     }
 }
 
-/// Where a subscriber is in the stream of flow ids.
+/// A batch of records with dense ids, as the live feed carries them.
+pub trait IdRange {
+    /// Id of the first record.
+    fn first_id(&self) -> u64;
+    /// Number of records.
+    fn len(&self) -> usize;
+    /// Whether the batch has no record.
+    fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+impl IdRange for StoredBatch {
+    fn first_id(&self) -> u64 {
+        self.first_id
+    }
+
+    fn len(&self) -> usize {
+        StoredBatch::len(self)
+    }
+}
+
+impl IdRange for StoredAccessBatch {
+    fn first_id(&self) -> u64 {
+        self.first_id
+    }
+
+    fn len(&self) -> usize {
+        StoredAccessBatch::len(self)
+    }
+}
+
+/// Where a subscriber is in the stream of ids (of flows or of accesses).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct LiveCursor {
     next_id: u64,
@@ -71,15 +126,16 @@ impl LiveCursor {
         Self { next_id: last_seen_id + 1 }
     }
 
-    /// Accounts for `batch`: flows already covered (by the history read) are
-    /// skipped, and any gap before the batch is counted as lost.
-    pub fn admit(&mut self, batch: &StoredBatch) -> Admission {
-        let end = batch.first_id + batch.len() as u64;
+    /// Accounts for `batch`: records already covered (by the history read)
+    /// are skipped, and any gap before the batch is counted as lost.
+    pub fn admit(&mut self, batch: &impl IdRange) -> Admission {
+        let first_id = batch.first_id();
+        let end = first_id + batch.len() as u64;
         if end <= self.next_id {
             return Admission { lost: 0, start: batch.len() };
         }
-        let lost = batch.first_id.saturating_sub(self.next_id);
-        let start = usize::try_from(self.next_id.saturating_sub(batch.first_id)).unwrap_or(usize::MAX);
+        let lost = first_id.saturating_sub(self.next_id);
+        let start = usize::try_from(self.next_id.saturating_sub(first_id)).unwrap_or(usize::MAX);
         self.next_id = end;
         Admission { lost, start: start.min(batch.len()) }
     }

@@ -1,9 +1,12 @@
-//! The aggregator: receives flows from sensors over gRPC, stores them in an
-//! embedded SQLite file, and serves them to subscribers.
+//! The aggregator: receives flows and data accesses from sensors over gRPC,
+//! stores them in an embedded SQLite file, keeps the datastore inventory, and
+//! serves them to subscribers.
 //!
 //! The modules follow the data: [`ingest`] checks sensor batches and hands
-//! them to the [`store`] writer, which commits them in groups and publishes
-//! them through the [`fanout`] to the [`observer`] API's subscribers.
+//! them to the [`store`] writer, which commits them in groups (flows, data
+//! accesses, service graph and inventory of a batch in one transaction) and
+//! publishes them through the [`fanout`] to the [`observer`] API's
+//! subscribers.
 //! [`server`] wires them together; [`client`] holds the command-line client's
 //! rendering; [`bench`] measures ingest.
 

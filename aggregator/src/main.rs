@@ -12,7 +12,10 @@ use aggregator::server::{self, DEFAULT_MAX_MESSAGE_BYTES, ServerConfig};
 use aggregator::store::Synchronous;
 use anyhow::Context as _;
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use proto::v1::{Direction, FlowFilter, FlowState, GetFlowsRequest, Protocol};
+use proto::v1::{
+    DataAccessFilter, DatabaseProtocol, Direction, FlowFilter, FlowState, GetDataAccessesRequest, GetFlowsRequest,
+    GetInventoryRequest, Protocol,
+};
 use tracing_subscriber::EnvFilter;
 
 const AFTER_HELP: &str = "\
@@ -21,13 +24,16 @@ Examples:
   aggregator observe --server 10.0.0.5:50051 --follow --process postgres
   aggregator observe --last 100 --ip 10.0.0.0/8 --not-port 22 --json | jq .flow.remote
   aggregator observe --since 5m --state failed
+  aggregator accesses --follow --table customers --operation select
+  aggregator inventory
   aggregator status
   aggregator graph --json
 
 Logs go to stderr; set RUST_LOG (e.g. RUST_LOG=aggregator=debug) to change what is logged.";
 
-/// Runtime data-flow aggregator: receives flows from sensors, stores them and
-/// serves them to subscribers over gRPC.
+/// Runtime data-flow aggregator: receives flows and data accesses from sensors,
+/// stores them, keeps the datastore inventory and serves them to subscribers
+/// over gRPC.
 #[derive(Parser, Debug)]
 #[command(name = "aggregator", version, after_help = AFTER_HELP)]
 struct Cli {
@@ -60,6 +66,27 @@ Examples:
   aggregator observe --since 1h --until 30m --ip 10.0.0.0/8 --ip fd00::/8
   aggregator observe -f --process postgres --not-ip 127.0.0.1 -o json")]
     Observe(Box<ObserveArgs>),
+    /// Print recorded and live data accesses: which workload ran which statement on which datastore.
+    #[command(after_help = "\
+Filters work as for `observe`: an access is shown when it matches every kind of filter flag given (any one
+of that flag's values), and none of the --not-* flags. Flags repeat and take comma-separated lists.
+
+Which accesses: --last N, --first N, --since/--until, --follow, as for `observe`. Without any of these,
+the last 20 accesses are printed.
+
+Examples:
+  aggregator accesses --follow
+  aggregator accesses --datastore 10.0.0.5:5432 --table public.customers --column email
+  aggregator accesses --last 100 --workload shop/checkout --not-operation select
+  aggregator accesses --since 1h --operation delete,update --json | jq .dataAccess.fingerprint")]
+    Accesses(Box<AccessesArgs>),
+    /// Print the datastore inventory: datastores, databases, tables and columns, with who reads and writes them.
+    #[command(after_help = "\
+Examples:
+  aggregator inventory
+  aggregator inventory --datastore 10.0.0.5:5432 --table customers
+  aggregator inventory --json | jq '.[].databases[].tables[].name'")]
+    Inventory(InventoryArgs),
     /// Print the aggregator's counters and the sensors it knows.
     Status(StatusArgs),
     /// Print the service graph: who connects to whom, with counts and bytes.
@@ -89,7 +116,10 @@ struct ServeArgs {
     /// Most flows accepted in one sensor batch.
     #[arg(long, default_value_t = 200_000)]
     max_batch_flows: usize,
-    /// Batches a subscriber may fall behind before it loses flows (and is told how many).
+    /// Most data accesses accepted in one sensor batch.
+    #[arg(long, default_value_t = 200_000)]
+    max_batch_accesses: usize,
+    /// Batches a subscriber may fall behind before it loses flows or data accesses (and is told how many).
     #[arg(long, default_value_t = 256)]
     subscriber_queue: usize,
     /// Commit durability: `normal` survives aggregator crashes; `full` also survives power loss, at one fsync per commit.
@@ -256,6 +286,128 @@ struct DenyArgs {
     not_state: Vec<StateArg>,
 }
 
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum DatabaseProtocolArg {
+    Postgresql,
+    Mysql,
+    Unknown,
+}
+
+impl DatabaseProtocolArg {
+    fn proto(self) -> i32 {
+        match self {
+            Self::Postgresql => DatabaseProtocol::Postgresql as i32,
+            Self::Mysql => DatabaseProtocol::Mysql as i32,
+            Self::Unknown => DatabaseProtocol::Unknown as i32,
+        }
+    }
+}
+
+#[derive(Args, Debug)]
+struct AccessesArgs {
+    #[command(flatten)]
+    server: ServerArg,
+    /// Keep printing new data accesses as they are stored.
+    #[arg(short, long)]
+    follow: bool,
+    /// Print the newest N recorded data accesses.
+    #[arg(long, value_name = "N", conflicts_with = "first")]
+    last: Option<u64>,
+    /// Print the oldest N recorded data accesses.
+    #[arg(long, value_name = "N")]
+    first: Option<u64>,
+    /// Only accesses at or after this time (RFC 3339 or a duration back from now: 5m, 2h).
+    #[arg(long, value_name = "TIME")]
+    since: Option<String>,
+    /// Only accesses at or before this time (RFC 3339 or a duration back from now).
+    #[arg(long, value_name = "TIME")]
+    until: Option<String>,
+    /// Output format.
+    #[arg(short, long, value_enum, default_value_t = OutputArg::Text)]
+    output: OutputArg,
+    /// Same as `--output json`.
+    #[arg(long)]
+    json: bool,
+    #[command(flatten)]
+    allow: AccessFilterArgs,
+    #[command(flatten)]
+    deny: AccessDenyArgs,
+}
+
+#[derive(Args, Debug)]
+struct AccessFilterArgs {
+    /// Only accesses seen on this node.
+    #[arg(long, value_name = "NAME", value_delimiter = ',')]
+    node: Vec<String>,
+    /// Only accesses by this client (workload, command or executable name; address when the process is unknown).
+    #[arg(long, value_name = "NAME", value_delimiter = ',')]
+    workload: Vec<String>,
+    /// Only accesses to this datastore (ip:port, [ip]:port, or the server's workload).
+    #[arg(long, value_name = "ENDPOINT|NAME", value_delimiter = ',')]
+    datastore: Vec<String>,
+    /// Only accesses to this database.
+    #[arg(long, value_name = "NAME", value_delimiter = ',')]
+    database: Vec<String>,
+    /// Only accesses touching this table (qualified, or its last part: customers matches public.customers).
+    #[arg(long, value_name = "NAME", value_delimiter = ',')]
+    table: Vec<String>,
+    /// Only accesses touching this column (email, customers.email, public.customers.email).
+    #[arg(long, value_name = "NAME", value_delimiter = ',')]
+    column: Vec<String>,
+    /// Only statements of this kind (select, insert, update, delete, …).
+    #[arg(long, value_name = "OPERATION", value_delimiter = ',')]
+    operation: Vec<String>,
+    /// Only accesses over this database protocol.
+    #[arg(long, value_enum, value_delimiter = ',')]
+    protocol: Vec<DatabaseProtocolArg>,
+}
+
+#[derive(Args, Debug)]
+struct AccessDenyArgs {
+    /// Hide accesses seen on this node.
+    #[arg(long, value_name = "NAME", value_delimiter = ',')]
+    not_node: Vec<String>,
+    /// Hide accesses by this client.
+    #[arg(long, value_name = "NAME", value_delimiter = ',')]
+    not_workload: Vec<String>,
+    /// Hide accesses to this datastore.
+    #[arg(long, value_name = "ENDPOINT|NAME", value_delimiter = ',')]
+    not_datastore: Vec<String>,
+    /// Hide accesses to this database.
+    #[arg(long, value_name = "NAME", value_delimiter = ',')]
+    not_database: Vec<String>,
+    /// Hide accesses touching this table.
+    #[arg(long, value_name = "NAME", value_delimiter = ',')]
+    not_table: Vec<String>,
+    /// Hide accesses touching this column.
+    #[arg(long, value_name = "NAME", value_delimiter = ',')]
+    not_column: Vec<String>,
+    /// Hide statements of this kind.
+    #[arg(long, value_name = "OPERATION", value_delimiter = ',')]
+    not_operation: Vec<String>,
+    /// Hide accesses over this database protocol.
+    #[arg(long, value_enum, value_name = "PROTOCOL", value_delimiter = ',')]
+    not_protocol: Vec<DatabaseProtocolArg>,
+}
+
+#[derive(Args, Debug)]
+struct InventoryArgs {
+    #[command(flatten)]
+    server: ServerArg,
+    /// Only this datastore (ip:port or the server's workload).
+    #[arg(long, value_name = "ENDPOINT|NAME")]
+    datastore: Option<String>,
+    /// Only this database.
+    #[arg(long, value_name = "NAME")]
+    database: Option<String>,
+    /// Only this table (qualified, or its last part).
+    #[arg(long, value_name = "NAME")]
+    table: Option<String>,
+    /// Print JSON.
+    #[arg(long)]
+    json: bool,
+}
+
 #[derive(Args, Debug)]
 struct StatusArgs {
     #[command(flatten)]
@@ -331,29 +483,88 @@ fn deny_filters(args: &DenyArgs) -> Vec<FlowFilter> {
     candidates.into_iter().filter(|filter| *filter != FlowFilter::default()).collect()
 }
 
-fn observe_request(args: &ObserveArgs) -> anyhow::Result<GetFlowsRequest> {
+/// Which records a stream command asks for.
+struct StreamWindow {
+    number: u64,
+    first: bool,
+    since: u64,
+    until: u64,
+}
+
+fn stream_window(
+    last: Option<u64>,
+    first: Option<u64>,
+    follow: bool,
+    since: Option<&str>,
+    until: Option<&str>,
+) -> anyhow::Result<StreamWindow> {
     let now = now_unix_nano();
-    let since = args.since.as_deref().map(|value| parse_time(value, now)).transpose().context("--since")?;
-    let until = args.until.as_deref().map(|value| parse_time(value, now)).transpose().context("--until")?;
+    let since = since.map(|value| parse_time(value, now)).transpose().context("--since")?;
+    let until = until.map(|value| parse_time(value, now)).transpose().context("--until")?;
     if let (Some(since), Some(until)) = (since, until) {
         anyhow::ensure!(since <= until, "--since is after --until");
     }
-    let (number, first) = match (args.last, args.first) {
+    let (number, first) = match (last, first) {
         (Some(last), _) => (last, false),
         (None, Some(first)) => (first, true),
         // Like `hubble observe`: with nothing said, the last 20.
-        (None, None) if !args.follow && since.is_none() && until.is_none() => (20, false),
+        (None, None) if !follow && since.is_none() && until.is_none() => (20, false),
         (None, None) => (0, false),
     };
+    Ok(StreamWindow { number, first, since: since.unwrap_or(0), until: until.unwrap_or(0) })
+}
+
+fn observe_request(args: &ObserveArgs) -> anyhow::Result<GetFlowsRequest> {
+    let window = stream_window(args.last, args.first, args.follow, args.since.as_deref(), args.until.as_deref())?;
     let allow = allow_filter(&args.allow);
     Ok(GetFlowsRequest {
-        number,
-        first,
+        number: window.number,
+        first: window.first,
         follow: args.follow,
-        since_unix_nano: since.unwrap_or(0),
-        until_unix_nano: until.unwrap_or(0),
+        since_unix_nano: window.since,
+        until_unix_nano: window.until,
         allow: if allow == FlowFilter::default() { Vec::new() } else { vec![allow] },
         deny: deny_filters(&args.deny),
+    })
+}
+
+fn protocols(values: &[DatabaseProtocolArg]) -> Vec<i32> {
+    values.iter().map(|value| value.proto()).collect()
+}
+
+fn accesses_request(args: &AccessesArgs) -> anyhow::Result<GetDataAccessesRequest> {
+    let window = stream_window(args.last, args.first, args.follow, args.since.as_deref(), args.until.as_deref())?;
+    let allow_args = &args.allow;
+    let allow = DataAccessFilter {
+        node_name: allow_args.node.clone(),
+        workload: allow_args.workload.clone(),
+        datastore: allow_args.datastore.clone(),
+        database: allow_args.database.clone(),
+        table: allow_args.table.clone(),
+        column: allow_args.column.clone(),
+        operation: allow_args.operation.clone(),
+        protocol: protocols(&allow_args.protocol),
+    };
+    // One deny filter per kind of `--not-*` flag, so each hides accesses on its own.
+    let deny_args = &args.deny;
+    let deny = [
+        DataAccessFilter { node_name: deny_args.not_node.clone(), ..Default::default() },
+        DataAccessFilter { workload: deny_args.not_workload.clone(), ..Default::default() },
+        DataAccessFilter { datastore: deny_args.not_datastore.clone(), ..Default::default() },
+        DataAccessFilter { database: deny_args.not_database.clone(), ..Default::default() },
+        DataAccessFilter { table: deny_args.not_table.clone(), ..Default::default() },
+        DataAccessFilter { column: deny_args.not_column.clone(), ..Default::default() },
+        DataAccessFilter { operation: deny_args.not_operation.clone(), ..Default::default() },
+        DataAccessFilter { protocol: protocols(&deny_args.not_protocol), ..Default::default() },
+    ];
+    Ok(GetDataAccessesRequest {
+        number: window.number,
+        first: window.first,
+        follow: args.follow,
+        since_unix_nano: window.since,
+        until_unix_nano: window.until,
+        allow: if allow == DataAccessFilter::default() { Vec::new() } else { vec![allow] },
+        deny: deny.into_iter().filter(|filter| *filter != DataAccessFilter::default()).collect(),
     })
 }
 
@@ -392,6 +603,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     config.http_listen = (!args.no_http).then_some(args.http_listen);
     config.max_message_bytes = args.max_message_bytes;
     config.ingest.max_batch_flows = args.max_batch_flows;
+    config.ingest.max_batch_accesses = args.max_batch_accesses;
     config.subscriber_queue_batches = args.subscriber_queue;
     config.synchronous = match args.synchronous {
         SyncArg::Normal => Synchronous::Normal,
@@ -406,6 +618,8 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
 /// A client command with its arguments checked.
 enum ClientCommand {
     Observe { server: String, request: GetFlowsRequest, json: bool },
+    Accesses { server: String, request: GetDataAccessesRequest, json: bool },
+    Inventory { server: String, request: GetInventoryRequest, json: bool },
     Status { server: String, json: bool },
     Graph { server: String, since_unix_nano: u64, json: bool },
 }
@@ -415,6 +629,20 @@ fn client_command(command: Command) -> anyhow::Result<ClientCommand> {
         Command::Observe(args) => ClientCommand::Observe {
             request: observe_request(&args)?,
             json: args.json || args.output == OutputArg::Json,
+            server: args.server.server,
+        },
+        Command::Accesses(args) => ClientCommand::Accesses {
+            request: accesses_request(&args)?,
+            json: args.json || args.output == OutputArg::Json,
+            server: args.server.server,
+        },
+        Command::Inventory(args) => ClientCommand::Inventory {
+            request: GetInventoryRequest {
+                datastore: args.datastore.unwrap_or_default(),
+                database: args.database.unwrap_or_default(),
+                table: args.table.unwrap_or_default(),
+            },
+            json: args.json,
             server: args.server.server,
         },
         Command::Status(args) => ClientCommand::Status { server: args.server.server, json: args.json },
@@ -440,6 +668,12 @@ async fn run_client(command: ClientCommand) -> Result<(), ClientError> {
     match command {
         ClientCommand::Observe { server, request, json } => {
             client::observe(client::connect(&server).await?, request, json, &mut out).await?;
+        }
+        ClientCommand::Accesses { server, request, json } => {
+            client::accesses(client::connect(&server).await?, request, json, &mut out).await?;
+        }
+        ClientCommand::Inventory { server, request, json } => {
+            client::inventory(client::connect(&server).await?, request, json, &mut out).await?;
         }
         ClientCommand::Status { server, json } => {
             client::status(client::connect(&server).await?, json, &mut out).await?;

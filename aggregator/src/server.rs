@@ -46,7 +46,7 @@ pub struct ServerConfig {
     /// Batch limits.
     pub ingest: IngestLimits,
     /// Batches each subscriber may fall behind the live feed before it loses
-    /// flows.
+    /// flows or data accesses.
     pub subscriber_queue_batches: usize,
     /// Batches waiting for the writer before ingest streams wait.
     pub writer_queue_batches: usize,
@@ -166,7 +166,12 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, ServerError> {
             .await
             .map_err(|error| StoreError::Transaction(format!("opening the store panicked: {error}")))??
     };
-    tracing::info!(path = %store.path().display(), next_flow_id = write_connection.next_flow_id, "store opened");
+    tracing::info!(
+        path = %store.path().display(),
+        next_flow_id = write_connection.next_flow_id,
+        next_access_id = write_connection.next_access_id,
+        "store opened"
+    );
     let metrics = Arc::new(Metrics::new());
     let fanout = Arc::new(Fanout::new(config.subscriber_queue_batches));
     let (store_writer, writer_thread) =
@@ -177,6 +182,7 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, ServerError> {
         fanout,
         metrics,
         stored_flows: store_writer.stored_flows_handle(),
+        stored_accesses: store_writer.stored_accesses_handle(),
         sensors: Arc::new(ConnectedSensors::default()),
         shutdown: shutdown_receiver,
         ready: Arc::new(AtomicBool::new(false)),

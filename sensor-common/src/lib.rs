@@ -197,6 +197,11 @@ pub struct CaptureState {
     /// Payloads left to copy in PROBE mode.
     pub probe_left: u8,
     pub _pad: [u8; 6],
+    /// Bytes of payloads lost (ring buffer full) since the last delivered
+    /// one, per [`flow`] direction (index 0 egress, 1 ingress). The next
+    /// delivered payload reports them, so the sensor's parsers skip them by
+    /// length instead of losing their place in the stream.
+    pub lost_bytes: [u32; 2],
 }
 
 /// Header of a `PAYLOAD_EVENTS` record; `captured_len` payload bytes follow.
@@ -217,7 +222,8 @@ pub struct PayloadHeader {
     pub pid: u32,
     pub tid: u32,
     pub fd: u32,
-    pub _pad2: u32,
+    /// Bytes of this direction lost (not delivered) just before this payload.
+    pub lost_before: u32,
     /// Kernel address of the socket.
     pub socket: u64,
     /// `bpf_ktime_get_ns()`.
@@ -342,7 +348,7 @@ mod tests {
         assert_eq!(core::mem::size_of::<ConnEvent>(), 8 + 8 * 5 + 32 + 40);
         assert_eq!(core::mem::size_of::<SocketState>(), 32 + 8 + 40 + 8 + 8);
         assert_eq!(core::mem::size_of::<PayloadHeader>(), 8 + 8 + 16 + 8 + 8);
-        assert_eq!(core::mem::size_of::<CaptureState>(), 16);
+        assert_eq!(core::mem::size_of::<CaptureState>(), 24);
         assert_eq!(core::mem::size_of::<PendingRead>(), 24);
         assert_eq!(core::mem::size_of::<KernelOffsets>(), 12 * 8);
         assert_eq!(core::mem::size_of::<ExecEvent>(), 24 + 2 * EXEC_TEXT_LEN);

@@ -85,6 +85,7 @@ fn new_connection(key: u64, sk: u64) -> u64 {
         mode: capture_mode::PROBE,
         probe_left: config.probe_payloads.min(255) as u8,
         _pad: [0; 6],
+        lost_bytes: [0; 2],
     };
     if CAPTURE.insert(&key, &state, 0).is_err() {
         count(counter::CAPTURE_MAP_FULL);
@@ -156,18 +157,17 @@ pub fn sys_enter_close(ctx: TracePointContext) -> u32 {
 /// The capture state of `fd` in the current process, if it is captured now;
 /// PROBE budgets are spent here.
 #[inline(always)]
-fn capturing(fd: u64) -> Option<(u64, CaptureState)> {
+fn capturing(fd: u64) -> Option<(u64, *mut CaptureState)> {
     let pid = (bpf_get_current_pid_tgid() >> 32) as u32;
     let key = key_of(pid, fd);
-    let state = CAPTURE.get_ptr_mut(&key)?;
+    let pointer = CAPTURE.get_ptr_mut(&key)?;
     // SAFETY: map value pointer valid for this program run.
-    let state = unsafe { &mut *state };
+    let state = unsafe { &mut *pointer };
     match state.mode {
-        capture_mode::FULL => Some((key, *state)),
+        capture_mode::FULL => Some((key, pointer)),
         capture_mode::PROBE if state.probe_left > 0 => {
-            let seen = *state;
             state.probe_left -= 1;
-            Some((key, seen))
+            Some((key, pointer))
         }
         _ => None,
     }
@@ -176,7 +176,10 @@ fn capturing(fd: u64) -> Option<(u64, CaptureState)> {
 /// Copies `real_len` bytes at `buffer` (at most the configured limit) into a
 /// record and outputs it.
 #[inline(always)]
-fn emit_payload(key: u64, state: &CaptureState, direction: u8, kind: u8, buffer: u64, real_len: u64) {
+fn emit_payload(key: u64, state: *mut CaptureState, direction: u8, kind: u8, buffer: u64, real_len: u64) {
+    // SAFETY: map value pointer valid for this program run.
+    let state = unsafe { &mut *state };
+    let lane = if direction == flow::EGRESS { 0 } else { 1 };
     let Some(event) = SCRATCH.get_ptr_mut(0) else {
         return;
     };
@@ -202,7 +205,7 @@ fn emit_payload(key: u64, state: &CaptureState, direction: u8, kind: u8, buffer:
         pid: (pid_tgid >> 32) as u32,
         tid: pid_tgid as u32,
         fd: key as u32,
-        _pad2: 0,
+        lost_before: state.lost_bytes[lane],
         socket: state.socket,
         // SAFETY: helper with no preconditions.
         timestamp_ns: unsafe { bpf_ktime_get_ns() },
@@ -215,6 +218,7 @@ fn emit_payload(key: u64, state: &CaptureState, direction: u8, kind: u8, buffer:
         // SAFETY: user memory read through the helper, which fails cleanly.
         if unsafe { bpf_probe_read_user_buf(buffer as *const u8, destination) }.is_err() {
             count(counter::PAYLOAD_READ_FAILED);
+            state.lost_bytes[lane] = state.lost_bytes[lane].saturating_add(real_len.min(u32::MAX as u64) as u32);
             return;
         }
     }
@@ -225,8 +229,14 @@ fn emit_payload(key: u64, state: &CaptureState, direction: u8, kind: u8, buffer:
     // SAFETY: `total` is within the scratch record.
     let bytes = unsafe { core::slice::from_raw_parts((event as *const PayloadEvent).cast::<u8>(), total) };
     match PAYLOAD_EVENTS.output::<[u8]>(bytes, 0) {
-        Ok(()) => count(counter::PAYLOADS),
-        Err(_) => count(counter::PAYLOADS_LOST),
+        Ok(()) => {
+            state.lost_bytes[lane] = 0;
+            count(counter::PAYLOADS);
+        }
+        Err(_) => {
+            state.lost_bytes[lane] = state.lost_bytes[lane].saturating_add(real_len.min(u32::MAX as u64) as u32);
+            count(counter::PAYLOADS_LOST);
+        }
     }
 }
 
@@ -277,7 +287,7 @@ fn on_send(ctx: &TracePointContext, kind: u8) -> Option<()> {
         }
         _ => (argument, length),
     };
-    emit_payload(key, &state, flow::EGRESS, kind, buffer, real_len);
+    emit_payload(key, state, flow::EGRESS, kind, buffer, real_len);
     Some(())
 }
 
@@ -327,7 +337,7 @@ fn on_receive_exit(ctx: &TracePointContext) -> Option<()> {
         }
         _ => pending.buffer,
     };
-    emit_payload(key, &state, flow::INGRESS, pending.syscall, buffer, ret as u64);
+    emit_payload(key, state, flow::INGRESS, pending.syscall, buffer, ret as u64);
     Some(())
 }
 

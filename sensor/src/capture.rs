@@ -1,100 +1,175 @@
-//! The capture loop: ring buffer records → decoded events → flows → outbox,
-//! plus the periodic reading of the kernel's loss counters.
+//! The capture loop: ring buffer records → decoded events → flows and
+//! data-access records → outbox, plus the periodic reading of the kernel's
+//! loss counters.
 
 use std::{sync::Arc, sync::atomic::Ordering::Relaxed, time::Duration};
 
-use aya::maps::{MapData, RingBuf};
+use aya::maps::{HashMap as KernelMap, MapData, RingBuf};
+use sensor_common::CaptureState;
 use tokio::{io::unix::AsyncFd, sync::watch};
 
-use crate::{decode, flows::FlowBuilder, kernel::CounterReader, ship::Outbox, stats::Stats};
+use crate::{
+    database::{CaptureControl, DatabaseTracker},
+    decode,
+    flows::FlowBuilder,
+    kernel::CounterReader,
+    ship::Outbox,
+    stats::Stats,
+};
 
-/// Drains the connection event ring buffer until `shutdown`.
-pub async fn run(
-    ring: RingBuf<MapData>,
-    mut builder: FlowBuilder,
-    outbox: Arc<Outbox>,
-    stats: Arc<Stats>,
-    mut shutdown: watch::Receiver<bool>,
-) -> std::io::Result<()> {
-    // SAFETY: the ring buffer owns its fd and keeps it open for as long as
-    // the AsyncFd that wraps it lives.
-    let mut ring = unsafe { AsyncFd::register_with_interest(ring, tokio::io::Interest::READABLE) }
-        .map_err(|error| std::io::Error::other(error.to_string()))?;
-    loop {
-        tokio::select! {
-            guard = ring.readable_mut() => {
-                let mut guard = guard?;
-                let ring = guard.get_inner_mut();
-                while let Some(record) = ring.next() {
-                    handle(&record, &mut builder, &outbox, &stats);
-                }
-                guard.clear_ready();
-            }
-            _ = shutdown.changed() => {
-                // Take what is already in the ring before stopping.
-                let ring = ring.get_mut();
-                while let Some(record) = ring.next() {
-                    handle(&record, &mut builder, &outbox, &stats);
-                }
-                return Ok(());
-            }
+/// Capture modes set through the kernel's `CAPTURE` map.
+pub struct KernelCapture {
+    pub map: KernelMap<MapData, u64, CaptureState>,
+}
+
+impl CaptureControl for KernelCapture {
+    fn set_mode(&mut self, key: u64, mode: u8) {
+        // A connection closed meanwhile is simply not there any more.
+        if let Ok(mut state) = self.map.get(&key, 0) {
+            state.mode = mode;
+            let _ = self.map.insert(key, state, 0);
         }
     }
 }
 
-/// Drains the payload ring buffer until `shutdown`, counting records and
-/// bytes (protocol parsers consume them from here).
-pub async fn run_payloads(
-    ring: RingBuf<MapData>,
-    stats: Arc<Stats>,
-    mut shutdown: watch::Receiver<bool>,
-) -> std::io::Result<()> {
-    // SAFETY: the ring buffer owns its fd and keeps it open for as long as
-    // the AsyncFd that wraps it lives.
-    let mut ring = unsafe { AsyncFd::register_with_interest(ring, tokio::io::Interest::READABLE) }
-        .map_err(|error| std::io::Error::other(error.to_string()))?;
-    loop {
-        tokio::select! {
-            guard = ring.readable_mut() => {
-                let mut guard = guard?;
-                let ring = guard.get_inner_mut();
-                while let Some(record) = ring.next() {
-                    match decode::payload(&record) {
-                        Ok((header, data)) => {
-                            stats.payloads.fetch_add(1, Relaxed);
-                            stats.payload_bytes.fetch_add(data.len() as u64, Relaxed);
-                            tracing::trace!(?header, captured = data.len(), "payload");
-                        }
-                        Err(error) => {
-                            let count = stats.decode_errors.fetch_add(1, Relaxed) + 1;
-                            if count.is_power_of_two() {
-                                tracing::warn!(%error, total = count, "undecodable payload record skipped");
-                            }
-                        }
-                    }
-                }
-                guard.clear_ready();
+/// Everything the loop feeds.
+pub struct Pipeline {
+    pub builder: FlowBuilder,
+    pub database: DatabaseTracker,
+    pub outbox: Arc<Outbox>,
+    pub stats: Arc<Stats>,
+}
+
+impl Pipeline {
+    /// One connection ring record → a flow into the outbox (or an exec noted
+    /// for process identity), or one counted decode error.
+    pub fn handle(&mut self, record: &[u8]) {
+        match decode::kernel_record(record) {
+            Ok(decode::KernelRecord::Exec(exec)) => self.builder.note_exec(exec),
+            Ok(decode::KernelRecord::Connection(event)) => {
+                let flow = self.builder.build(&event);
+                tracing::debug!(?flow, "flow");
+                self.database.on_flow(event.socket, &flow);
+                self.stats.flows.fetch_add(1, Relaxed);
+                self.outbox.push(flow);
             }
-            _ = shutdown.changed() => return Ok(()),
+            Err(error) => self.decode_error(&error),
+        }
+    }
+
+    fn decode_error(&self, error: &decode::DecodeError) {
+        let count = self.stats.decode_errors.fetch_add(1, Relaxed) + 1;
+        if count.is_power_of_two() {
+            tracing::warn!(%error, total = count, "undecodable kernel record skipped");
+        }
+    }
+
+    /// Moves the data-access records aggregated so far into the outbox.
+    pub fn flush_accesses(&mut self) {
+        for access in self.database.drain() {
+            tracing::debug!(?access, "data access");
+            self.outbox.push_access(access);
+        }
+        if let Ok(mut counters) = self.stats.database.lock() {
+            *counters = self.database.counters;
         }
     }
 }
 
-/// One record → one flow into the outbox (or an exec noted for process
-/// identity), or one counted decode error.
+/// The one-record-per-event path, for tests and benchmarks.
 pub fn handle(record: &[u8], builder: &mut FlowBuilder, outbox: &Outbox, stats: &Stats) {
     match decode::kernel_record(record) {
         Ok(decode::KernelRecord::Exec(exec)) => builder.note_exec(exec),
         Ok(decode::KernelRecord::Connection(event)) => {
             let flow = builder.build(&event);
-            tracing::debug!(?flow, "flow");
             stats.flows.fetch_add(1, Relaxed);
             outbox.push(flow);
         }
-        Err(error) => {
-            let count = stats.decode_errors.fetch_add(1, Relaxed) + 1;
-            if count.is_power_of_two() {
-                tracing::warn!(%error, total = count, "undecodable kernel record skipped");
+        Err(_) => {
+            stats.decode_errors.fetch_add(1, Relaxed);
+        }
+    }
+}
+
+fn register(ring: RingBuf<MapData>) -> std::io::Result<AsyncFd<RingBuf<MapData>>> {
+    // SAFETY: the ring buffer owns its fd and keeps it open for as long as
+    // the AsyncFd that wraps it lives.
+    unsafe { AsyncFd::register_with_interest(ring, tokio::io::Interest::READABLE) }
+        .map_err(|error| std::io::Error::other(error.to_string()))
+}
+
+fn drain_connections(ring: &mut RingBuf<MapData>, pipeline: &mut Pipeline) {
+    while let Some(record) = ring.next() {
+        pipeline.handle(&record);
+    }
+}
+
+fn drain_payloads(
+    payloads: &mut RingBuf<MapData>,
+    connections: &mut RingBuf<MapData>,
+    pipeline: &mut Pipeline,
+    control: &mut dyn CaptureControl,
+) {
+    while let Some(record) = payloads.next() {
+        match decode::payload(&record) {
+            Ok((header, data)) => {
+                pipeline.stats.payloads.fetch_add(1, Relaxed);
+                pipeline.stats.payload_bytes.fetch_add(data.len() as u64, Relaxed);
+                // The connection's OPEN event travels in the other ring and
+                // may not have been read yet: read it first.
+                if !pipeline.database.knows(header.socket) {
+                    drain_connections(connections, pipeline);
+                }
+                pipeline.database.on_payload(&header, data, control);
+            }
+            Err(error) => pipeline.decode_error(&error),
+        }
+    }
+}
+
+/// Drains the ring buffers until `shutdown`; every `flush_interval` moves
+/// data-access records to the outbox.
+pub async fn run(
+    connections: RingBuf<MapData>,
+    payloads: Option<(RingBuf<MapData>, KernelCapture)>,
+    mut pipeline: Pipeline,
+    flush_interval: Duration,
+    mut shutdown: watch::Receiver<bool>,
+) -> std::io::Result<()> {
+    let mut connections = register(connections)?;
+    let (mut payloads, mut control) = match payloads {
+        Some((ring, control)) => (Some(register(ring)?), Some(control)),
+        None => (None, None),
+    };
+    let mut ticker = tokio::time::interval(flush_interval);
+    loop {
+        tokio::select! {
+            guard = connections.readable_mut() => {
+                let mut guard = guard?;
+                drain_connections(guard.get_inner_mut(), &mut pipeline);
+                guard.clear_ready();
+            }
+            guard = async {
+                match payloads.as_mut() {
+                    Some(ring) => ring.readable_mut().await,
+                    None => std::future::pending().await,
+                }
+            } => {
+                let mut guard = guard?;
+                if let Some(control) = control.as_mut() {
+                    drain_payloads(guard.get_inner_mut(), connections.get_mut(), &mut pipeline, control);
+                }
+                guard.clear_ready();
+            }
+            _ = ticker.tick() => pipeline.flush_accesses(),
+            _ = shutdown.changed() => {
+                // Take what is already in the rings before stopping.
+                drain_connections(connections.get_mut(), &mut pipeline);
+                if let (Some(ring), Some(control)) = (payloads.as_mut(), control.as_mut()) {
+                    drain_payloads(ring.get_mut(), connections.get_mut(), &mut pipeline, control);
+                }
+                pipeline.flush_accesses();
+                return Ok(());
             }
         }
     }
@@ -112,6 +187,7 @@ pub async fn poll_counters(
     let mut ticker = tokio::time::interval(interval);
     let mut last_lost = 0u64;
     let mut last_full = 0u64;
+    let mut last_payloads_lost = 0u64;
     loop {
         tokio::select! {
             _ = ticker.tick() => {}
@@ -122,6 +198,10 @@ pub async fn poll_counters(
                 if kernel.conn_events_lost > last_lost {
                     tracing::warn!(lost = kernel.conn_events_lost - last_lost, total = kernel.conn_events_lost, "kernel ring buffer full: connection events lost (raise --ring-buffer-bytes)");
                     last_lost = kernel.conn_events_lost;
+                }
+                if kernel.payloads_lost > last_payloads_lost {
+                    tracing::warn!(lost = kernel.payloads_lost - last_payloads_lost, total = kernel.payloads_lost, "payload ring buffer full: payloads lost (raise --payload-ring-bytes)");
+                    last_payloads_lost = kernel.payloads_lost;
                 }
                 if kernel.socket_map_full > last_full {
                     tracing::warn!(untracked = kernel.socket_map_full - last_full, "kernel socket map full: connections not tracked (raise --max-connections)");

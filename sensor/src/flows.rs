@@ -19,11 +19,20 @@ pub struct FlowBuilder {
     /// node (they would reveal kernel memory layout), yet the OPEN and CLOSED
     /// flows of one connection must share an id.
     connection_ids: RandomState,
+    /// Command lines can carry secrets (passwords, tokens, query text given
+    /// to `psql -c`), so they leave the node only when asked for.
+    send_command_lines: bool,
 }
 
 impl FlowBuilder {
     pub fn new(clock: Clock, processes: ProcessCache) -> Self {
-        Self { clock, processes, connection_ids: RandomState::new() }
+        Self { clock, processes, connection_ids: RandomState::new(), send_command_lines: false }
+    }
+
+    /// Also send process command lines (off by default: they can carry secrets).
+    pub fn with_command_lines(mut self, send: bool) -> Self {
+        self.send_command_lines = send;
+        self
     }
 
     pub fn processes(&self) -> &ProcessCache {
@@ -57,7 +66,7 @@ impl FlowBuilder {
                 pid: event.task.pid,
                 command: command_name(&event.task.comm),
                 executable: identity.executable.clone(),
-                command_line: identity.command_line.clone(),
+                command_line: if self.send_command_lines { identity.command_line.clone() } else { String::new() },
                 cgroup_id: event.task.cgroup_id,
                 cgroup_path: identity.cgroup_path.clone(),
                 container_id: identity.container_id.clone(),
@@ -221,6 +230,17 @@ mod tests {
         let mut empty = client;
         (empty.bytes_sent, empty.bytes_received) = (0, 0);
         assert_eq!(payload_bytes(&empty), (0, 0));
+    }
+
+    #[test]
+    fn command_lines_stay_on_the_node_unless_asked_for() {
+        let me = std::process::id();
+        let mut event = event(conn_kind::OPEN, family::INET);
+        event.task.pid = me;
+        let mut quiet = FlowBuilder::new(Clock::new(), ProcessCache::new("/proc", 16));
+        assert_eq!(quiet.build(&event).process.unwrap().command_line, "");
+        let mut verbose = FlowBuilder::new(Clock::new(), ProcessCache::new("/proc", 16)).with_command_lines(true);
+        assert!(!verbose.build(&event).process.unwrap().command_line.is_empty());
     }
 
     #[test]

@@ -5,7 +5,9 @@
 //!   buffer and counters;
 //! - [`decode`]: raw ring-buffer records → typed events;
 //! - [`process`] and [`flows`]: events → flows with process identity;
-//! - [`capture`]: the loop that drives the three above;
+//! - [`database`]: payloads of database connections → data-access records
+//!   (tables and columns each workload reads and writes);
+//! - [`capture`]: the loop that drives the above;
 //! - [`ship`]: flows → numbered batches → the aggregator, acknowledged;
 //! - [`stats`] and [`http`]: every count, on `/metrics`.
 
@@ -13,6 +15,7 @@
 
 pub mod capture;
 pub mod clock;
+pub mod database;
 pub mod decode;
 pub mod flows;
 pub mod http;

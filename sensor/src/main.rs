@@ -8,7 +8,7 @@ use anyhow::Context as _;
 use clap::Parser;
 use proto::v1::Node;
 use sensor::{
-    capture, clock::Clock, flows::FlowBuilder, http, kernel, process::ProcessCache,
+    capture, clock::Clock, database::DatabaseTracker, flows::FlowBuilder, http, kernel, process::ProcessCache,
     ship::{self, Outbox, OutboxConfig}, stats::Stats,
 };
 use tokio::sync::watch;
@@ -69,6 +69,10 @@ struct Args {
     /// Longest time a flow waits before its batch is sent, in milliseconds.
     #[arg(long, default_value_t = 200)]
     flush_interval_ms: u64,
+    /// Also send process command lines to the aggregator. Off by default:
+    /// command lines can carry secrets (passwords, tokens, query text).
+    #[arg(long, env = "DATAFLOW_COMMAND_LINES")]
+    command_lines: bool,
     /// Where the host's /proc is (e.g. /host/proc in a container).
     #[arg(long, env = "DATAFLOW_PROC_ROOT", default_value = "/proc")]
     proc_root: PathBuf,
@@ -157,7 +161,11 @@ async fn main() -> anyhow::Result<()> {
     })
     .context("cannot start the kernel side")?;
     let ring = kernel.take_conn_events()?;
-    let payload_ring = if args.capture_bytes > 0 { Some(kernel.take_payload_events()?) } else { None };
+    let payloads = if args.capture_bytes > 0 {
+        Some((kernel.take_payload_events()?, capture::KernelCapture { map: kernel.take_capture_map()? }))
+    } else {
+        None
+    };
     let counters = kernel.take_counters()?;
     let logger = kernel.take_logger();
     stats.ready.store(true, Relaxed);
@@ -190,19 +198,27 @@ async fn main() -> anyhow::Result<()> {
     if let Some(logger) = logger {
         tokio::spawn(drain_kernel_log(logger, shutdown.clone()));
     }
-    let builder = FlowBuilder::new(Clock::new(), ProcessCache::with_pods(&args.proc_root, 16_384, pods));
-    let capture = tokio::spawn(capture::run(ring, builder, Arc::clone(&outbox), Arc::clone(&stats), shutdown.clone()));
-
-    let payload_task = payload_ring.map(|ring| tokio::spawn(capture::run_payloads(ring, Arc::clone(&stats), shutdown.clone())));
+    let clock = Clock::new();
+    let pipeline = capture::Pipeline {
+        builder: FlowBuilder::new(clock, ProcessCache::with_pods(&args.proc_root, 16_384, pods))
+            .with_command_lines(args.command_lines),
+        database: DatabaseTracker::new(clock),
+        outbox: Arc::clone(&outbox),
+        stats: Arc::clone(&stats),
+    };
+    let capture = tokio::spawn(capture::run(
+        ring,
+        payloads,
+        pipeline,
+        Duration::from_millis(args.flush_interval_ms.max(10)),
+        shutdown.clone(),
+    ));
 
     wait_for_signal().await;
     tracing::info!("stopping: delivering buffered flows");
     let _ = stop.send(true);
     capture.await.context("capture task")?.context("reading the kernel ring buffer")?;
     let _ = poller.await;
-    if let Some(task) = payload_task {
-        task.await.context("payload task")?.context("reading the payload ring buffer")?;
-    }
     outbox.flush();
     let _ = shipper.await;
     let _ = http_task.await;

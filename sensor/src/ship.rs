@@ -15,7 +15,7 @@ use std::{
     time::Duration,
 };
 
-use proto::v1::{Flow, Node, SensorBatch, ingest_client::IngestClient};
+use proto::v1::{DataAccess, Flow, Node, SensorBatch, ingest_client::IngestClient};
 use tokio::sync::{Notify, mpsc, watch};
 use tokio_stream::wrappers::ReceiverStream;
 
@@ -35,6 +35,7 @@ pub struct OutboxConfig {
 
 struct State {
     open: Vec<Flow>,
+    open_accesses: Vec<DataAccess>,
     sealed: VecDeque<SensorBatch>,
     next_sequence: u64,
     acked_through: u64,
@@ -55,6 +56,7 @@ impl Outbox {
         Self {
             state: Mutex::new(State {
                 open: Vec::with_capacity(config.batch_size),
+                open_accesses: Vec::new(),
                 sealed: VecDeque::new(),
                 next_sequence: 1,
                 acked_through: 0,
@@ -73,20 +75,41 @@ impl Outbox {
         self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
+    /// Makes room for one record: drops the oldest batch when the outbox is
+    /// full. False when there is no batch to drop (the record must go).
+    fn make_room(&self, state: &mut State) -> bool {
+        if state.buffered < self.config.capacity_flows {
+            return true;
+        }
+        match state.sealed.pop_front() {
+            Some(oldest) => {
+                state.buffered -= oldest.flows.len() + oldest.accesses.len();
+                self.stats.buffer_dropped_flows.fetch_add(oldest.flows.len() as u64, Relaxed);
+                self.stats.buffer_dropped_accesses.fetch_add(oldest.accesses.len() as u64, Relaxed);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Adds a data-access record; it leaves with the next batch.
+    pub fn push_access(&self, access: DataAccess) {
+        let mut state = self.lock();
+        if !self.make_room(&mut state) {
+            self.stats.buffer_dropped_accesses.fetch_add(1, Relaxed);
+            return;
+        }
+        state.open_accesses.push(access);
+        state.buffered += 1;
+        self.stats.buffered_flows.store(state.buffered as u64, Relaxed);
+    }
+
     /// Adds a flow; drops the oldest batch when the outbox is full.
     pub fn push(&self, flow: Flow) {
         let mut state = self.lock();
-        if state.buffered >= self.config.capacity_flows {
-            match state.sealed.pop_front() {
-                Some(oldest) => {
-                    state.buffered -= oldest.flows.len();
-                    self.stats.buffer_dropped_flows.fetch_add(oldest.flows.len() as u64, Relaxed);
-                }
-                None => {
-                    self.stats.buffer_dropped_flows.fetch_add(1, Relaxed);
-                    return;
-                }
-            }
+        if !self.make_room(&mut state) {
+            self.stats.buffer_dropped_flows.fetch_add(1, Relaxed);
+            return;
         }
         state.open.push(flow);
         state.buffered += 1;
@@ -107,7 +130,7 @@ impl Outbox {
         let mut state = self.lock();
         let counters = self.stats.sensor_counters();
         let changed = state.last_counters.as_ref() != Some(&counters);
-        if state.open.is_empty() && !changed {
+        if state.open.is_empty() && state.open_accesses.is_empty() && !changed {
             return;
         }
         self.seal_locked(&mut state);
@@ -118,6 +141,7 @@ impl Outbox {
     fn seal_locked(&self, state: &mut State) {
         let counters = self.stats.sensor_counters();
         let flows = std::mem::replace(&mut state.open, Vec::with_capacity(self.config.batch_size));
+        let accesses = std::mem::take(&mut state.open_accesses);
         let sequence = state.next_sequence;
         state.next_sequence += 1;
         state.last_counters = Some(counters);
@@ -128,6 +152,7 @@ impl Outbox {
             flows,
             counters: Some(counters),
             sensor_version: env!("CARGO_PKG_VERSION").to_owned(),
+            accesses,
         });
     }
 
@@ -142,7 +167,7 @@ impl Outbox {
         let mut state = self.lock();
         while state.sealed.front().is_some_and(|batch| batch.sequence <= sequence) {
             if let Some(batch) = state.sealed.pop_front() {
-                state.buffered -= batch.flows.len();
+                state.buffered -= batch.flows.len() + batch.accesses.len();
             }
         }
         state.acked_through = state.acked_through.max(sequence);
@@ -156,7 +181,7 @@ impl Outbox {
     /// True when nothing waits for an acknowledgement.
     pub fn is_drained(&self) -> bool {
         let state = self.lock();
-        state.open.is_empty() && state.sealed.is_empty()
+        state.open.is_empty() && state.open_accesses.is_empty() && state.sealed.is_empty()
     }
 
     pub fn buffered(&self) -> usize {

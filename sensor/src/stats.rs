@@ -25,6 +25,10 @@ pub struct Stats {
     /// Flows waiting in the outbox, and flows dropped because it was full.
     pub buffered_flows: AtomicU64,
     pub buffer_dropped_flows: AtomicU64,
+    /// Data-access records dropped because the buffer was full.
+    pub buffer_dropped_accesses: AtomicU64,
+    /// What the database decoders counted.
+    pub database: Mutex<crate::database::DatabaseCounters>,
     /// Connection attempts to the aggregator that failed.
     pub connect_failures: AtomicU64,
     pub connected: AtomicBool,
@@ -44,14 +48,25 @@ impl Stats {
     }
 
     /// The cumulative counters every batch carries.
+    pub fn database(&self) -> crate::database::DatabaseCounters {
+        self.database.lock().map(|counters| *counters).unwrap_or_default()
+    }
+
     pub fn sensor_counters(&self) -> proto::v1::SensorCounters {
         let kernel = self.kernel();
+        let database = self.database();
         proto::v1::SensorCounters {
             kernel_events: kernel.conn_events,
             kernel_lost: kernel.conn_events_lost,
             decode_errors: self.decode_errors.load(Relaxed),
             buffer_dropped_flows: self.buffer_dropped_flows.load(Relaxed),
             flows: self.flows.load(Relaxed),
+            payloads_lost: kernel.payloads_lost,
+            payloads_truncated: kernel.payloads_truncated,
+            statements: database.statements,
+            statements_unparsed: database.statements_unparsed,
+            protocol_errors: database.protocol_errors,
+            buffer_dropped_accesses: self.buffer_dropped_accesses.load(Relaxed),
         }
     }
 
@@ -77,6 +92,13 @@ impl Stats {
         metric("dataflow_sensor_payload_bytes_total", "counter", "Captured payload bytes the sensor read.", self.payload_bytes.load(Relaxed));
         metric("dataflow_sensor_decode_errors_total", "counter", "Kernel records that could not be decoded.", self.decode_errors.load(Relaxed));
         metric("dataflow_sensor_flows_total", "counter", "Flows built from kernel events.", self.flows.load(Relaxed));
+        let database = self.database();
+        metric("dataflow_sensor_statements_total", "counter", "SQL statements decoded from database connections.", database.statements);
+        metric("dataflow_sensor_statements_unparsed_total", "counter", "Statements the SQL parser could not parse (a fallback extracted tables).", database.statements_unparsed);
+        metric("dataflow_sensor_protocol_errors_total", "counter", "Database wire protocol decoding errors.", database.protocol_errors);
+        metric("dataflow_sensor_payloads_without_connection_total", "counter", "Payloads whose connection was not known.", database.payloads_without_socket);
+        metric("dataflow_sensor_database_connections_total", "counter", "Connections recognised as PostgreSQL or MySQL.", database.connections_recognised);
+        metric("dataflow_sensor_buffer_dropped_accesses_total", "counter", "Data-access records dropped because the buffer was full.", self.buffer_dropped_accesses.load(Relaxed));
         metric("dataflow_sensor_batches_sent_total", "counter", "Batches sent to the aggregator (including resends).", self.batches_sent.load(Relaxed));
         metric("dataflow_sensor_batches_acked_total", "counter", "Batches the aggregator acknowledged as stored.", self.batches_acked.load(Relaxed));
         metric("dataflow_sensor_buffered_flows", "gauge", "Flows waiting for the aggregator's acknowledgement.", self.buffered_flows.load(Relaxed));

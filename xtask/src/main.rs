@@ -190,8 +190,9 @@ fn run_main_job(release: bool, data_dir: &PathBuf, listen: &str, region: &str, z
 
 fn test(args: &[String]) -> anyhow::Result<()> {
     setup::ensure_all()?;
+    setup::ensure_test_packages()?;
     say("building the binaries the end-to-end tests start");
     run(cargo().args(["build", "--bins"]))?;
     say("running the tests");
-    run(cargo().arg("test").args(args))
+    run(cargo().args(["test", "--no-fail-fast"]).args(args))
 }

@@ -103,6 +103,44 @@ fn ensure_bpf_linker() -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Debian packages the end-to-end tests run for real: database servers on
+/// loopback and their clients (`psql`, `pgbench`, `mariadb`).
+const TEST_PACKAGES: &[(&str, &str)] = &[
+    ("/usr/bin/pgbench", "postgresql-client"),
+    ("/usr/bin/psql", "postgresql-client"),
+    ("/usr/lib/postgresql", "postgresql"),
+    ("/usr/sbin/mariadbd", "mariadb-server"),
+    ("/usr/bin/mariadb", "mariadb-client"),
+    ("/usr/sbin/ip", "iproute2"),
+];
+
+pub fn ensure_test_packages() -> anyhow::Result<()> {
+    let mut missing: Vec<&str> = TEST_PACKAGES
+        .iter()
+        .filter(|(path, _)| !std::path::Path::new(path).exists())
+        .map(|(_, package)| *package)
+        .collect();
+    missing.dedup();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    if !is_root() {
+        say(&format!("the database tests need Debian packages {}; install them as root (tests that need them are skipped)", missing.join(" ")));
+        return Ok(());
+    }
+    say(&format!("installing test packages: {}", missing.join(" ")));
+    let apt = |args: &[&str]| {
+        let mut command = Command::new("apt-get");
+        command.env("DEBIAN_FRONTEND", "noninteractive").args(args);
+        command
+    };
+    run(&mut apt(&["update", "-q"]))?;
+    let mut install = apt(&["install", "-y", "-q", "--no-install-recommends"]);
+    install.args(&missing);
+    run(&mut install).context("installing the test packages failed")?;
+    Ok(())
+}
+
 fn ensure_tracefs() {
     let path = std::path::Path::new("/sys/kernel/tracing");
     if path.join("events").is_dir() {

@@ -4,12 +4,16 @@
 //! proto names (`FLOW_STATE_CLOSED`). Unlike proto3 JSON, 64-bit integers are
 //! numbers, not strings, so tools like `jq` compare them directly. Each line
 //! is one object: `{"flow": {...}, "time": ...}` or
-//! `{"lostEvents": {...}, "time": ...}`, mirroring `GetFlowsResponse`.
+//! `{"lostEvents": {...}, "time": ...}`, mirroring `GetFlowsResponse`; data
+//! accesses are `{"dataAccess": {...}, "time": ...}` lines.
 
+use proto::v1::get_data_accesses_response::ResponseTypes as AccessResponseTypes;
 use proto::v1::get_flows_response::ResponseTypes;
 use proto::v1::{
-    Direction, Endpoint, Flow, FlowState, GetFlowsResponse, LostEvent, LostEventSource, Process, Protocol,
-    SensorStatus, ServerStatusResponse, ServiceGraphEdge,
+    AccessKind, ColumnAccess, DataAccess, DatabaseProtocol, Direction, Endpoint, Flow, FlowState,
+    GetDataAccessesResponse, GetFlowsResponse, InventoryAccessor, InventoryColumn, InventoryDatabase,
+    InventoryDatastore, InventoryTable, LostEvent, LostEventSource, Process, Protocol, SensorStatus,
+    ServerStatusResponse, ServiceGraphEdge,
 };
 use serde::{Deserialize, Serialize};
 
@@ -216,6 +220,20 @@ pub struct JsonSensor {
     pub decode_errors: u64,
     /// Flows dropped from the sensor's buffer.
     pub buffer_dropped_flows: u64,
+    /// Data accesses stored.
+    pub accesses: u64,
+    /// Captured payloads the kernel could not deliver.
+    pub payloads_lost: u64,
+    /// Captured payloads cut short.
+    pub payloads_truncated: u64,
+    /// Statements the sensor decoded.
+    pub statements: u64,
+    /// Statements the SQL parser could not parse.
+    pub statements_unparsed: u64,
+    /// Database protocol decoding errors.
+    pub protocol_errors: u64,
+    /// Data accesses dropped from the sensor's buffer.
+    pub buffer_dropped_accesses: u64,
     /// Sensor version.
     pub sensor_version: String,
 }
@@ -238,6 +256,13 @@ impl From<&SensorStatus> for JsonSensor {
             kernel_lost: counters.kernel_lost,
             decode_errors: counters.decode_errors,
             buffer_dropped_flows: counters.buffer_dropped_flows,
+            accesses: sensor.accesses,
+            payloads_lost: counters.payloads_lost,
+            payloads_truncated: counters.payloads_truncated,
+            statements: counters.statements,
+            statements_unparsed: counters.statements_unparsed,
+            protocol_errors: counters.protocol_errors,
+            buffer_dropped_accesses: counters.buffer_dropped_accesses,
             sensor_version: sensor.sensor_version.clone(),
         }
     }
@@ -267,6 +292,10 @@ pub struct JsonStatus {
     pub rejected_batches: u64,
     /// Aggregator version.
     pub version: String,
+    /// Data accesses stored, all time.
+    pub num_accesses: u64,
+    /// Data accesses received since the aggregator started.
+    pub seen_accesses: u64,
 }
 
 impl From<&ServerStatusResponse> for JsonStatus {
@@ -282,6 +311,8 @@ impl From<&ServerStatusResponse> for JsonStatus {
             lost_events: status.lost_events,
             rejected_batches: status.rejected_batches,
             version: status.version.clone(),
+            num_accesses: status.num_accesses,
+            seen_accesses: status.seen_accesses,
         }
     }
 }
@@ -325,6 +356,285 @@ impl From<&ServiceGraphEdge> for JsonEdge {
             bytes_to_source: edge.bytes_to_source,
             first_seen_unix_nano: edge.first_seen_unix_nano,
             last_seen_unix_nano: edge.last_seen_unix_nano,
+        }
+    }
+}
+
+/// A column a statement touched.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct JsonColumnAccess {
+    /// Table as the datastore names it.
+    pub table: String,
+    /// Column.
+    pub column: String,
+    /// `ACCESS_KIND_*`.
+    pub kind: String,
+}
+
+impl From<&ColumnAccess> for JsonColumnAccess {
+    fn from(column: &ColumnAccess) -> Self {
+        Self {
+            table: column.table.clone(),
+            column: column.column.clone(),
+            kind: enum_name(column.kind, AccessKind::as_str_name),
+        }
+    }
+}
+
+/// A data access.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct JsonDataAccess {
+    /// Aggregator-assigned id.
+    pub id: u64,
+    /// Last execution, RFC 3339 with nanoseconds.
+    pub time: String,
+    /// Last execution, nanoseconds since the Unix epoch.
+    pub time_unix_nano: u64,
+    /// Node whose sensor saw the access.
+    pub node_name: String,
+    /// Client process.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub client: Option<JsonProcess>,
+    /// Client endpoint.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub client_endpoint: Option<JsonEndpoint>,
+    /// Datastore endpoint.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub server: Option<JsonEndpoint>,
+    /// Datastore workload.
+    pub server_workload: String,
+    /// `DATABASE_PROTOCOL_*`.
+    pub protocol: String,
+    /// Database of the connection.
+    pub database: String,
+    /// Database user.
+    pub user: String,
+    /// Statement without literals.
+    pub fingerprint: String,
+    /// Hash of the fingerprint.
+    pub fingerprint_id: u64,
+    /// SELECT, INSERT, …
+    pub operation: String,
+    /// Tables read.
+    pub tables_read: Vec<String>,
+    /// Tables written.
+    pub tables_written: Vec<String>,
+    /// Columns touched.
+    pub columns: Vec<JsonColumnAccess>,
+    /// Statements this record stands for.
+    pub count: u64,
+    /// Rows returned or changed.
+    pub rows: u64,
+    /// Summed latency.
+    pub latency_total_ns: u64,
+    /// Largest latency.
+    pub latency_max_ns: u64,
+    /// Failed statements.
+    pub errors: u64,
+    /// Error code of the last failure.
+    pub error_code: String,
+    /// Tables and columns come from the fallback parser.
+    pub parse_fallback: bool,
+    /// Connection identity on the client's node.
+    pub connection_id: u64,
+}
+
+impl From<&DataAccess> for JsonDataAccess {
+    fn from(access: &DataAccess) -> Self {
+        Self {
+            id: access.id,
+            time: format_rfc3339(access.time_unix_nano, 9),
+            time_unix_nano: access.time_unix_nano,
+            node_name: access.node_name.clone(),
+            client: access.client.as_ref().map(JsonProcess::from),
+            client_endpoint: access.client_endpoint.as_ref().map(JsonEndpoint::from),
+            server: access.server.as_ref().map(JsonEndpoint::from),
+            server_workload: access.server_workload.clone(),
+            protocol: enum_name(access.protocol, DatabaseProtocol::as_str_name),
+            database: access.database.clone(),
+            user: access.user.clone(),
+            fingerprint: access.fingerprint.clone(),
+            fingerprint_id: access.fingerprint_id,
+            operation: access.operation.clone(),
+            tables_read: access.tables_read.clone(),
+            tables_written: access.tables_written.clone(),
+            columns: access.columns.iter().map(JsonColumnAccess::from).collect(),
+            count: access.count,
+            rows: access.rows,
+            latency_total_ns: access.latency_total_ns,
+            latency_max_ns: access.latency_max_ns,
+            errors: access.errors,
+            error_code: access.error_code.clone(),
+            parse_fallback: access.parse_fallback,
+            connection_id: access.connection_id,
+        }
+    }
+}
+
+/// One line of `accesses --json`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct JsonAccessResponse {
+    /// Set for a data access.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub data_access: Option<JsonDataAccess>,
+    /// Set for lost events.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub lost_events: Option<JsonLostEvent>,
+    /// When the aggregator sent the message, RFC 3339.
+    pub time: String,
+}
+
+impl From<&GetDataAccessesResponse> for JsonAccessResponse {
+    fn from(response: &GetDataAccessesResponse) -> Self {
+        let (data_access, lost_events) = match &response.response_types {
+            Some(AccessResponseTypes::DataAccess(access)) => (Some(JsonDataAccess::from(access)), None),
+            Some(AccessResponseTypes::LostEvents(event)) => (None, Some(JsonLostEvent::from(event))),
+            None => (None, None),
+        };
+        Self { data_access, lost_events, time: format_rfc3339(response.time_unix_nano, 9) }
+    }
+}
+
+/// A workload that read or wrote a table or column.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct JsonAccessor {
+    /// Workload, command or address of the client.
+    pub workload: String,
+    /// `ACCESS_KIND_*`.
+    pub kind: String,
+    /// Statements counted.
+    pub statements: u64,
+    /// First seen.
+    pub first_seen_unix_nano: u64,
+    /// Last seen.
+    pub last_seen_unix_nano: u64,
+}
+
+impl From<&InventoryAccessor> for JsonAccessor {
+    fn from(accessor: &InventoryAccessor) -> Self {
+        Self {
+            workload: accessor.workload.clone(),
+            kind: enum_name(accessor.kind, AccessKind::as_str_name),
+            statements: accessor.statements,
+            first_seen_unix_nano: accessor.first_seen_unix_nano,
+            last_seen_unix_nano: accessor.last_seen_unix_nano,
+        }
+    }
+}
+
+/// A column of the inventory.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct JsonColumn {
+    /// Column name.
+    pub name: String,
+    /// First seen.
+    pub first_seen_unix_nano: u64,
+    /// Last seen.
+    pub last_seen_unix_nano: u64,
+    /// Readers and writers.
+    pub accessors: Vec<JsonAccessor>,
+}
+
+impl From<&InventoryColumn> for JsonColumn {
+    fn from(column: &InventoryColumn) -> Self {
+        Self {
+            name: column.name.clone(),
+            first_seen_unix_nano: column.first_seen_unix_nano,
+            last_seen_unix_nano: column.last_seen_unix_nano,
+            accessors: column.accessors.iter().map(JsonAccessor::from).collect(),
+        }
+    }
+}
+
+/// A table of the inventory.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct JsonTable {
+    /// Table name as the datastore names it.
+    pub name: String,
+    /// First seen.
+    pub first_seen_unix_nano: u64,
+    /// Last seen.
+    pub last_seen_unix_nano: u64,
+    /// Readers and writers of the table as a whole.
+    pub accessors: Vec<JsonAccessor>,
+    /// Columns seen.
+    pub columns: Vec<JsonColumn>,
+}
+
+impl From<&InventoryTable> for JsonTable {
+    fn from(table: &InventoryTable) -> Self {
+        Self {
+            name: table.name.clone(),
+            first_seen_unix_nano: table.first_seen_unix_nano,
+            last_seen_unix_nano: table.last_seen_unix_nano,
+            accessors: table.accessors.iter().map(JsonAccessor::from).collect(),
+            columns: table.columns.iter().map(JsonColumn::from).collect(),
+        }
+    }
+}
+
+/// A database of the inventory.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct JsonDatabase {
+    /// Database name; empty when unknown.
+    pub name: String,
+    /// First seen.
+    pub first_seen_unix_nano: u64,
+    /// Last seen.
+    pub last_seen_unix_nano: u64,
+    /// Tables seen.
+    pub tables: Vec<JsonTable>,
+}
+
+impl From<&InventoryDatabase> for JsonDatabase {
+    fn from(database: &InventoryDatabase) -> Self {
+        Self {
+            name: database.name.clone(),
+            first_seen_unix_nano: database.first_seen_unix_nano,
+            last_seen_unix_nano: database.last_seen_unix_nano,
+            tables: database.tables.iter().map(JsonTable::from).collect(),
+        }
+    }
+}
+
+/// A datastore of the inventory.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct JsonDatastore {
+    /// `ip:port`.
+    pub id: String,
+    /// Server endpoint.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub server: Option<JsonEndpoint>,
+    /// Server workload, when known.
+    pub workload: String,
+    /// `DATABASE_PROTOCOL_*`.
+    pub protocol: String,
+    /// First seen.
+    pub first_seen_unix_nano: u64,
+    /// Last seen.
+    pub last_seen_unix_nano: u64,
+    /// Databases seen.
+    pub databases: Vec<JsonDatabase>,
+}
+
+impl From<&InventoryDatastore> for JsonDatastore {
+    fn from(datastore: &InventoryDatastore) -> Self {
+        Self {
+            id: datastore.id.clone(),
+            server: datastore.server.as_ref().map(JsonEndpoint::from),
+            workload: datastore.workload.clone(),
+            protocol: enum_name(datastore.protocol, DatabaseProtocol::as_str_name),
+            first_seen_unix_nano: datastore.first_seen_unix_nano,
+            last_seen_unix_nano: datastore.last_seen_unix_nano,
+            databases: datastore.databases.iter().map(JsonDatabase::from).collect(),
         }
     }
 }

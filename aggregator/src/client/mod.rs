@@ -1,5 +1,5 @@
-//! The command-line client: `observe`, `status` and `graph` against a
-//! running aggregator, with human and JSON renderings.
+//! The command-line client: `observe`, `accesses`, `inventory`, `status` and
+//! `graph` against a running aggregator, with human and JSON renderings.
 
 pub mod json;
 pub mod render;
@@ -11,7 +11,7 @@ mod tests;
 use std::io::Write;
 
 use proto::v1::observer_client::ObserverClient;
-use proto::v1::{GetFlowsRequest, GetServiceGraphRequest, ServerStatusRequest};
+use proto::v1::{GetDataAccessesRequest, GetFlowsRequest, GetInventoryRequest, GetServiceGraphRequest, ServerStatusRequest};
 use tonic::transport::{Channel, Endpoint};
 
 /// Errors of the client commands.
@@ -104,6 +104,53 @@ pub async fn graph(channel: Channel, since_unix_nano: u64, json: bool, out: &mut
         out.write_all(b"\n")?;
     } else {
         out.write_all(render::graph(&graph.edges).as_bytes())?;
+    }
+    out.flush()?;
+    Ok(())
+}
+
+/// Prints data accesses as they arrive: one line each, JSON objects when
+/// `json`. Flushes after every line so `--follow` output shows up at once.
+pub async fn accesses(
+    channel: Channel,
+    request: GetDataAccessesRequest,
+    json: bool,
+    out: &mut impl Write,
+) -> Result<u64, ClientError> {
+    let mut client = ObserverClient::new(channel).max_decoding_message_size(usize::MAX);
+    let mut stream = client.get_data_accesses(request).await?.into_inner();
+    let mut printed = 0;
+    while let Some(response) = stream.message().await? {
+        if json {
+            serde_json::to_writer(&mut *out, &json::JsonAccessResponse::from(&response))?;
+            out.write_all(b"\n")?;
+        } else if let Some(line) = render::access_response_line(&response) {
+            writeln!(out, "{line}")?;
+        }
+        out.flush()?;
+        printed += 1;
+    }
+    Ok(printed)
+}
+
+/// Prints the datastore inventory: a tree for people, or one JSON document.
+pub async fn inventory(
+    channel: Channel,
+    request: GetInventoryRequest,
+    json: bool,
+    out: &mut impl Write,
+) -> Result<(), ClientError> {
+    let inventory = ObserverClient::new(channel)
+        .max_decoding_message_size(usize::MAX)
+        .get_inventory(request)
+        .await?
+        .into_inner();
+    if json {
+        let datastores: Vec<json::JsonDatastore> = inventory.datastores.iter().map(json::JsonDatastore::from).collect();
+        serde_json::to_writer_pretty(&mut *out, &datastores)?;
+        out.write_all(b"\n")?;
+    } else {
+        out.write_all(render::inventory(&inventory.datastores).as_bytes())?;
     }
     out.flush()?;
     Ok(())

@@ -1,7 +1,14 @@
 //! Human-readable output of the command-line client.
 
+use std::fmt::Write as _;
+
+use proto::v1::get_data_accesses_response::ResponseTypes as AccessResponseTypes;
 use proto::v1::get_flows_response::ResponseTypes;
-use proto::v1::{Direction, Flow, FlowState, GetFlowsResponse, LostEvent, LostEventSource, Protocol, ServerStatusResponse, ServiceGraphEdge};
+use proto::v1::{
+    AccessKind, DataAccess, DatabaseProtocol, Direction, Flow, FlowState, GetDataAccessesResponse, GetFlowsResponse,
+    InventoryAccessor, InventoryDatastore, LostEvent, LostEventSource, Protocol, ServerStatusResponse,
+    ServiceGraphEdge,
+};
 
 use super::time::format_rfc3339;
 
@@ -78,6 +85,8 @@ pub fn lost_line(event: &LostEvent, time_unix_nano: u64) -> String {
         LostEventSource::SensorBuffer => "sensor buffer overflowed",
         LostEventSource::SensorDecode => "sensor could not decode events",
         LostEventSource::SubscriberQueue => "this subscriber fell behind",
+        LostEventSource::KernelPayloads => "kernel could not deliver captured database traffic",
+        LostEventSource::SensorAccessBuffer => "sensor data access buffer overflowed",
         LostEventSource::Unknown => "unknown cause",
     };
     let node = if event.node_name.is_empty() { String::new() } else { format!(" on node {}", event.node_name) };
@@ -135,6 +144,8 @@ pub fn status(status: &ServerStatusResponse) -> String {
             vec!["flows stored".into(), status.num_flows.to_string()],
             vec!["flows seen since start".into(), status.seen_flows.to_string()],
             vec!["flow rate (last minute)".into(), format!("{:.1}/s", status.flows_rate)],
+            vec!["data accesses stored".into(), status.num_accesses.to_string()],
+            vec!["data accesses seen since start".into(), status.seen_accesses.to_string()],
             vec!["connected sensors".into(), status.connected_sensors.to_string()],
             vec!["subscribers".into(), status.subscribers.to_string()],
             vec!["lost events".into(), status.lost_events.to_string()],
@@ -159,6 +170,9 @@ pub fn status(status: &ServerStatusResponse) -> String {
                     counters.kernel_lost.to_string(),
                     counters.decode_errors.to_string(),
                     counters.buffer_dropped_flows.to_string(),
+                    sensor.accesses.to_string(),
+                    counters.payloads_lost.to_string(),
+                    counters.buffer_dropped_accesses.to_string(),
                     format_rfc3339(sensor.last_seen_unix_nano, 0),
                     sensor.session_id.clone(),
                 ]
@@ -167,7 +181,7 @@ pub fn status(status: &ServerStatusResponse) -> String {
         out.push_str(&table(
             &[
                 "NODE", "REGION", "ZONE", "CONNECTED", "BATCHES", "FLOWS", "KERNEL LOST", "DECODE ERRORS", "BUFFER DROPPED",
-                "LAST SEEN", "SESSION",
+                "ACCESSES", "PAYLOADS LOST", "ACCESSES DROPPED", "LAST SEEN", "SESSION",
             ],
             &rows,
         ));
@@ -198,4 +212,178 @@ pub fn graph(edges: &[ServiceGraphEdge]) -> String {
         })
         .collect();
     table(&["SOURCE", "DESTINATION", "PORT", "SEEN BY", "CONNECTIONS", "BYTES →", "BYTES ←", "LAST SEEN"], &rows)
+}
+
+/// `850µs`, `1.2ms`, `2.35s`.
+pub fn latency(nanos: u64) -> String {
+    if nanos < 1_000_000 {
+        format!("{}µs", nanos / 1_000)
+    } else if nanos < 1_000_000_000 {
+        format!("{:.1}ms", nanos as f64 / 1e6)
+    } else {
+        format!("{:.2}s", nanos as f64 / 1e9)
+    }
+}
+
+fn protocol_name(protocol: i32) -> &'static str {
+    match DatabaseProtocol::try_from(protocol) {
+        Ok(DatabaseProtocol::Postgresql) => "postgresql",
+        Ok(DatabaseProtocol::Mysql) => "mysql",
+        _ => "?",
+    }
+}
+
+/// `read public.customers(email,card_number), public.orders`: the tables of
+/// one kind, each with the columns of that kind the statement touched.
+fn tables_text(access: &DataAccess, kind: AccessKind, tables: &[String]) -> Option<String> {
+    fn entry<'a>(order: &mut Vec<(&'a str, Vec<&'a str>)>, table: &'a str) -> usize {
+        match order.iter().position(|(known, _)| *known == table) {
+            Some(position) => position,
+            None => {
+                order.push((table, Vec::new()));
+                order.len() - 1
+            }
+        }
+    }
+    let mut order: Vec<(&str, Vec<&str>)> = Vec::new();
+    for table in tables {
+        entry(&mut order, table);
+    }
+    for column in access.columns.iter().filter(|column| column.kind() == kind) {
+        let position = entry(&mut order, &column.table);
+        order[position].1.push(&column.column);
+    }
+    if order.is_empty() {
+        return None;
+    }
+    let parts: Vec<String> = order
+        .into_iter()
+        .map(|(table, columns)| {
+            if columns.is_empty() { table.to_string() } else { format!("{table}({})", columns.join(",")) }
+        })
+        .collect();
+    Some(parts.join(", "))
+}
+
+/// One line per data access:
+/// `TIME NODE: CLIENT[PID] -> SERVER (SERVER WORKLOAD) DATABASE OPERATION read T(C,…) write T(C,…) xCOUNT rows N avg L max L`.
+pub fn access_line(access: &DataAccess) -> String {
+    let client = match access.client.as_ref() {
+        Some(process) => {
+            let name = [&process.workload, &process.command].into_iter().find(|name| !name.is_empty());
+            format!("{}[{}]", name.map_or("?", String::as_str), process.pid)
+        }
+        None => endpoint(access.client_endpoint.as_ref()),
+    };
+    let mut line = format!(
+        "{} {}: {} -> {}",
+        format_rfc3339(access.time_unix_nano, 3),
+        if access.node_name.is_empty() { "?" } else { &access.node_name },
+        client,
+        endpoint(access.server.as_ref()),
+    );
+    if !access.server_workload.is_empty() {
+        let _ = write!(line, " ({})", access.server_workload);
+    }
+    let _ = write!(
+        line,
+        " {} {} {}",
+        protocol_name(access.protocol),
+        if access.database.is_empty() { "?" } else { &access.database },
+        if access.operation.is_empty() { "?" } else { &access.operation },
+    );
+    if let Some(read) = tables_text(access, AccessKind::Read, &access.tables_read) {
+        let _ = write!(line, " read {read}");
+    }
+    if let Some(written) = tables_text(access, AccessKind::Write, &access.tables_written) {
+        let _ = write!(line, " write {written}");
+    }
+    let _ = write!(line, " x{} rows {}", access.count, access.rows);
+    if let Some(average) = access.latency_total_ns.checked_div(access.count) {
+        let _ = write!(line, " avg {} max {}", latency(average), latency(access.latency_max_ns));
+    }
+    if access.errors > 0 {
+        let _ = write!(line, " errors {}", access.errors);
+        if !access.error_code.is_empty() {
+            let _ = write!(line, " ({})", access.error_code);
+        }
+    }
+    if access.parse_fallback {
+        line.push_str(" [tables from fallback parser]");
+    }
+    line
+}
+
+/// The human line for any `GetDataAccesses` response.
+pub fn access_response_line(response: &GetDataAccessesResponse) -> Option<String> {
+    match response.response_types.as_ref()? {
+        AccessResponseTypes::DataAccess(access) => Some(access_line(access)),
+        AccessResponseTypes::LostEvents(event) => Some(lost_line(event, response.time_unix_nano)),
+    }
+}
+
+/// `read by a (3), b (1); written by c (2)`.
+fn accessors_text(accessors: &[InventoryAccessor]) -> String {
+    let mut parts = Vec::new();
+    for (kind, verb) in [(AccessKind::Read, "read by"), (AccessKind::Write, "written by"), (AccessKind::Unknown, "used by")] {
+        let names: Vec<String> = accessors
+            .iter()
+            .filter(|accessor| accessor.kind() == kind)
+            .map(|accessor| format!("{} ({})", accessor.workload, accessor.statements))
+            .collect();
+        if !names.is_empty() {
+            parts.push(format!("{verb} {}", names.join(", ")));
+        }
+    }
+    parts.join("; ")
+}
+
+/// `inventory` for people: datastore, database, table and column as an
+/// indented tree, each table and column with who reads and writes it.
+pub fn inventory(datastores: &[InventoryDatastore]) -> String {
+    if datastores.is_empty() {
+        return "no datastore seen yet\n".to_string();
+    }
+    let seen = |first: u64, last: u64| format!("first seen {}, last seen {}", format_rfc3339(first, 0), format_rfc3339(last, 0));
+    let mut out = String::new();
+    for datastore in datastores {
+        let name = if datastore.workload.is_empty() { String::new() } else { format!(" {}", datastore.workload) };
+        let _ = writeln!(
+            out,
+            "datastore {}{name} ({})  {}",
+            datastore.id,
+            protocol_name(datastore.protocol),
+            seen(datastore.first_seen_unix_nano, datastore.last_seen_unix_nano)
+        );
+        for database in &datastore.databases {
+            let name = if database.name.is_empty() { "(database unknown)" } else { &database.name };
+            let _ = writeln!(
+                out,
+                "  database {name}  {}",
+                seen(database.first_seen_unix_nano, database.last_seen_unix_nano)
+            );
+            for table in &database.tables {
+                let accessors = accessors_text(&table.accessors);
+                let _ = writeln!(
+                    out,
+                    "    table {}  {}{}{}",
+                    table.name,
+                    seen(table.first_seen_unix_nano, table.last_seen_unix_nano),
+                    if accessors.is_empty() { "" } else { "  " },
+                    accessors
+                );
+                let width = table.columns.iter().map(|column| column.name.chars().count()).max().unwrap_or(0);
+                for column in &table.columns {
+                    let _ = writeln!(
+                        out,
+                        "      {:<width$}  {}  first seen {}",
+                        column.name,
+                        accessors_text(&column.accessors),
+                        format_rfc3339(column.first_seen_unix_nano, 0),
+                    );
+                }
+            }
+        }
+    }
+    out
 }

@@ -1,4 +1,5 @@
-//! The sensor-facing `Ingest.Stream`: batches in, acknowledgements out.
+//! The sensor-facing `Ingest.Stream`: batches of flows and data accesses in,
+//! acknowledgements out.
 //!
 //! Each stream is served by two tasks: one reads and checks batches and
 //! queues them for the store writer, the other waits for the commits in order
@@ -23,13 +24,15 @@ mod tests;
 pub struct IngestLimits {
     /// Most flows in one batch.
     pub max_batch_flows: usize,
+    /// Most data accesses in one batch.
+    pub max_batch_accesses: usize,
     /// Batches of one stream waiting for their commit.
     pub max_in_flight: usize,
 }
 
 impl Default for IngestLimits {
     fn default() -> Self {
-        Self { max_batch_flows: 200_000, max_in_flight: 32 }
+        Self { max_batch_flows: 200_000, max_batch_accesses: 200_000, max_in_flight: 32 }
     }
 }
 
@@ -70,6 +73,14 @@ pub enum InvalidBatch {
         /// The limit.
         max: usize,
     },
+    /// Too many data accesses.
+    #[error("batch has {accesses} data accesses, more than the {max} allowed per batch")]
+    TooManyAccesses {
+        /// Accesses in the batch.
+        accesses: usize,
+        /// The limit.
+        max: usize,
+    },
 }
 
 /// Checks a batch before it is queued for the store.
@@ -92,6 +103,12 @@ pub fn validate(batch: &SensorBatch, limits: &IngestLimits) -> Result<(), Invali
     }
     if batch.flows.len() > limits.max_batch_flows {
         return Err(InvalidBatch::TooManyFlows { flows: batch.flows.len(), max: limits.max_batch_flows });
+    }
+    if batch.accesses.len() > limits.max_batch_accesses {
+        return Err(InvalidBatch::TooManyAccesses {
+            accesses: batch.accesses.len(),
+            max: limits.max_batch_accesses,
+        });
     }
     Ok(())
 }

@@ -1,6 +1,6 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use proto::v1::{Flow, Node};
+use proto::v1::{DataAccess, Flow, Node};
 
 use super::*;
 
@@ -20,7 +20,7 @@ fn a_complete_batch_is_valid() {
 
 #[test]
 fn each_invalid_field_is_named() {
-    let limits = IngestLimits { max_batch_flows: 2, max_in_flight: 1 };
+    let limits = IngestLimits { max_batch_flows: 2, max_batch_accesses: 1, max_in_flight: 1 };
     let cases: Vec<(SensorBatch, InvalidBatch)> = vec![
         (SensorBatch { session_id: String::new(), ..batch() }, InvalidBatch::EmptySession),
         (SensorBatch { session_id: "x".repeat(300), ..batch() }, InvalidBatch::SessionTooLong { length: 300 }),
@@ -33,6 +33,10 @@ fn each_invalid_field_is_named() {
         (
             SensorBatch { flows: vec![Flow::default(); 3], ..batch() },
             InvalidBatch::TooManyFlows { flows: 3, max: 2 },
+        ),
+        (
+            SensorBatch { accesses: vec![DataAccess::default(); 2], ..batch() },
+            InvalidBatch::TooManyAccesses { accesses: 2, max: 1 },
         ),
     ];
     for (batch, expected) in cases {

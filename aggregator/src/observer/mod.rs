@@ -1,21 +1,28 @@
-//! The subscriber API: `Observer.GetFlows` (history then live), server status
-//! and the service graph.
+//! The subscriber API: `Observer.GetFlows` and `Observer.GetDataAccesses`
+//! (history then live), the datastore inventory, server status and the
+//! service graph.
 //!
 //! A follower joins the live feed before reading history, then drops live
-//! flows the history already covered: the history read returns the largest
+//! records the history already covered: the history read returns the largest
 //! id of its snapshot, so the switch from history to live has neither a gap
-//! nor a duplicate (see [`LiveCursor`]).
+//! nor a duplicate (see [`LiveCursor`]). Flows and data accesses have their
+//! own ids and their own live rings; the code that serves them is shared
+//! ([`Feed`]).
 
+pub mod access_filter;
 pub mod filter;
 
 use std::ops::ControlFlow;
+use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use proto::v1::get_data_accesses_response::ResponseTypes as AccessResponseTypes;
 use proto::v1::get_flows_response::ResponseTypes;
 use proto::v1::observer_server::Observer;
 use proto::v1::{
-    Flow, GetFlowsRequest, GetFlowsResponse, GetServiceGraphRequest, GetServiceGraphResponse, LostEvent,
+    DataAccess, Flow, GetDataAccessesRequest, GetDataAccessesResponse, GetFlowsRequest, GetFlowsResponse,
+    GetInventoryRequest, GetInventoryResponse, GetServiceGraphRequest, GetServiceGraphResponse, LostEvent,
     LostEventSource, ServerStatusRequest, ServerStatusResponse,
 };
 use tokio::sync::{broadcast, mpsc};
@@ -23,9 +30,10 @@ use tokio_stream::wrappers::ReceiverStream;
 use tonic::{Request, Response, Status};
 
 use crate::context::{Context, GaugeGuard};
-use crate::fanout::{LiveCursor, LiveEvent};
-use crate::store::{HistoryQuery, StoredBatch};
+use crate::fanout::{IdRange, LiveCursor, LiveEvent};
+use crate::store::{HistoryQuery, Store, StoreError, StoredAccessBatch, StoredBatch};
 use crate::telemetry::RejectReason;
+use access_filter::AccessFilters;
 use filter::FlowFilters;
 
 /// Responses buffered per subscriber between the stream task and gRPC.
@@ -50,86 +58,199 @@ fn now_unix_nano() -> u64 {
         .unwrap_or(0)
 }
 
-fn flow_response(flow: Flow) -> GetFlowsResponse {
-    GetFlowsResponse { response_types: Some(ResponseTypes::Flow(flow)), time_unix_nano: now_unix_nano() }
-}
-
-fn lost_response(event: LostEvent) -> GetFlowsResponse {
-    GetFlowsResponse { response_types: Some(ResponseTypes::LostEvents(event)), time_unix_nano: now_unix_nano() }
-}
-
-/// What a request asks for, checked.
-#[derive(Clone, Debug)]
-struct Selection {
-    filters: FlowFilters,
+/// The part of a request that says which records to send, common to flows
+/// and data accesses.
+#[derive(Clone, Copy, Debug)]
+struct Window {
+    number: u64,
+    first: bool,
+    follow: bool,
     since: u64,
     until: u64,
 }
 
-impl Selection {
-    fn wants(&self, batch: &StoredBatch, index: usize) -> bool {
-        let Some(flow) = batch.block.flows.get(index) else {
-            return false;
-        };
-        let time = flow.time_unix_nano;
-        (self.since == 0 || time >= self.since)
-            && (self.until == 0 || time <= self.until)
-            && self.filters.matches(&batch.node_name, flow, batch.block.process(index))
+impl Window {
+    fn check(self, metrics: &crate::telemetry::Metrics) -> Result<Self, Status> {
+        if self.until > 0 && self.since > self.until {
+            metrics.reject(RejectReason::Invalid);
+            return Err(Status::invalid_argument("since_unix_nano is after until_unix_nano"));
+        }
+        Ok(self)
+    }
+
+    fn wants_time(&self, time: u64) -> bool {
+        (self.since == 0 || time >= self.since) && (self.until == 0 || time <= self.until)
     }
 }
 
-/// Sends the recorded flows the request asks for; returns the largest flow
-/// id of the snapshot read, which the live part continues from.
-fn send_history(
-    context: &Context,
-    request: &GetFlowsRequest,
-    selection: &Selection,
-    sender: &mpsc::Sender<Result<GetFlowsResponse, Status>>,
-) -> Result<u64, crate::store::StoreError> {
-    let wants_history = request.number > 0 || request.since_unix_nano > 0 || request.until_unix_nano > 0;
-    if !wants_history {
-        return context.store.scan_history(None, &mut |_| ControlFlow::Break(()));
+/// What a live event means to one feed.
+enum Live<B> {
+    Batch(Arc<B>),
+    Lost(LostEvent),
+    Other,
+}
+
+/// One kind of record subscribers follow: flows or data accesses. The
+/// history read, the join with the live feed and the loss accounting are the
+/// same for both.
+trait Feed: Send + Sync + 'static {
+    type Batch: IdRange + Send + Sync + 'static;
+    type Record: Send + 'static;
+    type Response: Send + 'static;
+
+    /// The record at `index` of `batch`, when the request wants it.
+    fn pick(&self, batch: &Self::Batch, index: usize) -> Option<Self::Record>;
+    fn record_response(record: Self::Record) -> Self::Response;
+    fn lost_response(event: LostEvent) -> Self::Response;
+    fn scan(
+        store: &Store,
+        query: Option<&HistoryQuery>,
+        visit: &mut dyn FnMut(Self::Batch) -> ControlFlow<()>,
+    ) -> Result<u64, StoreError>;
+    fn live(event: LiveEvent) -> Live<Self::Batch>;
+}
+
+/// Flows a `GetFlows` request selects.
+struct FlowFeed {
+    window: Window,
+    filters: FlowFilters,
+}
+
+impl Feed for FlowFeed {
+    type Batch = StoredBatch;
+    type Record = Flow;
+    type Response = GetFlowsResponse;
+
+    fn pick(&self, batch: &StoredBatch, index: usize) -> Option<Flow> {
+        let flow = batch.block.flows.get(index)?;
+        if self.window.wants_time(flow.time_unix_nano)
+            && self.filters.matches(&batch.node_name, flow, batch.block.process(index))
+        {
+            batch.flow(index)
+        } else {
+            None
+        }
     }
-    let newest_first = request.number > 0 && !request.first;
-    let query = HistoryQuery {
-        since_unix_nano: request.since_unix_nano,
-        until_unix_nano: request.until_unix_nano,
-        newest_first,
-    };
+
+    fn record_response(flow: Flow) -> GetFlowsResponse {
+        GetFlowsResponse { response_types: Some(ResponseTypes::Flow(flow)), time_unix_nano: now_unix_nano() }
+    }
+
+    fn lost_response(event: LostEvent) -> GetFlowsResponse {
+        GetFlowsResponse { response_types: Some(ResponseTypes::LostEvents(event)), time_unix_nano: now_unix_nano() }
+    }
+
+    fn scan(
+        store: &Store,
+        query: Option<&HistoryQuery>,
+        visit: &mut dyn FnMut(StoredBatch) -> ControlFlow<()>,
+    ) -> Result<u64, StoreError> {
+        store.scan_history(query, visit)
+    }
+
+    fn live(event: LiveEvent) -> Live<StoredBatch> {
+        match event {
+            LiveEvent::Flows(batch) => Live::Batch(batch),
+            LiveEvent::Lost(event) => Live::Lost(event),
+            LiveEvent::Accesses(_) => Live::Other,
+        }
+    }
+}
+
+/// Data accesses a `GetDataAccesses` request selects.
+struct AccessFeed {
+    window: Window,
+    filters: AccessFilters,
+}
+
+impl Feed for AccessFeed {
+    type Batch = StoredAccessBatch;
+    type Record = DataAccess;
+    type Response = GetDataAccessesResponse;
+
+    fn pick(&self, batch: &StoredAccessBatch, index: usize) -> Option<DataAccess> {
+        let access = batch.block.accesses.get(index)?;
+        if self.window.wants_time(access.time_unix_nano)
+            && self.filters.matches(&batch.node_name, access, batch.block.process(index))
+        {
+            batch.access(index)
+        } else {
+            None
+        }
+    }
+
+    fn record_response(access: DataAccess) -> GetDataAccessesResponse {
+        GetDataAccessesResponse {
+            response_types: Some(AccessResponseTypes::DataAccess(access)),
+            time_unix_nano: now_unix_nano(),
+        }
+    }
+
+    fn lost_response(event: LostEvent) -> GetDataAccessesResponse {
+        GetDataAccessesResponse {
+            response_types: Some(AccessResponseTypes::LostEvents(event)),
+            time_unix_nano: now_unix_nano(),
+        }
+    }
+
+    fn scan(
+        store: &Store,
+        query: Option<&HistoryQuery>,
+        visit: &mut dyn FnMut(StoredAccessBatch) -> ControlFlow<()>,
+    ) -> Result<u64, StoreError> {
+        store.scan_access_history(query, visit)
+    }
+
+    fn live(event: LiveEvent) -> Live<StoredAccessBatch> {
+        match event {
+            LiveEvent::Accesses(batch) => Live::Batch(batch),
+            LiveEvent::Lost(event) => Live::Lost(event),
+            LiveEvent::Flows(_) => Live::Other,
+        }
+    }
+}
+
+type Responses<R> = mpsc::Sender<Result<R, Status>>;
+
+/// Sends the recorded records the request asks for; returns the largest id
+/// of the snapshot read, which the live part continues from.
+fn send_history<F: Feed>(store: &Store, feed: &F, window: Window, sender: &Responses<F::Response>) -> Result<u64, StoreError> {
+    let wants_history = window.number > 0 || window.since > 0 || window.until > 0;
+    if !wants_history {
+        return F::scan(store, None, &mut |_| ControlFlow::Break(()));
+    }
+    let newest_first = window.number > 0 && !window.first;
+    let query = HistoryQuery { since_unix_nano: window.since, until_unix_nano: window.until, newest_first };
     if newest_first {
         // The last N: collect newest first, send oldest first.
-        let mut picked: Vec<Flow> = Vec::new();
-        let max_id = context.store.scan_history(Some(&query), &mut |batch| {
+        let mut picked: Vec<F::Record> = Vec::new();
+        let max_id = F::scan(store, Some(&query), &mut |batch| {
             for index in (0..batch.len()).rev() {
-                if selection.wants(&batch, index)
-                    && let Some(flow) = batch.flow(index)
-                {
-                    picked.push(flow);
-                    if picked.len() as u64 >= request.number {
+                if let Some(record) = feed.pick(&batch, index) {
+                    picked.push(record);
+                    if picked.len() as u64 >= window.number {
                         return ControlFlow::Break(());
                     }
                 }
             }
             ControlFlow::Continue(())
         })?;
-        for flow in picked.into_iter().rev() {
-            if sender.blocking_send(Ok(flow_response(flow))).is_err() {
+        for record in picked.into_iter().rev() {
+            if sender.blocking_send(Ok(F::record_response(record))).is_err() {
                 break;
             }
         }
         return Ok(max_id);
     }
     let mut sent = 0_u64;
-    context.store.scan_history(Some(&query), &mut |batch| {
+    F::scan(store, Some(&query), &mut |batch| {
         for index in 0..batch.len() {
-            if selection.wants(&batch, index)
-                && let Some(flow) = batch.flow(index)
-            {
-                if sender.blocking_send(Ok(flow_response(flow))).is_err() {
+            if let Some(record) = feed.pick(&batch, index) {
+                if sender.blocking_send(Ok(F::record_response(record))).is_err() {
                     return ControlFlow::Break(());
                 }
                 sent += 1;
-                if request.number > 0 && sent >= request.number {
+                if window.number > 0 && sent >= window.number {
                     return ControlFlow::Break(());
                 }
             }
@@ -138,14 +259,14 @@ fn send_history(
     })
 }
 
-/// Sends live flows after `last_id` until the subscriber leaves or the
+/// Sends live records after `last_id` until the subscriber leaves or the
 /// aggregator shuts down.
-async fn follow_live(
+async fn follow_live<F: Feed>(
     context: &Context,
-    selection: &Selection,
+    feed: &F,
     mut live: broadcast::Receiver<LiveEvent>,
     last_id: u64,
-    sender: &mpsc::Sender<Result<GetFlowsResponse, Status>>,
+    sender: &Responses<F::Response>,
 ) {
     let mut cursor = LiveCursor::after(last_id);
     let mut shutdown = context.shutdown.clone();
@@ -162,9 +283,9 @@ async fn follow_live(
             }
             event = live.recv() => event,
         };
-        match event {
-            Ok(LiveEvent::Flows(batch)) => {
-                let admission = cursor.admit(&batch);
+        match event.map(F::live) {
+            Ok(Live::Batch(batch)) => {
+                let admission = cursor.admit(batch.as_ref());
                 if admission.lost > 0 {
                     context.metrics.add_lost(LostEventSource::SubscriberQueue, admission.lost);
                     tracing::debug!(lost = admission.lost, "subscriber fell behind");
@@ -173,29 +294,66 @@ async fn follow_live(
                         num_events_lost: admission.lost,
                         node_name: String::new(),
                     };
-                    if sender.send(Ok(lost_response(event))).await.is_err() {
+                    if sender.send(Ok(F::lost_response(event))).await.is_err() {
                         return;
                     }
                 }
                 for index in admission.start..batch.len() {
-                    if selection.wants(&batch, index)
-                        && let Some(flow) = batch.flow(index)
-                        && sender.send(Ok(flow_response(flow))).await.is_err()
+                    if let Some(record) = feed.pick(&batch, index)
+                        && sender.send(Ok(F::record_response(record))).await.is_err()
                     {
                         return;
                     }
                 }
             }
-            Ok(LiveEvent::Lost(event)) => {
-                if sender.send(Ok(lost_response(event))).await.is_err() {
+            Ok(Live::Lost(event)) => {
+                if sender.send(Ok(F::lost_response(event))).await.is_err() {
                     return;
                 }
             }
+            Ok(Live::Other) => {}
             // The skipped batches show as a gap in the next batch's ids.
             Err(broadcast::error::RecvError::Lagged(_)) => {}
             Err(broadcast::error::RecvError::Closed) => return,
         }
     }
+}
+
+/// Starts the task that answers one subscription: history, then live
+/// records when `live` is given.
+fn stream<F: Feed>(
+    context: &Context,
+    feed: F,
+    window: Window,
+    live: Option<broadcast::Receiver<LiveEvent>>,
+) -> ReceiverStream<Result<F::Response, Status>> {
+    let (sender, receiver) = mpsc::channel(RESPONSE_QUEUE);
+    let context = context.clone();
+    tokio::spawn(async move {
+        let _subscriber = GaugeGuard::new(&context.metrics.subscribers);
+        let feed = Arc::new(feed);
+        let history = {
+            let (context, feed, sender) = (context.clone(), Arc::clone(&feed), sender.clone());
+            tokio::task::spawn_blocking(move || send_history(&context.store, feed.as_ref(), window, &sender)).await
+        };
+        let last_id = match history {
+            Ok(Ok(last_id)) => last_id,
+            Ok(Err(error)) => {
+                tracing::error!(%error, "reading history failed");
+                let _ = sender.send(Err(Status::internal(error.to_string()))).await;
+                return;
+            }
+            Err(error) => {
+                tracing::error!(%error, "history task failed");
+                let _ = sender.send(Err(Status::internal("reading history failed"))).await;
+                return;
+            }
+        };
+        if let Some(live) = live {
+            follow_live(&context, feed.as_ref(), live, last_id, &sender).await;
+        }
+    });
+    ReceiverStream::new(receiver)
 }
 
 #[tonic::async_trait]
@@ -209,39 +367,51 @@ impl Observer for ObserverService {
             metrics.reject(RejectReason::Invalid);
             Status::invalid_argument(error.to_string())
         })?;
-        if request.until_unix_nano > 0 && request.since_unix_nano > request.until_unix_nano {
-            metrics.reject(RejectReason::Invalid);
-            return Err(Status::invalid_argument("since_unix_nano is after until_unix_nano"));
+        let window = Window {
+            number: request.number,
+            first: request.first,
+            follow: request.follow,
+            since: request.since_unix_nano,
+            until: request.until_unix_nano,
         }
-        let selection = Selection { filters, since: request.since_unix_nano, until: request.until_unix_nano };
-        let (sender, receiver) = mpsc::channel(RESPONSE_QUEUE);
+        .check(metrics)?;
         // Subscribe before reading history, so nothing committed in between is missed.
-        let live = request.follow.then(|| self.context.fanout.subscribe());
+        let live = window.follow.then(|| self.context.fanout.subscribe());
+        Ok(Response::new(stream(&self.context, FlowFeed { window, filters }, window, live)))
+    }
+
+    type GetDataAccessesStream = ReceiverStream<Result<GetDataAccessesResponse, Status>>;
+
+    async fn get_data_accesses(
+        &self,
+        request: Request<GetDataAccessesRequest>,
+    ) -> Result<Response<Self::GetDataAccessesStream>, Status> {
+        let request = request.into_inner();
+        let metrics = &self.context.metrics;
+        let filters = AccessFilters::compile(&request.allow, &request.deny);
+        let window = Window {
+            number: request.number,
+            first: request.first,
+            follow: request.follow,
+            since: request.since_unix_nano,
+            until: request.until_unix_nano,
+        }
+        .check(metrics)?;
+        let live = window.follow.then(|| self.context.fanout.subscribe_accesses());
+        Ok(Response::new(stream(&self.context, AccessFeed { window, filters }, window, live)))
+    }
+
+    async fn get_inventory(
+        &self,
+        request: Request<GetInventoryRequest>,
+    ) -> Result<Response<GetInventoryResponse>, Status> {
+        let request = request.into_inner();
         let context = self.context.clone();
-        tokio::spawn(async move {
-            let _subscriber = GaugeGuard::new(&context.metrics.subscribers);
-            let history = {
-                let (context, selection, sender) = (context.clone(), selection.clone(), sender.clone());
-                tokio::task::spawn_blocking(move || send_history(&context, &request, &selection, &sender)).await
-            };
-            let last_id = match history {
-                Ok(Ok(last_id)) => last_id,
-                Ok(Err(error)) => {
-                    tracing::error!(%error, "reading flow history failed");
-                    let _ = sender.send(Err(Status::internal(error.to_string()))).await;
-                    return;
-                }
-                Err(error) => {
-                    tracing::error!(%error, "flow history task failed");
-                    let _ = sender.send(Err(Status::internal("reading flow history failed"))).await;
-                    return;
-                }
-            };
-            if let Some(live) = live {
-                follow_live(&context, &selection, live, last_id, &sender).await;
-            }
-        });
-        Ok(Response::new(ReceiverStream::new(receiver)))
+        let datastores = tokio::task::spawn_blocking(move || context.store.inventory(&request))
+            .await
+            .map_err(|error| Status::internal(error.to_string()))?
+            .map_err(|error| Status::internal(error.to_string()))?;
+        Ok(Response::new(GetInventoryResponse { datastores }))
     }
 
     async fn server_status(
@@ -268,6 +438,8 @@ impl Observer for ObserverService {
             lost_events: metrics.lost_total(),
             rejected_batches: metrics.rejected_total(),
             version: env!("CARGO_PKG_VERSION").to_string(),
+            num_accesses: self.context.stored_accesses.load(Ordering::Acquire),
+            seen_accesses: metrics.ingested_accesses.load(Ordering::Relaxed),
         }))
     }
 

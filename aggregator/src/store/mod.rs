@@ -13,6 +13,7 @@
 
 mod block;
 mod graph;
+pub mod inventory;
 mod schema;
 #[cfg(test)]
 mod tests;
@@ -22,10 +23,10 @@ use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
-use proto::v1::{Node, SensorCounters, SensorStatus, ServiceGraphEdge};
+use proto::v1::{GetInventoryRequest, InventoryDatastore, Node, SensorCounters, SensorStatus, ServiceGraphEdge};
 use rusqlite::{Connection, OpenFlags};
 
-pub use block::{FlowBlock, PreparedBatch, StoredBatch};
+pub use block::{AccessBlock, FlowBlock, PreparedAccesses, PreparedBatch, StoredAccessBatch, StoredBatch};
 pub use schema::SCHEMA_VERSION;
 
 /// Name of the database file inside the data directory.
@@ -80,10 +81,12 @@ pub enum StoreError {
         #[source]
         source: rusqlite::Error,
     },
-    /// A stored flow blob could not be decoded.
-    #[error("stored flows starting at id {first_id} are corrupt: {source}")]
+    /// A stored flow or access blob could not be decoded.
+    #[error("stored {kind} starting at id {first_id} are corrupt: {source}")]
     Corrupt {
-        /// First flow id of the batch row.
+        /// "flows" or "data accesses".
+        kind: &'static str,
+        /// First id of the batch row.
         first_id: u64,
         /// The decoding error.
         #[source]
@@ -127,12 +130,38 @@ pub struct Store {
     readers: Mutex<Vec<Connection>>,
 }
 
-/// The write connection and the first free flow id, handed to
+/// The write connection and the first free flow and access ids, handed to
 /// [`writer::spawn`].
 pub struct WriteConnection {
     pub(crate) connection: Connection,
     pub(crate) next_flow_id: u64,
+    pub(crate) next_access_id: u64,
 }
+
+impl WriteConnection {
+    /// The id the next stored flow gets.
+    pub fn next_flow_id(&self) -> u64 {
+        self.next_flow_id
+    }
+
+    /// The id the next stored data access gets.
+    pub fn next_access_id(&self) -> u64 {
+        self.next_access_id
+    }
+}
+
+/// Where one kind of batch rows lives.
+struct BatchRows {
+    meta_key: &'static str,
+    table: &'static str,
+    blob: &'static str,
+}
+
+/// Receives one batch row: its first id, node name and blob.
+type RowVisitor<'a> = dyn FnMut(u64, String, &[u8]) -> Result<ControlFlow<()>, StoreError> + 'a;
+
+const FLOW_ROWS: BatchRows = BatchRows { meta_key: "next_flow_id", table: "flow_batches", blob: "flows" };
+const ACCESS_ROWS: BatchRows = BatchRows { meta_key: "next_access_id", table: "access_batches", blob: "accesses" };
 
 /// Which recorded flows to read.
 #[derive(Clone, Copy, Debug, Default)]
@@ -178,10 +207,14 @@ impl Store {
         connection.pragma_update(None, "cache_size", -65_536).map_err(open_error)?;
         connection.pragma_update(None, "temp_store", "MEMORY").map_err(open_error)?;
         schema::migrate(&mut connection)?;
-        let next_flow_id: i64 =
-            connection.query_row("SELECT value FROM meta WHERE key = 'next_flow_id'", [], |row| row.get(0))?;
+        let next_id = |key: &str| -> Result<u64, StoreError> {
+            let value: i64 = connection.query_row("SELECT value FROM meta WHERE key = ?1", [key], |row| row.get(0))?;
+            Ok(from_sql_int(value).max(1))
+        };
+        let next_flow_id = next_id(FLOW_ROWS.meta_key)?;
+        let next_access_id = next_id(ACCESS_ROWS.meta_key)?;
         let store = Store { path, readers: Mutex::new(Vec::new()) };
-        Ok((store, WriteConnection { connection, next_flow_id: from_sql_int(next_flow_id).max(1) }))
+        Ok((store, WriteConnection { connection, next_flow_id, next_access_id }))
     }
 
     /// Path of the database file.
@@ -220,22 +253,50 @@ impl Store {
     ///
     /// Returns the largest flow id stored when the read started; the visited
     /// batches are exactly those at or below it, which is what lets a
-    /// follower join the live feed without a gap or a duplicate.
+    /// follower join the live feed without a gap or a duplicate. Without a
+    /// query, only that id is read.
     pub fn scan_history(
         &self,
         query: Option<&HistoryQuery>,
         visit: &mut dyn FnMut(StoredBatch) -> ControlFlow<()>,
     ) -> Result<u64, StoreError> {
+        self.scan_rows(&FLOW_ROWS, query, &mut |first_id, node_name, blob| {
+            let block = <FlowBlock as prost::Message>::decode(blob)
+                .map_err(|source| StoreError::Corrupt { kind: "flows", first_id, source })?;
+            Ok(visit(StoredBatch { first_id, node_name, block }))
+        })
+    }
+
+    /// [`Store::scan_history`] for data accesses, in their own id space.
+    pub fn scan_access_history(
+        &self,
+        query: Option<&HistoryQuery>,
+        visit: &mut dyn FnMut(StoredAccessBatch) -> ControlFlow<()>,
+    ) -> Result<u64, StoreError> {
+        self.scan_rows(&ACCESS_ROWS, query, &mut |first_id, node_name, blob| {
+            let block = <AccessBlock as prost::Message>::decode(blob)
+                .map_err(|source| StoreError::Corrupt { kind: "data accesses", first_id, source })?;
+            Ok(visit(StoredAccessBatch { first_id, node_name, block }))
+        })
+    }
+
+    fn scan_rows(
+        &self,
+        rows: &BatchRows,
+        query: Option<&HistoryQuery>,
+        visit: &mut RowVisitor<'_>,
+    ) -> Result<u64, StoreError> {
         self.with_reader(|connection| {
             // One read transaction: the bound and the rows come from one snapshot.
             let transaction = connection.transaction()?;
-            let next_flow_id: i64 =
-                transaction.query_row("SELECT value FROM meta WHERE key = 'next_flow_id'", [], |row| row.get(0))?;
-            let max_id = from_sql_int(next_flow_id).saturating_sub(1);
+            let next_id: i64 =
+                transaction.query_row("SELECT value FROM meta WHERE key = ?1", [rows.meta_key], |row| row.get(0))?;
+            let max_id = from_sql_int(next_id).saturating_sub(1);
             let Some(query) = query else {
                 return Ok(max_id);
             };
-            let mut sql = String::from("SELECT first_id, node_name, flows FROM flow_batches WHERE first_id <= ?1");
+            let mut sql =
+                format!("SELECT first_id, node_name, {} FROM {} WHERE first_id <= ?1", rows.blob, rows.table);
             if query.since_unix_nano > 0 {
                 sql.push_str(" AND max_time >= ?2");
             }
@@ -253,14 +314,12 @@ impl Store {
             }
             let named: Vec<(&str, &dyn rusqlite::ToSql)> =
                 parameters.iter().map(|(name, value)| (*name, value as &dyn rusqlite::ToSql)).collect();
-            let mut rows = statement.query(named.as_slice())?;
-            while let Some(row) = rows.next()? {
+            let mut result_rows = statement.query(named.as_slice())?;
+            while let Some(row) = result_rows.next()? {
                 let first_id = from_sql_int(row.get(0)?);
                 let node_name: String = row.get(1)?;
                 let blob = row.get_ref(2)?.as_blob().map_err(rusqlite::Error::from)?;
-                let block = <FlowBlock as prost::Message>::decode(blob)
-                    .map_err(|source| StoreError::Corrupt { first_id, source })?;
-                if visit(StoredBatch { first_id, node_name, block }).is_break() {
+                if visit(first_id, node_name, blob)?.is_break() {
                     break;
                 }
             }
@@ -274,7 +333,9 @@ impl Store {
         self.with_reader(|connection| {
             let mut statement = connection.prepare(
                 "SELECT session_id, node_name, region, zone, sensor_version, first_seen, last_seen, batches, flows,
-                        kernel_events, kernel_lost, decode_errors, buffer_dropped_flows, counter_flows
+                        kernel_events, kernel_lost, decode_errors, buffer_dropped_flows, counter_flows,
+                        accesses, payloads_lost, payloads_truncated, statements, statements_unparsed,
+                        protocol_errors, buffer_dropped_accesses
                  FROM sensors ORDER BY last_seen DESC",
             )?;
             let rows = statement.query_map([], |row| {
@@ -294,7 +355,14 @@ impl Store {
                         decode_errors: int(11)?,
                         buffer_dropped_flows: int(12)?,
                         flows: int(13)?,
+                        payloads_lost: int(15)?,
+                        payloads_truncated: int(16)?,
+                        statements: int(17)?,
+                        statements_unparsed: int(18)?,
+                        protocol_errors: int(19)?,
+                        buffer_dropped_accesses: int(20)?,
                     }),
+                    accesses: int(14)?,
                 })
             })?;
             Ok(rows.collect::<Result<Vec<_>, _>>()?)
@@ -304,5 +372,10 @@ impl Store {
     /// Service graph edges last seen at or after `since_unix_nano`.
     pub fn service_graph(&self, since_unix_nano: u64) -> Result<Vec<ServiceGraphEdge>, StoreError> {
         self.with_reader(|connection| graph::read(connection, since_unix_nano))
+    }
+
+    /// The datastore inventory, restricted as the request asks.
+    pub fn inventory(&self, request: &GetInventoryRequest) -> Result<Vec<InventoryDatastore>, StoreError> {
+        self.with_reader(|connection| inventory::read(connection, request))
     }
 }

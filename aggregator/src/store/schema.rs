@@ -10,7 +10,7 @@ use super::StoreError;
 
 /// Migration scripts; the one at index `i` brings the schema to version `i + 1`.
 /// Append only: a released script never changes.
-const MIGRATIONS: &[&str] = &[
+pub(super) const MIGRATIONS: &[&str] = &[
     // 1: flows as one row per sensor batch, the service graph, the sensors.
     r#"
     CREATE TABLE meta (
@@ -63,6 +63,86 @@ const MIGRATIONS: &[&str] = &[
         first_seen           INTEGER NOT NULL,
         last_seen            INTEGER NOT NULL,
         PRIMARY KEY (source, destination, destination_port, protocol, observed_from)
+    ) WITHOUT ROWID;
+    "#,
+    // 2: data accesses as one row per sensor batch, the datastore inventory,
+    // and the sensors' payload and statement counters.
+    r#"
+    INSERT INTO meta (key, value) VALUES ('next_access_id', 1);
+
+    -- Access ids of a batch are first_id ..= last_id, in the order of the blob.
+    CREATE TABLE access_batches (
+        first_id     INTEGER PRIMARY KEY,
+        last_id      INTEGER NOT NULL,
+        session_id   TEXT NOT NULL,
+        sequence     INTEGER NOT NULL,
+        node_name    TEXT NOT NULL,
+        min_time     INTEGER NOT NULL,
+        max_time     INTEGER NOT NULL,
+        access_count INTEGER NOT NULL,
+        accesses     BLOB NOT NULL
+    );
+    CREATE INDEX access_batches_by_max_time ON access_batches (max_time);
+
+    ALTER TABLE sensors ADD COLUMN accesses INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE sensors ADD COLUMN payloads_lost INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE sensors ADD COLUMN payloads_truncated INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE sensors ADD COLUMN statements INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE sensors ADD COLUMN statements_unparsed INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE sensors ADD COLUMN protocol_errors INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE sensors ADD COLUMN buffer_dropped_accesses INTEGER NOT NULL DEFAULT 0;
+
+    -- A datastore is its server endpoint, "ip:port" ("[ip]:port" for IPv6).
+    CREATE TABLE datastores (
+        id         TEXT PRIMARY KEY,
+        ip         TEXT NOT NULL,
+        port       INTEGER NOT NULL,
+        workload   TEXT NOT NULL,
+        protocol   INTEGER NOT NULL,
+        first_seen INTEGER NOT NULL,
+        last_seen  INTEGER NOT NULL
+    ) WITHOUT ROWID;
+
+    CREATE TABLE datastore_databases (
+        datastore     TEXT NOT NULL,
+        database_name TEXT NOT NULL,
+        first_seen    INTEGER NOT NULL,
+        last_seen     INTEGER NOT NULL,
+        PRIMARY KEY (datastore, database_name)
+    ) WITHOUT ROWID;
+
+    CREATE TABLE datastore_tables (
+        datastore     TEXT NOT NULL,
+        database_name TEXT NOT NULL,
+        table_name    TEXT NOT NULL,
+        first_seen    INTEGER NOT NULL,
+        last_seen     INTEGER NOT NULL,
+        PRIMARY KEY (datastore, database_name, table_name)
+    ) WITHOUT ROWID;
+
+    CREATE TABLE datastore_columns (
+        datastore     TEXT NOT NULL,
+        database_name TEXT NOT NULL,
+        table_name    TEXT NOT NULL,
+        column_name   TEXT NOT NULL,
+        first_seen    INTEGER NOT NULL,
+        last_seen     INTEGER NOT NULL,
+        PRIMARY KEY (datastore, database_name, table_name, column_name)
+    ) WITHOUT ROWID;
+
+    -- Who read (kind 1) or wrote (kind 2) a column, or a whole table when
+    -- column_name is empty.
+    CREATE TABLE datastore_accessors (
+        datastore     TEXT NOT NULL,
+        database_name TEXT NOT NULL,
+        table_name    TEXT NOT NULL,
+        column_name   TEXT NOT NULL,
+        workload      TEXT NOT NULL,
+        kind          INTEGER NOT NULL,
+        statements    INTEGER NOT NULL,
+        first_seen    INTEGER NOT NULL,
+        last_seen     INTEGER NOT NULL,
+        PRIMARY KEY (datastore, database_name, table_name, column_name, workload, kind)
     ) WITHOUT ROWID;
     "#,
 ];

@@ -2,7 +2,10 @@
 
 use std::sync::Arc;
 
-use proto::v1::{Direction, Endpoint, Flow, FlowState, LostEventSource, Node, Process, Protocol, SensorBatch, SensorCounters};
+use proto::v1::{
+    AccessKind, ColumnAccess, DataAccess, Direction, Endpoint, Flow, FlowState, GetInventoryRequest, LostEventSource,
+    Node, Process, Protocol, SensorBatch, SensorCounters,
+};
 
 use super::writer::{self, StoreWriter, WriteOutcome, WriterThread};
 use super::*;
@@ -44,6 +47,7 @@ fn batch(session: &str, sequence: u64, flows: Vec<Flow>) -> SensorBatch {
         flows,
         counters: Some(SensorCounters::default()),
         sensor_version: "1.0".into(),
+        accesses: Vec::new(),
     }
 }
 
@@ -65,7 +69,7 @@ async fn ids_are_dense_and_survive_a_restart_and_duplicates_are_not_stored() {
     {
         let (store, writer, thread, _) = start(dir.path());
         let first = writer.write(batch("s1", 1, vec![sample(), sample()])).await.unwrap();
-        assert_eq!(first, WriteOutcome::Stored { first_id: 1, flows: 2 });
+        assert_eq!(first, WriteOutcome::Stored { first_id: 1, flows: 2, first_access_id: 1, accesses: 0 });
         let again = writer.write(batch("s1", 1, vec![sample(), sample()])).await.unwrap();
         assert_eq!(again, WriteOutcome::Duplicate { last_stored_sequence: 1 });
         assert_eq!(writer.stored_flows(), 2);
@@ -77,7 +81,7 @@ async fn ids_are_dense_and_survive_a_restart_and_duplicates_are_not_stored() {
     let retried = writer.write(batch("s1", 1, vec![sample()])).await.unwrap();
     assert_eq!(retried, WriteOutcome::Duplicate { last_stored_sequence: 1 });
     let next = writer.write(batch("s1", 2, vec![sample()])).await.unwrap();
-    assert_eq!(next, WriteOutcome::Stored { first_id: 3, flows: 1 });
+    assert_eq!(next, WriteOutcome::Stored { first_id: 3, flows: 1, first_access_id: 1, accesses: 0 });
     let flows = all_flows(&store);
     assert_eq!(flows.iter().map(|flow| flow.id).collect::<Vec<_>>(), vec![1, 2, 3]);
     assert!(flows.iter().all(|flow| flow.node_name == "node-a"));
@@ -194,4 +198,95 @@ fn processes_are_kept_once_per_block() {
     assert_eq!(stored.flow(3).unwrap().process, None);
     assert_eq!(stored.flow(3).unwrap().id, 13);
     assert_eq!(stored.last_id(), 13);
+}
+
+fn data_access(time: u64, workload: &str) -> DataAccess {
+    DataAccess {
+        time_unix_nano: time,
+        client: Some(Process { pid: 3, workload: workload.into(), ..Process::default() }),
+        server: Some(Endpoint { ip: "10.0.0.5".into(), port: 5432 }),
+        database: "shop".into(),
+        tables_written: vec!["public.orders".into()],
+        columns: vec![ColumnAccess { table: "public.orders".into(), column: "total".into(), kind: AccessKind::Write as i32 }],
+        count: 1,
+        ..DataAccess::default()
+    }
+}
+
+#[test]
+fn client_processes_are_kept_once_per_access_block() {
+    let accesses = vec![data_access(1, "a"), data_access(2, "b"), data_access(3, "a"), DataAccess::default()];
+    let block = AccessBlock::from_accesses(accesses.clone());
+    assert_eq!(block.processes.len(), 2);
+    assert_eq!(block.process_refs, vec![1, 2, 1, 0]);
+    let stored = StoredAccessBatch { first_id: 5, node_name: "n".into(), block };
+    assert_eq!(stored.len(), 4);
+    for (index, original) in accesses.into_iter().enumerate() {
+        let expected = DataAccess { id: 5 + index as u64, node_name: "n".into(), ..original };
+        assert_eq!(stored.access(index).unwrap(), expected);
+    }
+    assert!(stored.access(4).is_none());
+}
+
+#[tokio::test]
+async fn accesses_share_the_batch_commit_and_have_their_own_ids() {
+    let dir = tempfile::tempdir().unwrap();
+    let (store, writer, thread, fanout) = start(dir.path());
+    let mut live = fanout.subscribe_accesses();
+    let sample = || flow(5, Direction::Outbound, FlowState::Open, "web", ("10.0.0.2", 5432));
+    let mut first = batch("s1", 1, vec![sample()]);
+    first.accesses = vec![data_access(10, "web"), data_access(20, "web")];
+    let outcome = writer.write(first).await.unwrap();
+    assert_eq!(outcome, WriteOutcome::Stored { first_id: 1, flows: 1, first_access_id: 1, accesses: 2 });
+    let mut second = batch("s1", 2, vec![]);
+    second.accesses = vec![data_access(30, "jobs")];
+    let outcome = writer.write(second).await.unwrap();
+    assert_eq!(outcome, WriteOutcome::Stored { first_id: 2, flows: 0, first_access_id: 3, accesses: 1 });
+    assert_eq!(writer.stored_accesses(), 3);
+    let mut ids = Vec::new();
+    store
+        .scan_access_history(Some(&HistoryQuery { since_unix_nano: 15, ..HistoryQuery::default() }), &mut |batch| {
+            ids.extend((0..batch.len()).map(|index| batch.access(index).unwrap().id));
+            ControlFlow::Continue(())
+        })
+        .unwrap();
+    // The time index selects whole batches; the first batch ends at 20.
+    assert_eq!(ids, vec![1, 2, 3]);
+    match live.try_recv().unwrap() {
+        LiveEvent::Accesses(batch) => assert_eq!((batch.first_id, batch.len()), (1, 2)),
+        other => panic!("unexpected {other:?}"),
+    }
+    let inventory = store.inventory(&GetInventoryRequest::default()).unwrap();
+    let orders = &inventory[0].databases[0].tables[0];
+    assert_eq!(orders.accessors.iter().map(|accessor| (accessor.workload.as_str(), accessor.statements)).collect::<Vec<_>>(), [("jobs", 1), ("web", 2)]);
+    stop(writer, thread);
+    let (_, write) = Store::open(dir.path(), Synchronous::Normal).unwrap();
+    assert_eq!((write.next_flow_id(), write.next_access_id()), (2, 4));
+}
+
+#[test]
+fn a_version_1_store_migrates_and_keeps_its_flows_and_sensors() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let mut connection = rusqlite::Connection::open(dir.path().join(DATABASE_FILE)).unwrap();
+        let transaction = connection.transaction().unwrap();
+        transaction.execute_batch(schema::MIGRATIONS[0]).unwrap();
+        transaction.pragma_update(None, "user_version", 1).unwrap();
+        transaction
+            .execute_batch(
+                "UPDATE meta SET value = 8 WHERE key = 'next_flow_id';
+                 INSERT INTO sensors VALUES ('s1', 'node-a', '', '', '1.0', 1, 2, 3, 7, 0, 4, 0, 0, 7, 3);",
+            )
+            .unwrap();
+        transaction.commit().unwrap();
+    }
+    let (store, write) = Store::open(dir.path(), Synchronous::Normal).unwrap();
+    assert_eq!((write.next_flow_id(), write.next_access_id()), (8, 1));
+    let version: u32 = write.connection.query_row("PRAGMA user_version", [], |row| row.get(0)).unwrap();
+    assert_eq!(version, SCHEMA_VERSION);
+    let sensors = store.sensors().unwrap();
+    assert_eq!(sensors.len(), 1);
+    assert_eq!((sensors[0].flows, sensors[0].accesses), (7, 0));
+    assert_eq!(sensors[0].counters.unwrap().kernel_lost, 4);
+    assert_eq!(sensors[0].counters.unwrap().payloads_lost, 0);
 }

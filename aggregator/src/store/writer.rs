@@ -4,9 +4,11 @@
 //! Ingest handlers send batches through a bounded channel. The writer takes
 //! every batch waiting there and commits them in one transaction (group
 //! commit), so the cost of a commit is shared by all sensors that sent
-//! meanwhile. Only after the commit does it publish the flows to subscribers
-//! and answer each batch, which is what lets the ingest handler acknowledge a
-//! batch only once it is stored.
+//! meanwhile. A batch's flows, data accesses, service-graph edges, inventory
+//! and sensor counters are written in the same transaction. Only after the
+//! commit does it publish the flows and accesses to subscribers and answer
+//! each batch, which is what lets the ingest handler acknowledge a batch only
+//! once all of it is stored.
 
 use std::collections::HashMap;
 use std::collections::hash_map::Entry;
@@ -19,25 +21,32 @@ use rusqlite::{Connection, OptionalExtension, Transaction};
 use tokio::sync::{mpsc, oneshot};
 
 use super::graph::{self, EdgeSums};
-use super::{PreparedBatch, StoreError, StoredBatch, WriteConnection, from_sql_int, sql_int};
+use super::inventory::{self, InventorySums};
+use super::{PreparedBatch, StoreError, StoredAccessBatch, StoredBatch, WriteConnection, from_sql_int, sql_int};
 use crate::fanout::{Fanout, LiveEvent};
 use crate::telemetry::Metrics;
 
 /// At most this many batches in one transaction, so replies are not held back
 /// for long behind a huge backlog.
 const MAX_GROUP_BATCHES: usize = 512;
-/// At most this many flows in one transaction.
-const MAX_GROUP_FLOWS: usize = 1_000_000;
+/// At most this many flows and data accesses in one transaction.
+const MAX_GROUP_RECORDS: usize = 1_000_000;
 
 /// What happened to a batch.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum WriteOutcome {
-    /// Stored; its flows have ids `first_id .. first_id + flows`.
+    /// Stored; its flows have ids `first_id .. first_id + flows` and its
+    /// data accesses `first_access_id .. first_access_id + accesses`.
     Stored {
-        /// Id of the first flow (the next free id when the batch was empty).
+        /// Id of the first flow (the next free id when the batch had none).
         first_id: u64,
         /// Flows stored.
         flows: usize,
+        /// Id of the first data access (the next free id when the batch had
+        /// none).
+        first_access_id: u64,
+        /// Data accesses stored.
+        accesses: usize,
     },
     /// Its sequence was already stored for its session: nothing was written.
     Duplicate {
@@ -56,6 +65,7 @@ struct WriteRequest {
 pub struct StoreWriter {
     sender: mpsc::Sender<WriteRequest>,
     stored_flows: Arc<AtomicU64>,
+    stored_accesses: Arc<AtomicU64>,
 }
 
 /// The answer to one submitted batch, available once its transaction ended.
@@ -95,6 +105,16 @@ impl StoreWriter {
     pub fn stored_flows_handle(&self) -> Arc<AtomicU64> {
         Arc::clone(&self.stored_flows)
     }
+
+    /// Data accesses in the store, all time (also the largest access id).
+    pub fn stored_accesses(&self) -> u64 {
+        self.stored_accesses.load(Ordering::Acquire)
+    }
+
+    /// The shared counter behind [`StoreWriter::stored_accesses`].
+    pub fn stored_accesses_handle(&self) -> Arc<AtomicU64> {
+        Arc::clone(&self.stored_accesses)
+    }
 }
 
 /// The running writer thread.
@@ -122,10 +142,12 @@ struct SessionState {
 struct Writer {
     connection: Connection,
     next_flow_id: u64,
+    next_access_id: u64,
     sessions: HashMap<String, SessionState>,
     fanout: Arc<Fanout>,
     metrics: Arc<Metrics>,
     stored_flows: Arc<AtomicU64>,
+    stored_accesses: Arc<AtomicU64>,
 }
 
 /// Starts the writer thread. It runs until every [`StoreWriter`] clone is
@@ -138,19 +160,22 @@ pub fn spawn(
 ) -> Result<(StoreWriter, WriterThread), StoreError> {
     let (sender, receiver) = mpsc::channel(queue_batches.max(1));
     let stored_flows = Arc::new(AtomicU64::new(write.next_flow_id.saturating_sub(1)));
+    let stored_accesses = Arc::new(AtomicU64::new(write.next_access_id.saturating_sub(1)));
     let writer = Writer {
         connection: write.connection,
         next_flow_id: write.next_flow_id,
+        next_access_id: write.next_access_id,
         sessions: HashMap::new(),
         fanout,
         metrics,
         stored_flows: Arc::clone(&stored_flows),
+        stored_accesses: Arc::clone(&stored_accesses),
     };
     let handle = std::thread::Builder::new()
         .name("store-writer".into())
         .spawn(move || writer.run(receiver))
         .map_err(|error| StoreError::Transaction(format!("cannot start the writer thread: {error}")))?;
-    Ok((StoreWriter { sender, stored_flows }, WriterThread { handle }))
+    Ok((StoreWriter { sender, stored_flows, stored_accesses }, WriterThread { handle }))
 }
 
 fn now_unix_nano() -> u64 {
@@ -170,12 +195,12 @@ impl Writer {
     fn run(mut self, mut receiver: mpsc::Receiver<WriteRequest>) {
         let mut group = Vec::new();
         while let Some(first) = receiver.blocking_recv() {
-            let mut flows = first.batch.len();
+            let mut records = first.batch.len() + first.batch.access_count();
             group.push(first);
-            while group.len() < MAX_GROUP_BATCHES && flows < MAX_GROUP_FLOWS {
+            while group.len() < MAX_GROUP_BATCHES && records < MAX_GROUP_RECORDS {
                 match receiver.try_recv() {
                     Ok(request) => {
-                        flows += request.batch.len();
+                        records += request.batch.len() + request.batch.access_count();
                         group.push(request);
                     }
                     Err(_) => break,
@@ -198,22 +223,27 @@ impl Writer {
         let now = now_unix_nano();
         let mut replies = Vec::with_capacity(group.len());
         let mut outcomes = Vec::with_capacity(group.len());
-        let mut stored = Vec::new();
-        let mut lost = Vec::new();
-        let mut next_flow_id = self.next_flow_id;
-        let mut edges = EdgeSums::default();
+        let mut sums = Group {
+            next_flow_id: self.next_flow_id,
+            next_access_id: self.next_access_id,
+            stored: Vec::new(),
+            stored_accesses: Vec::new(),
+            lost: Vec::new(),
+            edges: EdgeSums::default(),
+            inventory: InventorySums::default(),
+        };
         let result = (|| -> rusqlite::Result<()> {
             let transaction = self.connection.transaction()?;
             for WriteRequest { batch, reply } in group.drain(..) {
                 replies.push(reply);
-                let mut group = Group { next_flow_id: &mut next_flow_id, stored: &mut stored, lost: &mut lost, edges: &mut edges };
-                outcomes.push(write_batch(&transaction, &mut self.sessions, &mut group, batch, now)?);
+                outcomes.push(write_batch(&transaction, &mut self.sessions, &mut sums, batch, now)?);
             }
-            graph::upsert(&transaction, &edges)?;
-            transaction.execute(
-                "UPDATE meta SET value = ?1 WHERE key = 'next_flow_id'",
-                [sql_int(next_flow_id)],
-            )?;
+            graph::upsert(&transaction, &sums.edges)?;
+            inventory::upsert(&transaction, &sums.inventory)?;
+            let mut update = transaction.prepare_cached("UPDATE meta SET value = ?1 WHERE key = ?2")?;
+            update.execute(rusqlite::params![sql_int(sums.next_flow_id), "next_flow_id"])?;
+            update.execute(rusqlite::params![sql_int(sums.next_access_id), "next_access_id"])?;
+            drop(update);
             transaction.commit()
         })();
         if let Err(error) = result {
@@ -229,12 +259,17 @@ impl Writer {
             return;
         }
 
+        let Group { next_flow_id, next_access_id, stored, stored_accesses, lost, .. } = sums;
         let flows = next_flow_id - self.next_flow_id;
+        let accesses = next_access_id - self.next_access_id;
         self.next_flow_id = next_flow_id;
+        self.next_access_id = next_access_id;
         self.stored_flows.store(next_flow_id - 1, Ordering::Release);
+        self.stored_accesses.store(next_access_id - 1, Ordering::Release);
         let duplicates = outcomes.iter().filter(|outcome| matches!(outcome, WriteOutcome::Duplicate { .. })).count();
         self.metrics.duplicate_batches.fetch_add(duplicates as u64, Ordering::Relaxed);
         self.metrics.record_commit(started.elapsed(), (outcomes.len() - duplicates) as u64, flows);
+        self.metrics.ingested_accesses.fetch_add(accesses, Ordering::Relaxed);
         for event in lost {
             self.metrics.add_lost(event.source(), event.num_events_lost);
             self.fanout.publish(LiveEvent::Lost(event));
@@ -242,19 +277,24 @@ impl Writer {
         for batch in stored {
             self.fanout.publish(LiveEvent::Flows(Arc::new(batch)));
         }
+        for batch in stored_accesses {
+            self.fanout.publish(LiveEvent::Accesses(Arc::new(batch)));
+        }
         for (reply, outcome) in replies.into_iter().zip(outcomes) {
             // The handler may be gone (sensor disconnected): the batch is
             // stored all the same and a retry will be answered as a duplicate.
             let _ = reply.send(Ok(outcome));
         }
-        tracing::trace!(flows, elapsed_us = started.elapsed().as_micros() as u64, "committed group");
+        tracing::trace!(flows, accesses, elapsed_us = started.elapsed().as_micros() as u64, "committed group");
     }
 }
 
 fn load_session(transaction: &Transaction<'_>, session_id: &str) -> rusqlite::Result<SessionState> {
     transaction
         .prepare_cached(
-            "SELECT last_sequence, kernel_events, kernel_lost, decode_errors, buffer_dropped_flows, counter_flows
+            "SELECT last_sequence, kernel_events, kernel_lost, decode_errors, buffer_dropped_flows, counter_flows,
+                    payloads_lost, payloads_truncated, statements, statements_unparsed, protocol_errors,
+                    buffer_dropped_accesses
              FROM sensors WHERE session_id = ?1",
         )?
         .query_row([session_id], |row| {
@@ -267,6 +307,12 @@ fn load_session(transaction: &Transaction<'_>, session_id: &str) -> rusqlite::Re
                     decode_errors: int(3)?,
                     buffer_dropped_flows: int(4)?,
                     flows: int(5)?,
+                    payloads_lost: int(6)?,
+                    payloads_truncated: int(7)?,
+                    statements: int(8)?,
+                    statements_unparsed: int(9)?,
+                    protocol_errors: int(10)?,
+                    buffer_dropped_accesses: int(11)?,
                 },
             })
         })
@@ -275,17 +321,20 @@ fn load_session(transaction: &Transaction<'_>, session_id: &str) -> rusqlite::Re
 }
 
 /// What the batches of one transaction add up to.
-struct Group<'a> {
-    next_flow_id: &'a mut u64,
-    stored: &'a mut Vec<StoredBatch>,
-    lost: &'a mut Vec<LostEvent>,
-    edges: &'a mut EdgeSums,
+struct Group {
+    next_flow_id: u64,
+    next_access_id: u64,
+    stored: Vec<StoredBatch>,
+    stored_accesses: Vec<StoredAccessBatch>,
+    lost: Vec<LostEvent>,
+    edges: EdgeSums,
+    inventory: InventorySums,
 }
 
 fn write_batch(
     transaction: &Transaction<'_>,
     sessions: &mut HashMap<String, SessionState>,
-    group: &mut Group<'_>,
+    group: &mut Group,
     batch: PreparedBatch,
     now: u64,
 ) -> rusqlite::Result<WriteOutcome> {
@@ -303,6 +352,8 @@ fn write_batch(
         (LostEventSource::KernelRingBuffer, previous.kernel_lost, counters.kernel_lost),
         (LostEventSource::SensorDecode, previous.decode_errors, counters.decode_errors),
         (LostEventSource::SensorBuffer, previous.buffer_dropped_flows, counters.buffer_dropped_flows),
+        (LostEventSource::KernelPayloads, previous.payloads_lost, counters.payloads_lost),
+        (LostEventSource::SensorAccessBuffer, previous.buffer_dropped_accesses, counters.buffer_dropped_accesses),
     ] {
         let increase = counter_increase(before, now_value);
         if increase > 0 {
@@ -310,7 +361,7 @@ fn write_batch(
         }
     }
 
-    let first_id = *group.next_flow_id;
+    let first_id = group.next_flow_id;
     let flow_count = batch.len();
     if flow_count > 0 {
         let last_id = first_id + flow_count as u64 - 1;
@@ -331,24 +382,61 @@ fn write_batch(
                 flow_count as i64,
                 batch.blob.as_slice(),
             ])?;
-        *group.next_flow_id = last_id + 1;
-        graph::merge(group.edges, batch.edges);
+        group.next_flow_id = last_id + 1;
+        graph::merge(&mut group.edges, batch.edges);
         group.stored.push(StoredBatch { first_id, node_name: node.name.clone(), block: batch.block });
+    }
+
+    let accesses = batch.accesses;
+    let first_access_id = group.next_access_id;
+    let access_count = accesses.len();
+    if access_count > 0 {
+        let last_id = first_access_id + access_count as u64 - 1;
+        transaction
+            .prepare_cached(
+                "INSERT INTO access_batches
+                     (first_id, last_id, session_id, sequence, node_name, min_time, max_time, access_count, accesses)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+            )?
+            .execute(rusqlite::params![
+                sql_int(first_access_id),
+                sql_int(last_id),
+                batch.session_id,
+                sql_int(batch.sequence),
+                node.name,
+                sql_int(accesses.min_time),
+                sql_int(accesses.max_time),
+                access_count as i64,
+                accesses.blob.as_slice(),
+            ])?;
+        group.next_access_id = last_id + 1;
+        group.inventory.merge(accesses.inventory);
+        group.stored_accesses.push(StoredAccessBatch {
+            first_id: first_access_id,
+            node_name: node.name.clone(),
+            block: accesses.block,
+        });
     }
 
     transaction
         .prepare_cached(
             "INSERT INTO sensors (session_id, node_name, region, zone, sensor_version, first_seen, last_seen,
                                   batches, flows, kernel_events, kernel_lost, decode_errors, buffer_dropped_flows,
-                                  counter_flows, last_sequence)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6, 1, ?7, ?8, ?9, ?10, ?11, ?12, ?13)
+                                  counter_flows, last_sequence, accesses, payloads_lost, payloads_truncated,
+                                  statements, statements_unparsed, protocol_errors, buffer_dropped_accesses)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6, 1, ?7, ?8, ?9, ?10, ?11, ?12, ?13,
+                     ?14, ?15, ?16, ?17, ?18, ?19, ?20)
              ON CONFLICT (session_id) DO UPDATE SET
                  node_name = excluded.node_name, region = excluded.region, zone = excluded.zone,
                  sensor_version = excluded.sensor_version, last_seen = excluded.last_seen,
                  batches = batches + 1, flows = flows + excluded.flows,
                  kernel_events = excluded.kernel_events, kernel_lost = excluded.kernel_lost,
                  decode_errors = excluded.decode_errors, buffer_dropped_flows = excluded.buffer_dropped_flows,
-                 counter_flows = excluded.counter_flows, last_sequence = excluded.last_sequence",
+                 counter_flows = excluded.counter_flows, last_sequence = excluded.last_sequence,
+                 accesses = accesses + excluded.accesses, payloads_lost = excluded.payloads_lost,
+                 payloads_truncated = excluded.payloads_truncated, statements = excluded.statements,
+                 statements_unparsed = excluded.statements_unparsed, protocol_errors = excluded.protocol_errors,
+                 buffer_dropped_accesses = excluded.buffer_dropped_accesses",
         )?
         .execute(rusqlite::params![
             batch.session_id,
@@ -364,8 +452,15 @@ fn write_batch(
             sql_int(counters.buffer_dropped_flows),
             sql_int(counters.flows),
             sql_int(batch.sequence),
+            access_count as i64,
+            sql_int(counters.payloads_lost),
+            sql_int(counters.payloads_truncated),
+            sql_int(counters.statements),
+            sql_int(counters.statements_unparsed),
+            sql_int(counters.protocol_errors),
+            sql_int(counters.buffer_dropped_accesses),
         ])?;
     session.last_sequence = batch.sequence;
     session.counters = counters;
-    Ok(WriteOutcome::Stored { first_id, flows: flow_count })
+    Ok(WriteOutcome::Stored { first_id, flows: flow_count, first_access_id, accesses: access_count })
 }

@@ -46,12 +46,14 @@ impl RejectReason {
 }
 
 /// Lost-event sources in the order of their protobuf numbers.
-const LOST_SOURCES: [LostEventSource; 5] = [
+const LOST_SOURCES: [LostEventSource; 7] = [
     LostEventSource::Unknown,
     LostEventSource::KernelRingBuffer,
     LostEventSource::SensorBuffer,
     LostEventSource::SensorDecode,
     LostEventSource::SubscriberQueue,
+    LostEventSource::KernelPayloads,
+    LostEventSource::SensorAccessBuffer,
 ];
 
 fn lost_source_label(source: LostEventSource) -> &'static str {
@@ -61,6 +63,8 @@ fn lost_source_label(source: LostEventSource) -> &'static str {
         LostEventSource::SensorBuffer => "sensor_buffer",
         LostEventSource::SensorDecode => "sensor_decode",
         LostEventSource::SubscriberQueue => "subscriber_queue",
+        LostEventSource::KernelPayloads => "kernel_payloads",
+        LostEventSource::SensorAccessBuffer => "sensor_access_buffer",
     }
 }
 
@@ -140,11 +144,13 @@ pub struct Metrics {
     pub ingested_batches: AtomicU64,
     /// Flows stored by this process.
     pub ingested_flows: AtomicU64,
+    /// Data accesses stored by this process.
+    pub ingested_accesses: AtomicU64,
     /// Batches acknowledged again because their sequence was already stored.
     pub duplicate_batches: AtomicU64,
     rejected: [AtomicU64; RejectReason::ALL.len()],
     lost: [AtomicU64; LOST_SOURCES.len()],
-    /// Open `GetFlows` streams.
+    /// Open `GetFlows` and `GetDataAccesses` streams.
     pub subscribers: AtomicU64,
     /// Open ingest streams.
     pub ingest_streams: AtomicU64,
@@ -167,6 +173,7 @@ impl Metrics {
             started: Instant::now(),
             ingested_batches: AtomicU64::new(0),
             ingested_flows: AtomicU64::new(0),
+            ingested_accesses: AtomicU64::new(0),
             duplicate_batches: AtomicU64::new(0),
             rejected: Default::default(),
             lost: Default::default(),
@@ -228,12 +235,18 @@ impl Metrics {
     }
 
     /// The Prometheus text exposition (format 0.0.4) of every metric.
-    /// `gauges` are values owned elsewhere: stored flows and connected sensors.
-    pub fn render_prometheus(&self, stored_flows: u64, connected_sensors: u64) -> String {
+    /// The gauges passed in are owned elsewhere.
+    pub fn render_prometheus(&self, stored_flows: u64, stored_accesses: u64, connected_sensors: u64) -> String {
         let mut out = String::with_capacity(4096);
         let load = |counter: &AtomicU64| counter.load(Ordering::Relaxed);
         counter(&mut out, "aggregator_ingested_batches_total", "Sensor batches stored.", load(&self.ingested_batches));
         counter(&mut out, "aggregator_ingested_flows_total", "Flows stored by this process.", load(&self.ingested_flows));
+        counter(
+            &mut out,
+            "aggregator_ingested_accesses_total",
+            "Data accesses stored by this process.",
+            load(&self.ingested_accesses),
+        );
         counter(
             &mut out,
             "aggregator_duplicate_batches_total",
@@ -266,7 +279,7 @@ impl Metrics {
         counter(
             &mut out,
             "aggregator_subscriber_lost_flows_total",
-            "Flows subscribers missed because their queue overflowed.",
+            "Flows and data accesses subscribers missed because their queue overflowed.",
             self.lost(LostEventSource::SubscriberQueue),
         );
         counter(
@@ -276,9 +289,10 @@ impl Metrics {
             load(&self.store_errors),
         );
         gauge(&mut out, "aggregator_stored_flows", "Flows in the store, all time.", stored_flows);
+        gauge(&mut out, "aggregator_stored_accesses", "Data accesses in the store, all time.", stored_accesses);
         gauge(&mut out, "aggregator_connected_sensors", "Sensor sessions with an open ingest stream.", connected_sensors);
         gauge(&mut out, "aggregator_ingest_streams", "Open ingest streams.", load(&self.ingest_streams));
-        gauge(&mut out, "aggregator_subscribers", "Open GetFlows streams.", load(&self.subscribers));
+        gauge(&mut out, "aggregator_subscribers", "Open GetFlows and GetDataAccesses streams.", load(&self.subscribers));
         gauge(&mut out, "aggregator_uptime_seconds", "Seconds since the aggregator started.", self.uptime().as_secs());
 
         header(

@@ -32,7 +32,7 @@ fn prometheus_text_has_every_family_and_reason() {
     metrics.reject(RejectReason::TooLarge);
     metrics.add_lost(LostEventSource::KernelRingBuffer, 7);
     metrics.record_commit(Duration::from_millis(3), 2, 10);
-    let text = metrics.render_prometheus(10, 1);
+    let text = metrics.render_prometheus(10, 3, 1);
     assert!(text.contains("aggregator_rejected_batches_total{reason=\"too_large\"} 1"));
     assert!(text.contains("aggregator_lost_events_total{source=\"kernel_ring_buffer\"} 7"));
     assert!(text.contains("aggregator_ingested_flows_total 10"));
@@ -40,6 +40,11 @@ fn prometheus_text_has_every_family_and_reason() {
     assert!(text.contains("aggregator_store_commit_seconds_bucket{le=\"0.0025\"} 0"));
     assert!(text.contains("aggregator_store_commit_seconds_count 1"));
     assert!(text.contains("aggregator_connected_sensors 1"));
+    assert!(text.contains("aggregator_stored_accesses 3"));
+    metrics.add_lost(LostEventSource::SensorAccessBuffer, 2);
+    let text = metrics.render_prometheus(10, 3, 1);
+    assert!(text.contains("aggregator_lost_events_total{source=\"sensor_access_buffer\"} 2"));
+    assert!(text.contains("aggregator_lost_events_total{source=\"kernel_payloads\"} 0"));
     assert_eq!(metrics.rejected_total(), 1);
-    assert_eq!(metrics.lost_total(), 7);
+    assert_eq!(metrics.lost_total(), 9);
 }

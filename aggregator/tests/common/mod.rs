@@ -8,11 +8,13 @@ use std::path::Path;
 use std::time::Duration;
 
 use aggregator::{RunningServer, ServerConfig};
+use proto::v1::get_data_accesses_response::ResponseTypes as AccessResponseTypes;
 use proto::v1::get_flows_response::ResponseTypes;
 use proto::v1::ingest_client::IngestClient;
 use proto::v1::observer_client::ObserverClient;
 use proto::v1::{
-    BatchAck, Direction, Endpoint, Flow, FlowState, GetFlowsRequest, GetFlowsResponse, LostEvent, Node, Process,
+    AccessKind, BatchAck, ColumnAccess, DataAccess, DatabaseProtocol, Direction, Endpoint, Flow, FlowState,
+    GetDataAccessesRequest, GetDataAccessesResponse, GetFlowsRequest, GetFlowsResponse, LostEvent, Node, Process,
     Protocol, SensorBatch, SensorCounters,
 };
 use tokio::sync::mpsc;
@@ -92,7 +94,84 @@ pub fn batch(session: &str, sequence: u64, node_name: &str, flows: Vec<Flow>) ->
         flows,
         counters: Some(SensorCounters::default()),
         sensor_version: "test".into(),
+        accesses: Vec::new(),
     }
+}
+
+pub fn access_batch(session: &str, sequence: u64, node_name: &str, accesses: Vec<DataAccess>) -> SensorBatch {
+    SensorBatch { accesses, ..batch(session, sequence, node_name, Vec::new()) }
+}
+
+/// A PostgreSQL access by `workload` (pid) to `server`, reading `columns`
+/// of `table` (written instead when `write`).
+pub fn access(time: u64, workload: &str, pid: u32, server: (&str, u32), table: &str, columns: &[&str], write: bool) -> DataAccess {
+    let kind = if write { AccessKind::Write } else { AccessKind::Read };
+    DataAccess {
+        time_unix_nano: time,
+        client: Some(Process {
+            pid,
+            tid: pid,
+            command: workload.into(),
+            executable: format!("/usr/bin/{workload}"),
+            workload: workload.into(),
+            ..Process::default()
+        }),
+        client_endpoint: Some(Endpoint { ip: "10.0.0.1".into(), port: 41_000 }),
+        server: Some(Endpoint { ip: server.0.into(), port: server.1 }),
+        server_workload: String::new(),
+        protocol: DatabaseProtocol::Postgresql as i32,
+        database: "shop".into(),
+        user: "app".into(),
+        fingerprint: format!("{} {table}", if write { "UPDATE" } else { "SELECT" }),
+        fingerprint_id: 7,
+        operation: if write { "UPDATE" } else { "SELECT" }.into(),
+        tables_read: if write { vec![] } else { vec![table.into()] },
+        tables_written: if write { vec![table.into()] } else { vec![] },
+        columns: columns
+            .iter()
+            .map(|column| ColumnAccess { table: table.into(), column: (*column).into(), kind: kind as i32 })
+            .collect(),
+        count: 2,
+        rows: 2,
+        latency_total_ns: 2_000_000,
+        latency_max_ns: 1_500_000,
+        connection_id: 99,
+        ..DataAccess::default()
+    }
+}
+
+pub fn numbered_accesses(first_time: u64, count: usize) -> Vec<DataAccess> {
+    (0..count)
+        .map(|index| access(first_time + index as u64, "client", 10, ("10.9.0.5", 5432), "public.items", &["id"], false))
+        .collect()
+}
+
+pub enum ReceivedAccess {
+    Access(Box<DataAccess>),
+    Lost(LostEvent),
+}
+
+pub fn received_access(response: GetDataAccessesResponse) -> ReceivedAccess {
+    match response.response_types.expect("response has a body") {
+        AccessResponseTypes::DataAccess(access) => ReceivedAccess::Access(Box::new(access)),
+        AccessResponseTypes::LostEvents(event) => ReceivedAccess::Lost(event),
+    }
+}
+
+/// Every data access of a finished (non-follow) request.
+pub async fn get_accesses(server: &RunningServer, request: GetDataAccessesRequest) -> Vec<DataAccess> {
+    let mut stream = observer(server).await.get_data_accesses(request).await.expect("get_data_accesses").into_inner();
+    let mut accesses = Vec::new();
+    while let Some(response) = stream.message().await.expect("stream ok") {
+        if let ReceivedAccess::Access(access) = received_access(response) {
+            accesses.push(*access);
+        }
+    }
+    accesses
+}
+
+pub fn access_ids(accesses: &[DataAccess]) -> Vec<u64> {
+    accesses.iter().map(|access| access.id).collect()
 }
 
 /// A closed outbound flow from `workload` (pid) to `remote`.

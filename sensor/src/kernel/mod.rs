@@ -248,6 +248,15 @@ impl Kernel {
         RingBuf::try_from(map).map_err(|source| KernelError::Map { name: "PAYLOAD_EVENTS", source })
     }
 
+    /// The map of per-connection capture modes (can be taken once).
+    pub fn take_capture_map(&mut self) -> Result<aya::maps::HashMap<MapData, u64, sensor_common::CaptureState>, KernelError> {
+        let map = self.ebpf.take_map("CAPTURE").ok_or(KernelError::Map {
+            name: "CAPTURE",
+            source: aya::maps::MapError::InvalidName { name: "CAPTURE".into() },
+        })?;
+        aya::maps::HashMap::try_from(map).map_err(|source| KernelError::Map { name: "CAPTURE", source })
+    }
+
     /// The counters map (can be taken once).
     pub fn take_counters(&mut self) -> Result<CounterReader, KernelError> {
         let map = self.ebpf.take_map("COUNTERS").ok_or(KernelError::Map {

@@ -1,0 +1,551 @@
+//! Byte sequences built by hand from the protocol documentation.
+#![allow(clippy::expect_used, clippy::unwrap_used)]
+
+mod common;
+
+use db_protocols::postgres::{self, Event as PgEvent};
+use db_protocols::{Connection, Direction, Event, Protocol, RequestKind, detect, mysql};
+
+const C: Direction = Direction::ClientToServer;
+const S: Direction = Direction::ServerToClient;
+
+fn pg(tag: u8, body: &[u8]) -> Vec<u8> {
+    let mut out = vec![tag];
+    out.extend_from_slice(&(body.len() as u32 + 4).to_be_bytes());
+    out.extend_from_slice(body);
+    out
+}
+
+fn cstr(text: &str) -> Vec<u8> {
+    let mut out = text.as_bytes().to_vec();
+    out.push(0);
+    out
+}
+
+fn startup() -> Vec<u8> {
+    let mut body = 196_608u32.to_be_bytes().to_vec();
+    for part in [
+        "user",
+        "app",
+        "database",
+        "shop",
+        "application_name",
+        "billing",
+        "",
+    ] {
+        body.extend(cstr(part));
+    }
+    let mut out = (body.len() as u32 + 4).to_be_bytes().to_vec();
+    out.extend(body);
+    out
+}
+
+fn parse(name: &str, sql: &str) -> Vec<u8> {
+    let mut body = cstr(name);
+    body.extend(cstr(sql));
+    body.extend(0u16.to_be_bytes());
+    pg(b'P', &body)
+}
+
+fn bind(portal: &str, statement: &str, values: &[&[u8]]) -> Vec<u8> {
+    let mut body = cstr(portal);
+    body.extend(cstr(statement));
+    body.extend(0u16.to_be_bytes());
+    body.extend((values.len() as u16).to_be_bytes());
+    for value in values {
+        body.extend((value.len() as i32).to_be_bytes());
+        body.extend_from_slice(value);
+    }
+    body.extend(0u16.to_be_bytes());
+    pg(b'B', &body)
+}
+
+fn execute(portal: &str) -> Vec<u8> {
+    let mut body = cstr(portal);
+    body.extend(0i32.to_be_bytes());
+    pg(b'E', &body)
+}
+
+fn describe(kind: u8, name: &str) -> Vec<u8> {
+    let mut body = vec![kind];
+    body.extend(cstr(name));
+    pg(b'D', &body)
+}
+
+fn row_description(columns: &[(&str, u32, i16)]) -> Vec<u8> {
+    let mut body = (columns.len() as u16).to_be_bytes().to_vec();
+    for (name, oid, attnum) in columns {
+        body.extend(cstr(name));
+        body.extend(oid.to_be_bytes());
+        body.extend(attnum.to_be_bytes());
+        body.extend(25u32.to_be_bytes());
+        body.extend((-1i16).to_be_bytes());
+        body.extend((-1i32).to_be_bytes());
+        body.extend(0i16.to_be_bytes());
+    }
+    pg(b'T', &body)
+}
+
+fn data_row(values: &[&[u8]]) -> Vec<u8> {
+    let mut body = (values.len() as u16).to_be_bytes().to_vec();
+    for value in values {
+        body.extend((value.len() as i32).to_be_bytes());
+        body.extend_from_slice(value);
+    }
+    pg(b'D', &body)
+}
+
+fn pg_exchanges(events: &[Event]) -> Vec<db_protocols::Exchange> {
+    common::exchanges(events)
+}
+
+#[test]
+fn detects_protocols_from_either_side() {
+    assert_eq!(detect(Some(&startup()), None), Some(Protocol::Postgres));
+    assert_eq!(
+        detect(Some(&[0, 0, 0, 8, 4, 210, 22, 47]), None),
+        Some(Protocol::Postgres)
+    );
+    assert_eq!(
+        detect(Some(&[0, 0, 0, 8, 4, 210, 22, 48]), None),
+        Some(Protocol::Postgres)
+    );
+    assert_eq!(
+        detect(
+            Some(&[0, 0, 0, 16, 4, 210, 22, 46, 0, 0, 0, 1, 0, 0, 0, 2]),
+            None
+        ),
+        Some(Protocol::Postgres)
+    );
+    assert_eq!(
+        detect(None, Some(&pg(b'R', &0u32.to_be_bytes()))),
+        Some(Protocol::Postgres)
+    );
+    let fixture = common::load("mariadb_cli_queries.txt");
+    assert_eq!(detect(None, Some(&fixture[0].bytes)), Some(Protocol::MySql));
+    assert_eq!(detect(Some(&fixture[1].bytes), None), Some(Protocol::MySql));
+    assert_eq!(
+        detect(
+            Some(b"GET / HTTP/1.1\r\n\r\n"),
+            Some(b"HTTP/1.1 200 OK\r\n")
+        ),
+        None
+    );
+    assert_eq!(detect(Some(&[]), Some(&[])), None);
+}
+
+#[test]
+fn ssl_accepted_stops_decoding() {
+    let mut connection = Connection::new(Protocol::Postgres);
+    let events = connection.feed(C, &[0, 0, 0, 8, 4, 210, 22, 47], 8);
+    assert_eq!(events, [Event::Postgres(PgEvent::SslRequest)]);
+    let events = connection.feed(S, b"S", 1);
+    assert_eq!(events, [Event::Postgres(PgEvent::EncryptionAccepted)]);
+    assert!(connection.is_finished());
+    assert!(connection.feed(C, b"\x16\x03\x01\x02\x00", 5).is_empty());
+}
+
+#[test]
+fn pipelined_extended_batch_in_one_chunk() {
+    let mut client = startup();
+    client.extend(parse("s1", "SELECT email FROM customers WHERE id = $1"));
+    client.extend(bind("p1", "s1", &[b"top-secret-value"]));
+    client.extend(describe(b'P', "p1"));
+    client.extend(execute("p1"));
+    client.extend(parse("", "UPDATE customers SET name = $1"));
+    client.extend(bind("", "", &[b"another-secret"]));
+    client.extend(execute(""));
+    client.extend(pg(b'S', &[]));
+    let mut ready = pg(b'R', &0u32.to_be_bytes());
+    ready.extend(pg(b'Z', b"I"));
+    let mut server = pg(b'1', &[]);
+    server.extend(pg(b'2', &[]));
+    server.extend(row_description(&[("email", 16386, 2)]));
+    server.extend(data_row(&[b"ann@example.com"]));
+    server.extend(data_row(&[b"bob@example.com"]));
+    server.extend(pg(b'C', &cstr("SELECT 2")));
+    server.extend(pg(b'1', &[]));
+    server.extend(pg(b'2', &[]));
+    server.extend(pg(b'C', &cstr("UPDATE 7")));
+    server.extend(pg(b'Z', b"I"));
+    let mut connection = Connection::new(Protocol::Postgres);
+    let start = startup();
+    let mut events = connection.feed(C, &start, start.len() as u64);
+    events.extend(connection.feed(S, &ready, ready.len() as u64));
+    let client = client.split_off(start.len());
+    events.extend(connection.feed(C, &client, client.len() as u64));
+    events.extend(connection.feed(S, &server, server.len() as u64));
+    let text = format!("{events:?}");
+    assert!(
+        !text.contains("secret") && !text.contains("example.com"),
+        "{text}"
+    );
+    let exchanges: Vec<_> = pg_exchanges(&events)
+        .into_iter()
+        .filter(|e| e.request.kind == RequestKind::Execute)
+        .collect();
+    assert_eq!(exchanges.len(), 2);
+    assert_eq!(
+        exchanges[0].request.sql.as_deref(),
+        Some("SELECT email FROM customers WHERE id = $1")
+    );
+    assert_eq!(exchanges[0].request.statement.as_deref(), Some("s1"));
+    assert_eq!(exchanges[0].request.portal.as_deref(), Some("p1"));
+    assert_eq!(exchanges[0].results[0].columns[0].name, "email");
+    assert_eq!(exchanges[0].results[0].rows_seen, 2);
+    assert_eq!(exchanges[0].results[0].row_count, Some(2));
+    assert_eq!(
+        exchanges[1].request.sql.as_deref(),
+        Some("UPDATE customers SET name = $1")
+    );
+    assert_eq!(exchanges[1].results[0].row_count, Some(7));
+    assert!(events.contains(&Event::Postgres(PgEvent::Bind {
+        portal: "p1".into(),
+        statement: "s1".into(),
+        parameter_count: 1,
+        parameter_formats: vec![],
+        result_formats: vec![],
+    })));
+    assert_eq!(connection.stats().parse_errors, 0);
+}
+
+#[test]
+fn error_in_extended_batch_skips_to_sync() {
+    let mut client = parse("", "INSERT INTO t VALUES ($1)");
+    client.extend(bind("", "", &[b"1"]));
+    client.extend(execute(""));
+    client.extend(pg(b'S', &[]));
+    let mut error = b"SERROR\0VERROR\0C23505\0Mduplicate key (id)=(42)\0\0".to_vec();
+    error.truncate(error.len());
+    let mut server = pg(b'1', &[]);
+    server.extend(pg(b'2', &[]));
+    server.extend(pg(b'E', &error));
+    server.extend(pg(b'Z', b"E"));
+    let mut connection = postgres::Connection::new();
+    let mut events = connection.feed(C, &client, client.len() as u64);
+    events.extend(connection.feed(S, &server, server.len() as u64));
+    let exchange = events
+        .iter()
+        .find_map(|e| match e {
+            PgEvent::Exchange(x) if x.request.kind == RequestKind::Execute => Some(x.clone()),
+            _ => None,
+        })
+        .expect("execute exchange");
+    let error = exchange.error.expect("error");
+    assert_eq!(error.sqlstate.as_deref(), Some("23505"));
+    assert_eq!(error.severity.as_deref(), Some("ERROR"));
+    assert!(error.message_may_contain_literals().contains("42"));
+    assert!(!format!("{error:?}").contains("42)"));
+    assert_eq!(connection.pending_requests(), 0);
+}
+
+#[test]
+fn truncated_large_data_row_is_skipped_by_length() {
+    let mut connection = Connection::new(Protocol::Postgres);
+    let query = pg(b'Q', &cstr("SELECT payload FROM blobs"));
+    connection.feed(C, &query, query.len() as u64);
+    let mut first = row_description(&[("payload", 16400, 1)]);
+    let big = vec![b'x'; 70_000];
+    first.extend(data_row(&[&big]));
+    let real = first.len() as u64;
+    // Only the first 4096 bytes of the syscall were captured.
+    let mut events = connection.feed(S, &first[..4096], real);
+    let mut rest = pg(b'C', &cstr("SELECT 1"));
+    rest.extend(pg(b'Z', b"I"));
+    events.extend(connection.feed(S, &rest, rest.len() as u64));
+    let exchanges = pg_exchanges(&events);
+    assert_eq!(exchanges.len(), 1);
+    assert_eq!(exchanges[0].results[0].rows_seen, 1);
+    assert_eq!(exchanges[0].results[0].row_count, Some(1));
+    assert!(exchanges[0].incomplete);
+    let stats = connection.stats();
+    assert_eq!(stats.skipped_bytes, real - 4096);
+    assert_eq!(stats.sync_lost, 0);
+}
+
+#[test]
+fn lost_boundaries_resynchronise_on_next_batch() {
+    let mut connection = Connection::new(Protocol::Postgres);
+    let query = pg(b'Q', &cstr("SELECT 1"));
+    connection.feed(C, &query, query.len() as u64);
+    // The server chunk is cut inside a message header: boundaries are lost.
+    let mut server = row_description(&[("x", 0, 0)]);
+    server.extend(data_row(&[b"1"]));
+    let events = connection.feed(S, &server[..3], server.len() as u64 + 100);
+    assert!(
+        events
+            .iter()
+            .any(|e| matches!(e, Event::Postgres(PgEvent::Problem(_))))
+    );
+    // Garbage chunk, then a chunk that starts cleanly.
+    connection.feed(S, b"\x01\x02\x03", 3);
+    let next = pg(b'Q', &cstr("SELECT 2"));
+    connection.feed(C, &next, next.len() as u64);
+    let mut answer = pg(b'Z', b"I");
+    answer.extend(row_description(&[("y", 0, 0)]));
+    answer.extend(pg(b'C', &cstr("SELECT 0")));
+    answer.extend(pg(b'Z', b"I"));
+    let events = connection.feed(S, &answer, answer.len() as u64);
+    let exchanges = pg_exchanges(&events);
+    assert_eq!(exchanges.len(), 1, "{events:?}");
+    assert_eq!(exchanges[0].request.sql.as_deref(), Some("SELECT 2"));
+    let stats = connection.stats();
+    assert_eq!(stats.sync_lost, 1);
+    assert_eq!(stats.resynced, 1);
+    assert!(stats.requests_lost >= 1);
+}
+
+#[test]
+fn statement_cap_is_enforced_and_counted() {
+    let limits = db_protocols::Limits {
+        max_statements: 2,
+        ..db_protocols::Limits::default()
+    };
+    let mut connection = postgres::Connection::with_limits(limits);
+    for name in ["a", "b", "c", "d"] {
+        let message = parse(name, "SELECT 1");
+        connection.feed(C, &message, message.len() as u64);
+    }
+    assert_eq!(connection.statement_count(), 2);
+    assert_eq!(connection.stats().cap_reached, 2);
+}
+
+fn my(sequence: u8, payload: &[u8]) -> Vec<u8> {
+    let len = payload.len() as u32;
+    let mut out = vec![len as u8, (len >> 8) as u8, (len >> 16) as u8, sequence];
+    out.extend_from_slice(payload);
+    out
+}
+
+fn lenenc(text: &str) -> Vec<u8> {
+    let mut out = vec![text.len() as u8];
+    out.extend_from_slice(text.as_bytes());
+    out
+}
+
+fn column(schema: &str, table: &str, org_table: &str, name: &str, org_name: &str) -> Vec<u8> {
+    let mut out = lenenc("def");
+    for part in [schema, table, org_table, name, org_name] {
+        out.extend(lenenc(part));
+    }
+    out.extend([0x0c, 0x21, 0x00, 0xff, 0, 0, 0, 0xfd, 0, 0, 0, 0, 0]);
+    out
+}
+
+fn greeting() -> Vec<u8> {
+    let mut payload = vec![10];
+    payload.extend(cstr("8.0.36"));
+    payload.extend(7u32.to_le_bytes());
+    payload.extend([1u8; 8]);
+    payload.push(0);
+    let caps: u32 = 0x0200 | 0x0800 | 0x8000 | 0x8_0000 | 0x1 | 0x8;
+    payload.extend((caps as u16).to_le_bytes());
+    payload.push(33);
+    payload.extend(2u16.to_le_bytes());
+    payload.extend(((caps >> 16) as u16).to_le_bytes());
+    payload.push(21);
+    payload.extend([0u8; 10]);
+    payload.extend([2u8; 13]);
+    payload.extend(cstr("mysql_native_password"));
+    my(0, &payload)
+}
+
+fn handshake_response(caps: u32, with_user: bool) -> Vec<u8> {
+    let mut payload = caps.to_le_bytes().to_vec();
+    payload.extend(16_777_216u32.to_le_bytes());
+    payload.push(33);
+    payload.extend([0u8; 23]);
+    if with_user {
+        payload.extend(cstr("app"));
+        payload.push(20);
+        payload.extend([9u8; 20]);
+        payload.extend(cstr("shop"));
+        payload.extend(cstr("mysql_native_password"));
+    }
+    my(1, &payload)
+}
+
+#[test]
+fn mysql_tls_request_stops_decoding() {
+    let mut connection = mysql::Connection::new();
+    connection.feed(S, &greeting(), greeting().len() as u64);
+    let request = handshake_response(0x0200 | 0x0800 | 0x8000, false);
+    let events = connection.feed(C, &request, request.len() as u64);
+    assert!(matches!(
+        events.as_slice(),
+        [mysql::Event::TlsRequested { .. }]
+    ));
+    assert!(connection.is_finished());
+}
+
+#[test]
+fn mysql_result_set_with_eof_packets() {
+    let mut connection = mysql::Connection::new();
+    let caps = 0x0200 | 0x8000 | 0x8 | 0x8_0000;
+    let mut events = connection.feed(S, &greeting(), 0);
+    let response = handshake_response(caps, true);
+    events.extend(connection.feed(C, &response, response.len() as u64));
+    assert!(events.contains(&mysql::Event::HandshakeResponse {
+        user: "app".into(),
+        database: Some("shop".into()),
+        capabilities: u64::from(caps),
+        auth_plugin: Some("mysql_native_password".into()),
+    }));
+    events.extend(connection.feed(S, &my(2, &[0, 0, 0, 2, 0, 0, 0]), 11));
+    let mut query = vec![3u8];
+    query.extend_from_slice(b"SELECT u.email AS e FROM users u");
+    let query = my(0, &query);
+    events.extend(connection.feed(C, &query, query.len() as u64));
+    let mut server = my(1, &[1]);
+    server.extend(my(2, &column("shop", "u", "users", "e", "email")));
+    server.extend(my(3, &[0xfe, 0, 0, 2, 0]));
+    server.extend(my(4, &lenenc("ann@example.com")));
+    server.extend(my(5, &[0xfb]));
+    server.extend(my(6, &[0xfe, 0, 0, 2, 0]));
+    // Feed one byte at a time.
+    for byte in &server {
+        events.extend(connection.feed(S, std::slice::from_ref(byte), 1));
+    }
+    let exchanges =
+        common::exchanges(&events.iter().cloned().map(Event::MySql).collect::<Vec<_>>());
+    let last = exchanges.last().expect("exchange");
+    assert_eq!(
+        last.request.sql.as_deref(),
+        Some("SELECT u.email AS e FROM users u")
+    );
+    assert_eq!(last.results[0].rows_seen, 2);
+    let column = &last.results[0].columns[0];
+    assert_eq!(
+        (column.org_table.as_deref(), column.org_name.as_deref()),
+        (Some("users"), Some("email"))
+    );
+    assert!(!format!("{events:?}").contains("ann@"));
+}
+
+#[test]
+fn mysql_sixteen_mebibyte_query_spans_packets() {
+    let mut connection = mysql::Connection::new();
+    // Capture started mid-connection: no handshake seen.
+    let mut first = vec![0xff, 0xff, 0xff, 0];
+    first.push(3);
+    first.extend(b"INSERT INTO blobs (data) VALUES ('");
+    let total_first = 4 + 0xff_ffff;
+    let captured = &first[..];
+    let mut events = connection.feed(C, captured, total_first as u64);
+    // The continuation packet (payload of 10 bytes) and the end of the first packet.
+    let continuation = my(1, b"xxxxxxx')");
+    events.extend(connection.feed(C, &continuation, continuation.len() as u64));
+    let ping = my(0, &[0x0e]);
+    events.extend(connection.feed(C, &ping, ping.len() as u64));
+    let query = events.iter().find_map(|e| match e {
+        mysql::Event::Query { sql, truncated } => Some((sql.clone(), *truncated)),
+        _ => None,
+    });
+    assert_eq!(
+        query,
+        Some(("INSERT INTO blobs (data) VALUES ('".to_string(), true))
+    );
+    assert!(events.contains(&mysql::Event::Ping));
+    events.extend(connection.feed(S, &my(1, &[0, 1, 0, 2, 0, 0, 0]), 11));
+    events.extend(connection.feed(S, &my(1, &[0, 0, 0, 2, 0, 0, 0]), 11));
+    let exchanges =
+        common::exchanges(&events.iter().cloned().map(Event::MySql).collect::<Vec<_>>());
+    assert_eq!(exchanges.len(), 1);
+    assert_eq!(exchanges[0].results[0].row_count, Some(1));
+    assert!(exchanges[0].request.sql_truncated);
+    assert_eq!(connection.stats().sync_lost, 0);
+}
+
+#[test]
+fn session_detects_then_replays_buffered_chunks() {
+    let fixture = common::load("mariadb_cli_queries.txt");
+    let mut session = db_protocols::Session::new();
+    let mut events = Vec::new();
+    for chunk in &fixture {
+        events.extend(session.feed(chunk.direction, &chunk.bytes, chunk.bytes.len() as u64));
+    }
+    assert_eq!(session.protocol(), Some(Protocol::MySql));
+    assert_eq!(common::exchanges(&events).len(), 4);
+
+    let mut other = db_protocols::Session::new();
+    for _ in 0..8 {
+        other.feed(C, b"GET / HTTP/1.1\r\nHost: x\r\n\r\n", 27);
+    }
+    assert!(other.is_unrecognised());
+    assert!(other.feed(C, &startup(), 40).is_empty());
+}
+
+#[test]
+fn mysql_result_sets_with_deprecate_eof_and_multiple_results() {
+    let mut connection = mysql::Connection::new();
+    let caps: u32 = 0x0200 | 0x8000 | 0x8 | 0x8_0000 | 0x1_0000 | 0x2_0000 | 0x100_0000;
+    let mut greeting_payload = vec![10];
+    greeting_payload.extend(cstr("8.0.36"));
+    greeting_payload.extend(7u32.to_le_bytes());
+    greeting_payload.extend([1u8; 8]);
+    greeting_payload.push(0);
+    greeting_payload.extend(((caps | 1) as u16).to_le_bytes());
+    greeting_payload.push(33);
+    greeting_payload.extend(2u16.to_le_bytes());
+    greeting_payload.extend(((caps >> 16) as u16).to_le_bytes());
+    greeting_payload.push(21);
+    greeting_payload.extend([0u8; 10]);
+    let greeting = my(0, &greeting_payload);
+    let mut events = connection.feed(S, &greeting, greeting.len() as u64);
+    let response = handshake_response(caps, true);
+    events.extend(connection.feed(C, &response, response.len() as u64));
+    events.extend(connection.feed(S, &my(2, &[0, 0, 0, 2, 0, 0, 0]), 11));
+    assert_eq!(
+        connection
+            .capabilities()
+            .map(|c| c & mysql::capabilities::CLIENT_DEPRECATE_EOF),
+        Some(0x100_0000)
+    );
+
+    // Two statements in one COM_QUERY: a result set (ended by an OK packet with the 0xFE header
+    // and SERVER_MORE_RESULTS_EXISTS), then an UPDATE's OK.
+    let mut query = vec![3u8];
+    query.extend_from_slice(b"SELECT email FROM users; UPDATE users SET seen = 1");
+    let query = my(0, &query);
+    events.extend(connection.feed(C, &query, query.len() as u64));
+    let mut server = my(1, &[1]);
+    server.extend(my(2, &column("shop", "users", "users", "email", "email")));
+    server.extend(my(3, &lenenc("ann@example.com")));
+    server.extend(my(4, &[0xfe, 0, 0, 0x0a, 0, 0, 0]));
+    server.extend(my(5, &[0, 3, 0, 2, 0, 0, 0]));
+    // Random split points.
+    let mut rng = common::Rng(5);
+    let mut rest: &[u8] = &server;
+    while !rest.is_empty() {
+        let take = (1 + rng.below(rest.len() as u64)) as usize;
+        let (head, tail) = rest.split_at(take);
+        events.extend(connection.feed(S, head, head.len() as u64));
+        rest = tail;
+    }
+    let exchanges =
+        common::exchanges(&events.iter().cloned().map(Event::MySql).collect::<Vec<_>>());
+    let last = exchanges.last().expect("exchange");
+    assert_eq!(last.results.len(), 2);
+    assert_eq!(
+        last.results[0].columns[0].org_name.as_deref(),
+        Some("email")
+    );
+    assert_eq!(last.results[0].rows_seen, 1);
+    assert_eq!(last.results[1].row_count, Some(3));
+    assert!(events.contains(&mysql::Event::EndOfRows { status: 0x0a }));
+    assert_eq!(connection.stats().parse_errors, 0);
+}
+
+#[test]
+fn mysql_compressed_protocol_is_reported_and_skipped() {
+    let mut connection = mysql::Connection::new();
+    let mut greeting_payload = greeting();
+    // Offer CLIENT_COMPRESS in the greeting's lower capability flags (payload offset 1+7+4+8+1).
+    let offset = 4 + 1 + 7 + 4 + 8 + 1;
+    greeting_payload[offset] |= 0x20;
+    connection.feed(S, &greeting_payload, greeting_payload.len() as u64);
+    let response = handshake_response(0x0200 | 0x8000 | 0x8 | 0x8_0000 | 0x20, true);
+    let events = connection.feed(C, &response, response.len() as u64);
+    assert_eq!(events.last(), Some(&mysql::Event::CompressionNegotiated));
+    assert!(connection.is_finished());
+}

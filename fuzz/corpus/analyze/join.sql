@@ -1,0 +1,1 @@
+SELECT c.email FROM customers c JOIN orders o ON o.cid = c.id WHERE c.id IN (1,2)

@@ -1,0 +1,1 @@
+WITH recent AS (SELECT customer_id, max(created_at) AS last FROM orders GROUP BY customer_id) SELECT c.email FROM customers c JOIN recent r ON r.customer_id = c.id WHERE c.id IN (SELECT customer_id FROM payments WHERE amount > 100)

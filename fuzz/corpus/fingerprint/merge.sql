@@ -1,0 +1,1 @@
+MERGE INTO accounts a USING updates u ON a.id = u.id WHEN MATCHED THEN UPDATE SET balance = u.balance WHEN NOT MATCHED THEN INSERT (id, balance) VALUES (u.id, u.balance)

@@ -1,0 +1,1 @@
+UPDATE `orders` o JOIN `customers` c ON c.id = o.customer_id SET o.status = "vip" WHERE c.tier = 0x1f

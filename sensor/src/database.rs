@@ -1,0 +1,429 @@
+//! Database connections: captured payloads → wire protocol decoding →
+//! SQL analysis → data-access records ("workload W read columns C of table T
+//! from datastore D"), aggregated per connection and statement shape until
+//! the next flush.
+//!
+//! Privacy: payloads, query literals and result values stay here. What leaves
+//! is identifiers (tables, columns, database, user), the literal-free
+//! fingerprint and counts.
+//!
+//! When both ends of a connection are on this node (loopback, pods on one
+//! node) both sockets would be captured; the server side is switched off so
+//! each statement is counted once, from the client's side.
+
+use std::{
+    collections::{HashMap, VecDeque},
+    sync::Arc,
+};
+
+use db_protocols::{Direction as WireDirection, Event, Exchange, Protocol, Session, mysql, postgres};
+use proto::v1::{AccessKind, ColumnAccess, DataAccess, DatabaseProtocol, Direction, Endpoint, Flow, FlowState, Process};
+use sensor_common::{PayloadHeader, capture_mode, flow};
+use sql_analysis::{AnalysisCache, Catalog, Dialect, PostgresRelations, TableRef, WireColumn};
+
+use crate::clock::Clock;
+
+/// Sets a connection's capture mode in the kernel.
+pub trait CaptureControl {
+    fn set_mode(&mut self, key: u64, mode: u8);
+}
+
+/// What the tracker knows about a live socket, from its OPEN flow.
+#[derive(Clone, Debug)]
+struct SocketInfo {
+    direction: Direction,
+    local: Endpoint,
+    remote: Endpoint,
+    process: Option<Process>,
+    connection_id: u64,
+}
+
+/// A connection being decoded.
+struct DatabaseConnection {
+    session: Session,
+    decided: bool,
+    user: String,
+    database: String,
+    chunks: u64,
+    /// (chunk index, monotonic time) of recent chunks, for latencies.
+    times: VecDeque<(u64, u64)>,
+}
+
+/// Counters the sensor reports.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct DatabaseCounters {
+    pub statements: u64,
+    pub statements_unparsed: u64,
+    /// Undecodable messages, lost message boundaries and requests whose
+    /// response was lost.
+    pub protocol_errors: u64,
+    pub payloads_without_socket: u64,
+    /// Payload bytes the kernel could not deliver, skipped by length.
+    pub bytes_lost: u64,
+    pub connections_recognised: u64,
+}
+
+/// Turns payloads into data-access records.
+pub struct DatabaseTracker {
+    clock: Clock,
+    sockets: HashMap<u64, SocketInfo>,
+    /// Local inbound sockets by (local, remote) endpoint text, to find the
+    /// server end of a local connection.
+    inbound: HashMap<(String, String), u64>,
+    connections: HashMap<u64, DatabaseConnection>,
+    analyses: AnalysisCache,
+    fingerprints: HashMap<u64, Arc<str>>,
+    relations: HashMap<String, PostgresRelations>,
+    catalog: Catalog,
+    pending: HashMap<(u64, u64), DataAccess>,
+    pub counters: DatabaseCounters,
+}
+
+const MAX_TIMES: usize = 256;
+const MAX_FINGERPRINTS: usize = 16_384;
+
+fn endpoint_text(endpoint: &Endpoint) -> String {
+    format!("{}:{}", endpoint.ip, endpoint.port)
+}
+
+impl DatabaseTracker {
+    pub fn new(clock: Clock) -> Self {
+        Self {
+            clock,
+            sockets: HashMap::new(),
+            inbound: HashMap::new(),
+            connections: HashMap::new(),
+            analyses: AnalysisCache::new(8192),
+            fingerprints: HashMap::new(),
+            relations: HashMap::new(),
+            catalog: Catalog::new(),
+            pending: HashMap::new(),
+            counters: DatabaseCounters::default(),
+        }
+    }
+
+    /// Follows connection lifecycles (from the flows built for them).
+    pub fn on_flow(&mut self, socket: u64, flow: &Flow) {
+        let (Some(local), Some(remote)) = (flow.local.clone(), flow.remote.clone()) else {
+            return;
+        };
+        match flow.state() {
+            FlowState::Open => {
+                if flow.direction() == Direction::Inbound {
+                    self.inbound.insert((endpoint_text(&local), endpoint_text(&remote)), socket);
+                }
+                self.sockets.insert(
+                    socket,
+                    SocketInfo {
+                        direction: flow.direction(),
+                        local,
+                        remote,
+                        process: flow.process.clone(),
+                        connection_id: flow.connection_id,
+                    },
+                );
+            }
+            _ => {
+                if let Some(info) = self.sockets.remove(&socket)
+                    && info.direction == Direction::Inbound
+                {
+                    self.inbound.remove(&(endpoint_text(&info.local), endpoint_text(&info.remote)));
+                }
+                self.connections.remove(&socket);
+            }
+        }
+    }
+
+    /// True when the socket's OPEN flow has been seen.
+    pub fn knows(&self, socket: u64) -> bool {
+        self.sockets.contains_key(&socket)
+    }
+
+    /// Decodes one payload.
+    pub fn on_payload(&mut self, header: &PayloadHeader, data: &[u8], control: &mut dyn CaptureControl) {
+        let key = (u64::from(header.pid) << 32) | u64::from(header.fd);
+        let Some(info) = self.sockets.get(&header.socket).cloned() else {
+            self.counters.payloads_without_socket += 1;
+            return;
+        };
+        // The server end of a connection whose client end is local too.
+        if info.direction == Direction::Inbound {
+            let client_side = (endpoint_text(&info.remote), endpoint_text(&info.local));
+            if self.sockets.values().any(|other| {
+                other.direction == Direction::Outbound
+                    && (endpoint_text(&other.local), endpoint_text(&other.remote)) == client_side
+            }) {
+                control.set_mode(key, capture_mode::OFF);
+                return;
+            }
+        }
+        let direction = match (info.direction, header.direction) {
+            (Direction::Outbound, flow::EGRESS) | (Direction::Inbound, flow::INGRESS) => WireDirection::ClientToServer,
+            (Direction::Outbound, _) | (Direction::Inbound, _) => WireDirection::ServerToClient,
+            (Direction::Unknown, _) => return,
+        };
+        let connection = self.connections.entry(header.socket).or_insert_with(|| DatabaseConnection {
+            session: Session::new(),
+            decided: false,
+            user: String::new(),
+            database: String::new(),
+            chunks: 0,
+            times: VecDeque::new(),
+        });
+        let index = connection.chunks;
+        connection.chunks += 1;
+        connection.times.push_back((index, header.timestamp_ns));
+        if connection.times.len() > MAX_TIMES {
+            connection.times.pop_front();
+        }
+        let before = connection.session.connection().map(|c| losses(&c.stats())).unwrap_or(0);
+        // Payloads the kernel could not deliver: skipped by length, so the
+        // decoder keeps its place in the stream.
+        let mut events = Vec::new();
+        if header.lost_before > 0 {
+            self.counters.bytes_lost += u64::from(header.lost_before);
+            events = connection.session.feed(direction, &[], u64::from(header.lost_before));
+        }
+        events.extend(connection.session.feed(direction, data, header.real_len));
+        if !connection.decided {
+            if connection.session.protocol().is_some() {
+                connection.decided = true;
+                self.counters.connections_recognised += 1;
+                if header.mode != capture_mode::FULL {
+                    control.set_mode(key, capture_mode::FULL);
+                }
+            } else if connection.session.is_unrecognised() {
+                control.set_mode(key, capture_mode::OFF);
+                self.connections.remove(&header.socket);
+                return;
+            }
+        }
+        let protocol = connection.session.protocol();
+        let after = connection.session.connection().map(|c| losses(&c.stats())).unwrap_or(0);
+        self.counters.protocol_errors += after.saturating_sub(before);
+        let mut exchanges = Vec::new();
+        for event in events {
+            match &event {
+                Event::Postgres(postgres::Event::Startup { user, database, .. }) => {
+                    connection.user = user.clone().unwrap_or_default();
+                    connection.database = database.clone().or_else(|| user.clone()).unwrap_or_default();
+                }
+                Event::MySql(mysql::Event::HandshakeResponse { user, database, .. }) => {
+                    connection.user = user.clone();
+                    connection.database = database.clone().unwrap_or_default();
+                }
+                Event::MySql(mysql::Event::InitDb { schema }) => connection.database = schema.clone(),
+                _ => {}
+            }
+            if let Some(exchange) = event.exchange() {
+                let latency = latency(&connection.times, exchange);
+                exchanges.push((exchange.clone(), latency));
+            }
+        }
+        let (user, database) = (connection.user.clone(), connection.database.clone());
+        let Some(protocol) = protocol else { return };
+        for (exchange, latency) in exchanges {
+            self.record(&info, protocol, &user, &database, &exchange, latency, header.timestamp_ns);
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn record(
+        &mut self,
+        info: &SocketInfo,
+        protocol: Protocol,
+        user: &str,
+        database: &str,
+        exchange: &Exchange,
+        latency_ns: u64,
+        timestamp_ns: u64,
+    ) {
+        let Some(sql) = exchange.request.sql.as_deref() else {
+            return;
+        };
+        let dialect = match protocol {
+            Protocol::Postgres => Dialect::Postgres,
+            Protocol::MySql => Dialect::MySql,
+        };
+        self.counters.statements += 1;
+        let analysis = self.analyses.analyze(sql, dialect);
+        if analysis.fallback {
+            self.counters.statements_unparsed += 1;
+        }
+        let id = analysis.fingerprint_id;
+        if !self.fingerprints.contains_key(&id) {
+            if self.fingerprints.len() >= MAX_FINGERPRINTS {
+                self.fingerprints.clear();
+            }
+            self.fingerprints.insert(id, Arc::from(sql_analysis::fingerprint(sql, dialect).text));
+        }
+        let default_schema = match protocol {
+            Protocol::Postgres => "public",
+            Protocol::MySql => database,
+        };
+        let qualify = |table: &TableRef| -> String {
+            match &table.schema {
+                Some(schema) => format!("{schema}.{}", table.name),
+                None if default_schema.is_empty() => table.name.clone(),
+                None => format!("{default_schema}.{}", table.name),
+            }
+        };
+        let relations = self.relations.entry(format!("{}|{database}", endpoint_text(&info.remote))).or_default();
+        let mut columns: Vec<ColumnAccess> = Vec::new();
+        let push = |columns: &mut Vec<ColumnAccess>, table: String, column: String, kind: AccessKind| {
+            if !columns.iter().any(|c| c.table == table && c.column == column && c.kind == kind as i32) {
+                columns.push(ColumnAccess { table, column, kind: kind as i32 });
+            }
+        };
+        let (mut tables_read, mut tables_written, mut operation) = (Vec::new(), Vec::new(), String::new());
+        for (index, statement) in analysis.statements.iter().enumerate() {
+            if operation.is_empty()
+                && let Some(op) = statement.operation
+            {
+                operation = op.as_str().to_owned();
+            }
+            let result = exchange.results.get(index);
+            let wire: Vec<WireColumn<'_>> = result
+                .map(|r| {
+                    r.columns
+                        .iter()
+                        .map(|c| WireColumn {
+                            name: &c.name,
+                            table_oid: c.table_oid,
+                            column_number: c.column_number,
+                            schema: c.schema.as_deref(),
+                            org_table: c.org_table.as_deref(),
+                            org_name: c.org_name.as_deref(),
+                        })
+                        .collect()
+                })
+                .unwrap_or_default();
+            // A single-table read whose result columns come from one table
+            // teaches which table an OID is (PostgreSQL names tables in
+            // results only by OID).
+            if statement.tables_read.len() == 1 && statement.tables_written.is_empty() {
+                let oids: Vec<u32> = wire.iter().filter_map(|c| c.table_oid).filter(|&oid| oid != 0).collect();
+                if let Some(&oid) = oids.first()
+                    && oids.iter().all(|&o| o == oid)
+                {
+                    relations.tables.entry(oid).or_insert_with(|| statement.tables_read[0].clone());
+                    if !statement.wildcard_reads.is_empty() {
+                        for column in &wire {
+                            if let Some(number) = column.column_number {
+                                relations.columns.entry((oid, number)).or_insert_with(|| column.name.to_owned());
+                            }
+                        }
+                    }
+                }
+            }
+            let resolution = sql_analysis::resolve(statement, &wire, relations, &self.catalog);
+            for learned in &resolution.learned {
+                self.catalog.learn(&learned.table, &learned.column);
+            }
+            for column in &resolution.columns_read {
+                push(&mut columns, qualify(&column.table), column.column.clone(), AccessKind::Read);
+            }
+            for column in &statement.columns_written {
+                push(&mut columns, qualify(&column.table), column.column.clone(), AccessKind::Write);
+            }
+            for table in &statement.tables_read {
+                let name = qualify(table);
+                if !tables_read.contains(&name) {
+                    tables_read.push(name);
+                }
+            }
+            for table in &statement.tables_written {
+                let name = qualify(table);
+                if !tables_written.contains(&name) {
+                    tables_written.push(name);
+                }
+            }
+        }
+        if operation.is_empty() {
+            operation = exchange.results.first().and_then(|r| r.operation.clone()).unwrap_or_default();
+        }
+        let rows: u64 = exchange.results.iter().map(|r| r.row_count.unwrap_or(r.rows_seen)).sum();
+        let time = self.clock.to_unix_ns(timestamp_ns);
+        let (client, client_endpoint, server, server_workload) = match info.direction {
+            Direction::Inbound => (
+                None,
+                info.remote.clone(),
+                info.local.clone(),
+                info.process.as_ref().map(|p| p.workload.clone()).unwrap_or_default(),
+            ),
+            _ => {
+                let server_socket = self.inbound.get(&(endpoint_text(&info.remote), endpoint_text(&info.local)));
+                let server_workload = server_socket
+                    .and_then(|socket| self.sockets.get(socket))
+                    .and_then(|server| server.process.as_ref())
+                    .map(|p| p.workload.clone())
+                    .unwrap_or_default();
+                (info.process.clone(), info.local.clone(), info.remote.clone(), server_workload)
+            }
+        };
+        let fingerprint = self.fingerprints.get(&id).map(|text| text.to_string()).unwrap_or_default();
+        let entry = self.pending.entry((info.connection_id, id)).or_insert_with(|| DataAccess {
+            client,
+            client_endpoint: Some(client_endpoint),
+            server: Some(server),
+            server_workload,
+            protocol: match protocol {
+                Protocol::Postgres => DatabaseProtocol::Postgresql,
+                Protocol::MySql => DatabaseProtocol::Mysql,
+            } as i32,
+            database: database.to_owned(),
+            user: user.to_owned(),
+            fingerprint,
+            fingerprint_id: id,
+            operation,
+            tables_read,
+            tables_written,
+            parse_fallback: analysis.fallback,
+            connection_id: info.connection_id,
+            ..DataAccess::default()
+        });
+        for column in columns {
+            if !entry.columns.contains(&column) {
+                entry.columns.push(column);
+            }
+        }
+        entry.time_unix_nano = time;
+        entry.count += 1;
+        entry.rows += rows;
+        entry.latency_total_ns += latency_ns;
+        entry.latency_max_ns = entry.latency_max_ns.max(latency_ns);
+        if let Some(error) = &exchange.error {
+            entry.errors += 1;
+            entry.error_code = error
+                .sqlstate
+                .clone()
+                .or_else(|| error.code.map(|code| code.to_string()))
+                .unwrap_or_default();
+        }
+    }
+
+    /// Takes the records aggregated since the last call.
+    pub fn drain(&mut self) -> Vec<DataAccess> {
+        self.pending.drain().map(|(_, access)| access).collect()
+    }
+
+    /// Connections being decoded now.
+    pub fn connections(&self) -> usize {
+        self.connections.len()
+    }
+}
+
+/// Decoding problems of a connection that may cost statements: undecodable
+/// messages, lost message boundaries, requests whose response was lost.
+fn losses(stats: &db_protocols::Stats) -> u64 {
+    stats.parse_errors + stats.sync_lost + stats.requests_lost
+}
+
+/// Request sent → response complete, from the chunks' kernel timestamps.
+fn latency(times: &VecDeque<(u64, u64)>, exchange: &Exchange) -> u64 {
+    let at = |index: u64| times.iter().find(|(i, _)| *i == index).map(|(_, t)| *t);
+    match (at(exchange.first_chunk), at(exchange.last_chunk)) {
+        (Some(start), Some(end)) => end.saturating_sub(start),
+        _ => 0,
+    }
+}

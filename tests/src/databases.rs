@@ -1,0 +1,237 @@
+//! Real database servers for the end-to-end tests: PostgreSQL and MariaDB
+//! from Debian's packages, each started in its own temporary directory on a
+//! free loopback port and stopped when dropped. `cargo xtask test` installs
+//! the packages.
+
+use std::{
+    path::{Path, PathBuf},
+    process::{Command, Output},
+    time::{Duration, Instant},
+};
+
+use crate::{TempDir, free_port};
+
+fn require(what: &str, path: &Path) -> bool {
+    if path.exists() {
+        return true;
+    }
+    if std::env::var_os("CI").is_some() {
+        panic!("{what} is not installed ({} missing): `cargo xtask test` installs it", path.display());
+    }
+    eprintln!("skipped: {what} is not installed ({} missing); `cargo xtask test` installs it", path.display());
+    false
+}
+
+fn check(output: Output, what: &str) -> String {
+    assert!(
+        output.status.success(),
+        "{what} failed: {}\n{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+/// The newest PostgreSQL server binaries installed.
+fn postgres_bin() -> Option<PathBuf> {
+    let mut versions: Vec<PathBuf> = std::fs::read_dir("/usr/lib/postgresql").ok()?.flatten().map(|e| e.path().join("bin")).collect();
+    versions.sort();
+    versions.pop().filter(|bin| bin.join("postgres").exists())
+}
+
+/// A PostgreSQL server with `pg_stat_statements`, run by the `postgres`
+/// system user (the server refuses to run as root).
+pub struct Postgres {
+    pub port: u16,
+    bin: PathBuf,
+    data: PathBuf,
+    _dir: TempDir,
+}
+
+impl Postgres {
+    /// None (after saying why) when PostgreSQL is not installed outside CI.
+    pub fn start() -> Option<Self> {
+        let bin = postgres_bin();
+        if !require("PostgreSQL", &bin.clone().unwrap_or_else(|| PathBuf::from("/usr/lib/postgresql/*/bin/postgres"))) {
+            return None;
+        }
+        let bin = bin?;
+        let dir = TempDir::new("pg");
+        let data = dir.0.join("data");
+        let owner = users_uid("postgres");
+        chown(&dir.0, owner);
+        check(
+            as_postgres(&bin.join("initdb")).args(["-A", "trust", "-U", "postgres", "-D"]).arg(&data).output().expect("initdb"),
+            "initdb",
+        );
+        let port = free_port();
+        let options = format!(
+            "-p {port} -k {} -c listen_addresses=127.0.0.1 -c shared_preload_libraries=pg_stat_statements -c pg_stat_statements.track=all -c fsync=off",
+            dir.0.display()
+        );
+        check(
+            as_postgres(&bin.join("pg_ctl"))
+                .args(["-w", "-D"])
+                .arg(&data)
+                .args(["-o", &options, "-l"])
+                .arg(dir.0.join("log"))
+                .arg("start")
+                .output()
+                .expect("pg_ctl start"),
+            "pg_ctl start",
+        );
+        let server = Self { port, bin, data, _dir: dir };
+        server.psql("CREATE EXTENSION IF NOT EXISTS pg_stat_statements");
+        Some(server)
+    }
+
+    /// Runs SQL with psql (simple query protocol); returns unaligned output.
+    pub fn psql(&self, sql: &str) -> String {
+        check(self.psql_command().args(["-c", sql]).output().expect("psql"), "psql")
+    }
+
+    pub fn psql_command(&self) -> Command {
+        let mut command = Command::new("psql");
+        command.args(["-X", "-q", "-At", "-h", "127.0.0.1", "-p", &self.port.to_string(), "-U", "postgres", "-d", "postgres"]);
+        command
+    }
+
+    /// `pgbench` against this server.
+    pub fn pgbench(&self) -> Command {
+        let mut command = Command::new("pgbench");
+        command.args(["-h", "127.0.0.1", "-p", &self.port.to_string(), "-U", "postgres"]);
+        command
+    }
+
+    /// Calls of statements matching `pattern` that pg_stat_statements counted.
+    pub fn statement_calls(&self, pattern: &str) -> u64 {
+        self.psql(&format!("SELECT coalesce(sum(calls), 0) FROM pg_stat_statements WHERE query ILIKE '{pattern}'"))
+            .trim()
+            .parse()
+            .unwrap_or(0)
+    }
+
+    pub fn reset_statements(&self) {
+        self.psql("SELECT pg_stat_statements_reset()");
+    }
+}
+
+impl Drop for Postgres {
+    fn drop(&mut self) {
+        let _ = as_postgres(&self.bin.join("pg_ctl")).args(["-m", "immediate", "-D"]).arg(&self.data).arg("stop").output();
+    }
+}
+
+fn as_postgres(program: &Path) -> Command {
+    // SAFETY: geteuid has no preconditions.
+    if unsafe { libc::geteuid() } == 0 {
+        let mut command = Command::new("runuser");
+        command.args(["-u", "postgres", "--"]).arg(program);
+        command
+    } else {
+        Command::new(program)
+    }
+}
+
+fn users_uid(name: &str) -> Option<u32> {
+    let passwd = std::fs::read_to_string("/etc/passwd").ok()?;
+    passwd.lines().find_map(|line| {
+        let mut fields = line.split(':');
+        (fields.next()? == name).then(|| fields.nth(1)?.parse().ok()).flatten()
+    })
+}
+
+fn chown(path: &Path, uid: Option<u32>) {
+    let Some(uid) = uid else { return };
+    let Ok(path) = std::ffi::CString::new(path.as_os_str().as_encoded_bytes()) else { return };
+    // SAFETY: valid NUL-terminated path; -1 keeps the group.
+    unsafe { libc::chown(path.as_ptr(), uid, u32::MAX) };
+}
+
+/// A MariaDB server run as root with its own data directory and socket.
+pub struct MariaDb {
+    pub port: u16,
+    pub socket: PathBuf,
+    process: std::process::Child,
+    _dir: TempDir,
+}
+
+impl MariaDb {
+    pub fn start() -> Option<Self> {
+        if !require("MariaDB", Path::new("/usr/sbin/mariadbd")) {
+            return None;
+        }
+        let dir = TempDir::new("mariadb");
+        let data = dir.0.join("data");
+        let install = Command::new("mariadb-install-db")
+            .args(["--user=root", "--auth-root-authentication-method=normal", "--skip-test-db"])
+            .arg(format!("--datadir={}", data.display()))
+            .output()
+            .expect("mariadb-install-db");
+        check(install, "mariadb-install-db");
+        let port = free_port();
+        let socket = dir.0.join("mysqld.sock");
+        let process = Command::new("/usr/sbin/mariadbd")
+            .args(["--no-defaults", "--user=root", "--bind-address=127.0.0.1", "--skip-log-bin"])
+            .arg(format!("--datadir={}", data.display()))
+            .arg(format!("--port={port}"))
+            .arg(format!("--socket={}", socket.display()))
+            .arg(format!("--pid-file={}", dir.0.join("mysqld.pid").display()))
+            .arg("--performance-schema=ON")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("mariadbd");
+        let deadline = Instant::now() + Duration::from_secs(60);
+        let server = Self { port, socket, process, _dir: dir };
+        while Command::new("mariadb").args(server.socket_args()).args(["-e", "SELECT 1"]).output().map(|o| !o.status.success()).unwrap_or(true) {
+            assert!(Instant::now() < deadline, "MariaDB did not start");
+            std::thread::sleep(Duration::from_millis(200));
+        }
+        // TCP clients (the ones the sensor sees) log in with a password.
+        server.admin("CREATE USER IF NOT EXISTS 'app'@'127.0.0.1' IDENTIFIED BY 'app'; GRANT ALL ON *.* TO 'app'@'127.0.0.1'");
+        Some(server)
+    }
+
+    fn socket_args(&self) -> Vec<String> {
+        vec!["--protocol=socket".into(), format!("--socket={}", self.socket.display()), "-uroot".into()]
+    }
+
+    /// SQL over the Unix socket (invisible to the TCP sensor): set-up and checks.
+    pub fn admin(&self, sql: &str) -> String {
+        check(Command::new("mariadb").args(self.socket_args()).args(["-N", "-B", "-e", sql]).output().expect("mariadb"), "mariadb (admin)")
+    }
+
+    /// The `mariadb` client over TCP, as user `app`.
+    pub fn client(&self) -> Command {
+        let mut command = Command::new("mariadb");
+        command.args(["--protocol=tcp", "-h", "127.0.0.1", "-P", &self.port.to_string(), "-uapp", "-papp", "-N", "-B"]);
+        command
+    }
+
+    /// Statements of `digest_pattern` the server counted (performance_schema digests).
+    pub fn statement_calls(&self, pattern: &str) -> u64 {
+        self.admin(&format!(
+            "SELECT coalesce(sum(COUNT_STAR), 0) FROM performance_schema.events_statements_summary_by_digest WHERE DIGEST_TEXT LIKE '{pattern}'"
+        ))
+        .trim()
+        .parse()
+        .unwrap_or(0)
+    }
+}
+
+impl Drop for MariaDb {
+    fn drop(&mut self) {
+        // SAFETY: kill(2) on our own child.
+        unsafe { libc::kill(self.process.id() as i32, libc::SIGTERM) };
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.process.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        let _ = self.process.kill();
+        let _ = self.process.wait();
+    }
+}
