@@ -202,6 +202,10 @@ pub struct CaptureState {
     /// delivered payload reports them, so the sensor's parsers skip them by
     /// length instead of losing their place in the stream.
     pub lost_bytes: [u32; 2],
+    /// When the connection was opened (as in [`SocketState::opened_ns`]):
+    /// with the socket address, it tells connections apart when the kernel
+    /// reuses an address.
+    pub opened_ns: u64,
 }
 
 /// Header of a `PAYLOAD_EVENTS` record; `captured_len` payload bytes follow.
@@ -226,6 +230,8 @@ pub struct PayloadHeader {
     pub lost_before: u32,
     /// Kernel address of the socket.
     pub socket: u64,
+    /// When the connection was opened (see [`CaptureState::opened_ns`]).
+    pub opened_ns: u64,
     /// `bpf_ktime_get_ns()`.
     pub timestamp_ns: u64,
 }
@@ -347,8 +353,8 @@ mod tests {
         assert_eq!(core::mem::size_of::<Tuple>(), 16 + 16 + 2 + 2 + 2 + 2);
         assert_eq!(core::mem::size_of::<ConnEvent>(), 8 + 8 * 5 + 32 + 40);
         assert_eq!(core::mem::size_of::<SocketState>(), 32 + 8 + 40 + 8 + 8);
-        assert_eq!(core::mem::size_of::<PayloadHeader>(), 8 + 8 + 16 + 8 + 8);
-        assert_eq!(core::mem::size_of::<CaptureState>(), 24);
+        assert_eq!(core::mem::size_of::<PayloadHeader>(), 8 + 8 + 16 + 8 + 8 + 8);
+        assert_eq!(core::mem::size_of::<CaptureState>(), 32);
         assert_eq!(core::mem::size_of::<PendingRead>(), 24);
         assert_eq!(core::mem::size_of::<KernelOffsets>(), 12 * 8);
         assert_eq!(core::mem::size_of::<ExecEvent>(), 24 + 2 * EXEC_TEXT_LEN);

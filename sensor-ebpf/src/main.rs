@@ -207,7 +207,7 @@ fn try_inet_sock_set_state(ctx: &TracePointContext) -> Result<(), i64> {
             direction: direction::OUTBOUND,
             announced: 0,
             _pad: [0; 6],
-            capture_key: payload::watch_connecting_socket(sk),
+            capture_key: payload::watch_connecting_socket(sk, now),
         };
         if SOCKETS.insert(&sk, &state, 0).is_err() {
             count(counter::SOCKET_MAP_FULL);
@@ -363,7 +363,7 @@ fn try_accept_exit(ctx: &TracePointContext) -> Result<(), i64> {
     }
     state.task = current_task_info();
     state.announced = 1;
-    state.capture_key = payload::watch_accepted_socket(ret as u64, sk);
+    state.capture_key = payload::watch_accepted_socket(ret as u64, sk, state.opened_ns);
     emit(&ConnEvent {
         kind: conn_kind::OPEN,
         direction: direction::INBOUND,

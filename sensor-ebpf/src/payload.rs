@@ -75,7 +75,7 @@ fn key_of(pid: u32, fd: u64) -> u64 {
     (u64::from(pid) << 32) | (fd & 0xffff_ffff)
 }
 
-fn new_connection(key: u64, sk: u64) -> u64 {
+fn new_connection(key: u64, sk: u64, opened_ns: u64) -> u64 {
     let config = config();
     if config.max_bytes == 0 {
         return 0;
@@ -86,6 +86,7 @@ fn new_connection(key: u64, sk: u64) -> u64 {
         probe_left: config.probe_payloads.min(255) as u8,
         _pad: [0; 6],
         lost_bytes: [0; 2],
+        opened_ns,
     };
     if CAPTURE.insert(&key, &state, 0).is_err() {
         count(counter::CAPTURE_MAP_FULL);
@@ -96,19 +97,19 @@ fn new_connection(key: u64, sk: u64) -> u64 {
 
 /// A client socket entering SYN_SENT inside connect(): start probing it.
 /// Returns its capture key (zero if not captured).
-pub fn watch_connecting_socket(sk: u64) -> u64 {
+pub fn watch_connecting_socket(sk: u64, opened_ns: u64) -> u64 {
     let pid_tgid = bpf_get_current_pid_tgid();
     // SAFETY: the value is copied out immediately.
     let Some(fd) = (unsafe { CONNECTING.get(&pid_tgid) }).copied() else {
         return 0;
     };
-    new_connection(key_of((pid_tgid >> 32) as u32, fd), sk)
+    new_connection(key_of((pid_tgid >> 32) as u32, fd), sk, opened_ns)
 }
 
 /// A server socket returned by accept(): start probing it.
-pub fn watch_accepted_socket(fd: u64, sk: u64) -> u64 {
+pub fn watch_accepted_socket(fd: u64, sk: u64, opened_ns: u64) -> u64 {
     let pid = (bpf_get_current_pid_tgid() >> 32) as u32;
-    new_connection(key_of(pid, fd), sk)
+    new_connection(key_of(pid, fd), sk, opened_ns)
 }
 
 /// The socket closed: forget its capture state, unless the fd was already
@@ -154,22 +155,36 @@ pub fn sys_enter_close(ctx: TracePointContext) -> u32 {
     0
 }
 
-/// The capture state of `fd` in the current process, if it is captured now;
-/// PROBE budgets are spent here.
+/// The capture state of `fd` in the current process, unless it is OFF.
 #[inline(always)]
-fn capturing(fd: u64) -> Option<(u64, *mut CaptureState)> {
-    let pid = (bpf_get_current_pid_tgid() >> 32) as u32;
-    let key = key_of(pid, fd);
+fn watched(key: u64) -> Option<*mut CaptureState> {
     let pointer = CAPTURE.get_ptr_mut(&key)?;
     // SAFETY: map value pointer valid for this program run.
-    let state = unsafe { &mut *pointer };
+    if unsafe { (*pointer).mode } == capture_mode::OFF {
+        return None;
+    }
+    Some(pointer)
+}
+
+/// Whether this payload is copied. A PROBE connection whose budget is spent
+/// waits for the sensor's decision; meanwhile its payloads are only counted
+/// (as lost bytes), so that once the sensor turns it FULL the decoder skips
+/// them by length and stays in step.
+#[inline(always)]
+fn take_payload(state: *mut CaptureState, direction: u8, real_len: u64) -> bool {
+    // SAFETY: map value pointer valid for this program run.
+    let state = unsafe { &mut *state };
     match state.mode {
-        capture_mode::FULL => Some((key, pointer)),
+        capture_mode::FULL => true,
         capture_mode::PROBE if state.probe_left > 0 => {
             state.probe_left -= 1;
-            Some((key, pointer))
+            true
         }
-        _ => None,
+        _ => {
+            let lane = if direction == flow::EGRESS { 0 } else { 1 };
+            state.lost_bytes[lane] = state.lost_bytes[lane].saturating_add(real_len.min(u32::MAX as u64) as u32);
+            false
+        }
     }
 }
 
@@ -207,6 +222,7 @@ fn emit_payload(key: u64, state: *mut CaptureState, direction: u8, kind: u8, buf
         fd: key as u32,
         lost_before: state.lost_bytes[lane],
         socket: state.socket,
+        opened_ns: state.opened_ns,
         // SAFETY: helper with no preconditions.
         timestamp_ns: unsafe { bpf_ktime_get_ns() },
     };
@@ -276,7 +292,8 @@ fn on_send(ctx: &TracePointContext, kind: u8) -> Option<()> {
     }
     // SAFETY: offsets within the record.
     let fd = unsafe { ctx.read_at::<u64>(ARG_FD) }.ok()?;
-    let (key, state) = capturing(fd)?;
+    let key = key_of((bpf_get_current_pid_tgid() >> 32) as u32, fd);
+    let state = watched(key)?;
     // SAFETY: as above.
     let (argument, length) = unsafe { (ctx.read_at::<u64>(ARG_BUFFER).ok()?, ctx.read_at::<u64>(ARG_LENGTH).ok()?) };
     let (buffer, real_len) = match kind {
@@ -287,7 +304,9 @@ fn on_send(ctx: &TracePointContext, kind: u8) -> Option<()> {
         }
         _ => (argument, length),
     };
-    emit_payload(key, state, flow::EGRESS, kind, buffer, real_len);
+    if take_payload(state, flow::EGRESS, real_len) {
+        emit_payload(key, state, flow::EGRESS, kind, buffer, real_len);
+    }
     Some(())
 }
 
@@ -298,13 +317,8 @@ fn on_receive_entry(ctx: &TracePointContext, kind: u8) -> Option<()> {
     }
     // SAFETY: offsets within the record.
     let fd = unsafe { ctx.read_at::<u64>(ARG_FD) }.ok()?;
-    let pid = (bpf_get_current_pid_tgid() >> 32) as u32;
-    let key = key_of(pid, fd);
-    // SAFETY: read only to decide.
-    let state = unsafe { CAPTURE.get(&key) }?;
-    if state.mode == capture_mode::OFF || (state.mode == capture_mode::PROBE && state.probe_left == 0) {
-        return None;
-    }
+    let key = key_of((bpf_get_current_pid_tgid() >> 32) as u32, fd);
+    watched(key)?;
     // SAFETY: offset within the record.
     let buffer = unsafe { ctx.read_at::<u64>(ARG_BUFFER) }.ok()?;
     let pending = PendingRead { key, buffer, syscall: kind, _pad: [0; 7] };
@@ -328,7 +342,11 @@ fn on_receive_exit(ctx: &TracePointContext) -> Option<()> {
     if ret <= 0 {
         return None;
     }
-    let (key, state) = capturing(pending.key & 0xffff_ffff)?;
+    let state = watched(pending.key)?;
+    if !take_payload(state, flow::INGRESS, ret as u64) {
+        return None;
+    }
+    let key = pending.key;
     let buffer = match pending.syscall {
         syscall::READV => iovecs(pending.buffer, 1)?.0,
         syscall::RECVMSG => {

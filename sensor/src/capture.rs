@@ -49,7 +49,7 @@ impl Pipeline {
             Ok(decode::KernelRecord::Connection(event)) => {
                 let flow = self.builder.build(&event);
                 tracing::debug!(?flow, "flow");
-                self.database.on_flow(event.socket, &flow);
+                self.database.on_flow((event.socket, event.opened_ns), &flow);
                 self.stats.flows.fetch_add(1, Relaxed);
                 self.outbox.push(flow);
             }
@@ -117,7 +117,7 @@ fn drain_payloads(
                 pipeline.stats.payload_bytes.fetch_add(data.len() as u64, Relaxed);
                 // The connection's OPEN event travels in the other ring and
                 // may not have been read yet: read it first.
-                if !pipeline.database.knows(header.socket) {
+                if !pipeline.database.knows(&header) {
                     drain_connections(connections, pipeline);
                 }
                 pipeline.database.on_payload(&header, data, control);

@@ -66,16 +66,21 @@ pub struct DatabaseCounters {
 /// Turns payloads into data-access records.
 pub struct DatabaseTracker {
     clock: Clock,
-    sockets: HashMap<u64, SocketInfo>,
+    sockets: HashMap<(u64, u64), SocketInfo>,
     /// Local inbound sockets by (local, remote) endpoint text, to find the
     /// server end of a local connection.
-    inbound: HashMap<(String, String), u64>,
-    connections: HashMap<u64, DatabaseConnection>,
+    inbound: HashMap<(String, String), (u64, u64)>,
+    connections: HashMap<(u64, u64), DatabaseConnection>,
     analyses: AnalysisCache,
     fingerprints: HashMap<u64, Arc<str>>,
     relations: HashMap<String, PostgresRelations>,
     catalog: Catalog,
     pending: HashMap<(u64, u64), DataAccess>,
+    /// Sockets closed during the current and the previous flush interval:
+    /// kept a little, because their last payloads travel in the other ring
+    /// buffer and may be read after the close.
+    closing: Vec<(u64, u64)>,
+    closed: Vec<(u64, u64)>,
     pub counters: DatabaseCounters,
 }
 
@@ -98,12 +103,16 @@ impl DatabaseTracker {
             relations: HashMap::new(),
             catalog: Catalog::new(),
             pending: HashMap::new(),
+            closing: Vec::new(),
+            closed: Vec::new(),
             counters: DatabaseCounters::default(),
         }
     }
 
     /// Follows connection lifecycles (from the flows built for them).
-    pub fn on_flow(&mut self, socket: u64, flow: &Flow) {
+    /// `socket` is the kernel socket address and the opening time: the
+    /// address alone is reused by the kernel.
+    pub fn on_flow(&mut self, socket: (u64, u64), flow: &Flow) {
         let (Some(local), Some(remote)) = (flow.local.clone(), flow.remote.clone()) else {
             return;
         };
@@ -124,25 +133,36 @@ impl DatabaseTracker {
                 );
             }
             _ => {
-                if let Some(info) = self.sockets.remove(&socket)
-                    && info.direction == Direction::Inbound
-                {
-                    self.inbound.remove(&(endpoint_text(&info.local), endpoint_text(&info.remote)));
+                if self.sockets.contains_key(&socket) {
+                    self.closing.push(socket);
                 }
-                self.connections.remove(&socket);
             }
         }
     }
 
-    /// True when the socket's OPEN flow has been seen.
-    pub fn knows(&self, socket: u64) -> bool {
-        self.sockets.contains_key(&socket)
+    /// Forgets sockets closed more than one flush interval ago.
+    fn expire_closed(&mut self) {
+        for socket in std::mem::take(&mut self.closed) {
+            if let Some(info) = self.sockets.remove(&socket)
+                && info.direction == Direction::Inbound
+            {
+                self.inbound.remove(&(endpoint_text(&info.local), endpoint_text(&info.remote)));
+            }
+            self.connections.remove(&socket);
+        }
+        self.closed = std::mem::take(&mut self.closing);
+    }
+
+    /// True when the connection's OPEN flow has been seen.
+    pub fn knows(&self, header: &PayloadHeader) -> bool {
+        self.sockets.contains_key(&(header.socket, header.opened_ns))
     }
 
     /// Decodes one payload.
     pub fn on_payload(&mut self, header: &PayloadHeader, data: &[u8], control: &mut dyn CaptureControl) {
         let key = (u64::from(header.pid) << 32) | u64::from(header.fd);
-        let Some(info) = self.sockets.get(&header.socket).cloned() else {
+        let socket = (header.socket, header.opened_ns);
+        let Some(info) = self.sockets.get(&socket).cloned() else {
             self.counters.payloads_without_socket += 1;
             return;
         };
@@ -162,7 +182,7 @@ impl DatabaseTracker {
             (Direction::Outbound, _) | (Direction::Inbound, _) => WireDirection::ServerToClient,
             (Direction::Unknown, _) => return,
         };
-        let connection = self.connections.entry(header.socket).or_insert_with(|| DatabaseConnection {
+        let connection = self.connections.entry(socket).or_insert_with(|| DatabaseConnection {
             session: Session::new(),
             decided: false,
             user: String::new(),
@@ -194,7 +214,7 @@ impl DatabaseTracker {
                 }
             } else if connection.session.is_unrecognised() {
                 control.set_mode(key, capture_mode::OFF);
-                self.connections.remove(&header.socket);
+                self.connections.remove(&socket);
                 return;
             }
         }
@@ -241,6 +261,10 @@ impl DatabaseTracker {
         let Some(sql) = exchange.request.sql.as_deref() else {
             return;
         };
+        // Preparing a statement runs nothing: its executions are counted.
+        if exchange.request.kind == db_protocols::RequestKind::Prepare {
+            return;
+        }
         let dialect = match protocol {
             Protocol::Postgres => Dialect::Postgres,
             Protocol::MySql => Dialect::MySql,
@@ -402,8 +426,10 @@ impl DatabaseTracker {
         }
     }
 
-    /// Takes the records aggregated since the last call.
+    /// Takes the records aggregated since the last call (called once per
+    /// flush interval).
     pub fn drain(&mut self) -> Vec<DataAccess> {
+        self.expire_closed();
         self.pending.drain().map(|(_, access)| access).collect()
     }
 

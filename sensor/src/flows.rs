@@ -17,7 +17,8 @@ pub struct FlowBuilder {
     processes: ProcessCache,
     /// Keys the connection id hash: kernel socket addresses must not leave the
     /// node (they would reveal kernel memory layout), yet the OPEN and CLOSED
-    /// flows of one connection must share an id.
+    /// flows of one connection must share an id, and a reused address must
+    /// not.
     connection_ids: RandomState,
     /// Command lines can carry secrets (passwords, tokens, query text given
     /// to `psql -c`), so they leave the node only when asked for.
@@ -94,7 +95,8 @@ impl FlowBuilder {
             bytes_received,
             opened_unix_nano: self.clock.to_unix_ns(event.opened_ns),
             closed_unix_nano: if closed { time } else { 0 },
-            connection_id: self.connection_ids.hash_one(event.socket),
+            // The socket address and the opening time: kernel addresses are reused.
+            connection_id: self.connection_ids.hash_one((event.socket, event.opened_ns)),
         }
     }
 }
@@ -249,6 +251,10 @@ mod tests {
         let open = builder.build(&event(conn_kind::OPEN, family::INET));
         let close = builder.build(&event(conn_kind::CLOSE, family::INET));
         assert_eq!(open.connection_id, close.connection_id);
+        // The kernel reuses the socket's address for a later connection.
+        let mut reused = event(conn_kind::OPEN, family::INET);
+        reused.opened_ns += 1;
+        assert_ne!(builder.build(&reused).connection_id, open.connection_id);
     }
 
     #[test]

@@ -53,7 +53,7 @@ struct Args {
     #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u32).range(0..=4096))]
     capture_bytes: u32,
     /// Payloads copied from each new connection to recognise its protocol.
-    #[arg(long, default_value_t = 4)]
+    #[arg(long, default_value_t = 8)]
     probe_payloads: u32,
     /// Size of the kernel's payload ring buffer, in bytes (a power of two,
     /// at least the page size).

@@ -96,6 +96,7 @@ impl Stats {
         metric("dataflow_sensor_statements_total", "counter", "SQL statements decoded from database connections.", database.statements);
         metric("dataflow_sensor_statements_unparsed_total", "counter", "Statements the SQL parser could not parse (a fallback extracted tables).", database.statements_unparsed);
         metric("dataflow_sensor_protocol_errors_total", "counter", "Database wire protocol decoding errors.", database.protocol_errors);
+        metric("dataflow_sensor_payload_bytes_lost_total", "counter", "Payload bytes of database connections not seen (ring buffer full, or sent while the protocol was being recognised), skipped by length.", database.bytes_lost);
         metric("dataflow_sensor_payloads_without_connection_total", "counter", "Payloads whose connection was not known.", database.payloads_without_socket);
         metric("dataflow_sensor_database_connections_total", "counter", "Connections recognised as PostgreSQL or MySQL.", database.connections_recognised);
         metric("dataflow_sensor_buffer_dropped_accesses_total", "counter", "Data-access records dropped because the buffer was full.", self.buffer_dropped_accesses.load(Relaxed));
