@@ -208,6 +208,9 @@ pub async fn poll_counters(
                     last_full = kernel.socket_map_full;
                 }
                 stats.set_kernel(kernel);
+                if let Ok(mut programs) = stats.programs.lock() {
+                    *programs = counters.programs();
+                }
             }
             Err(error) => tracing::warn!(%error, "cannot read kernel counters"),
         }

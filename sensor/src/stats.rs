@@ -12,6 +12,8 @@ use crate::kernel::KernelCounters;
 pub struct Stats {
     /// Last reading of the kernel programs' counters.
     pub kernel: Mutex<KernelCounters>,
+    /// Last reading of each kernel program's CPU time.
+    pub programs: Mutex<Vec<crate::kernel::ProgramStats>>,
     /// Ring buffer records that could not be decoded.
     pub decode_errors: AtomicU64,
     /// Flows built from kernel events.
@@ -106,6 +108,18 @@ impl Stats {
         metric("dataflow_sensor_buffer_dropped_flows_total", "counter", "Flows dropped because the buffer was full while the aggregator was away.", self.buffer_dropped_flows.load(Relaxed));
         metric("dataflow_sensor_connect_failures_total", "counter", "Failed connection attempts to the aggregator.", self.connect_failures.load(Relaxed));
         metric("dataflow_sensor_aggregator_connected", "gauge", "1 while the stream to the aggregator is up.", u64::from(self.connected.load(Relaxed)));
+        if let Ok(programs) = self.programs.lock()
+            && !programs.is_empty()
+        {
+            out.push_str("# HELP dataflow_sensor_kernel_program_run_time_ns_total Kernel CPU time of each program (while sysctl kernel.bpf_stats_enabled=1).\n# TYPE dataflow_sensor_kernel_program_run_time_ns_total counter\n");
+            for program in programs.iter() {
+                out.push_str(&format!("dataflow_sensor_kernel_program_run_time_ns_total{{program=\"{}\"}} {}\n", program.name, program.run_time_ns));
+            }
+            out.push_str("# HELP dataflow_sensor_kernel_program_runs_total Runs of each program (while sysctl kernel.bpf_stats_enabled=1).\n# TYPE dataflow_sensor_kernel_program_runs_total counter\n");
+            for program in programs.iter() {
+                out.push_str(&format!("dataflow_sensor_kernel_program_runs_total{{program=\"{}\"}} {}\n", program.name, program.runs));
+            }
+        }
         out
     }
 }

@@ -40,8 +40,11 @@ pub fn root_or_skip(test: &str) -> bool {
 /// Path of a workspace binary next to the test executable's target dir.
 pub fn binary(name: &str) -> PathBuf {
     let exe = std::env::current_exe().expect("current_exe");
-    // target/<profile>/deps/<test> → target/<profile>/<name>
-    let dir = exe.parent().and_then(|deps| deps.parent()).expect("target dir");
+    // target/<profile>/deps/<test> or target/<profile>/<binary> → target/<profile>/<name>
+    let mut dir = exe.parent().expect("target dir");
+    if dir.file_name().is_some_and(|name| name == "deps") {
+        dir = dir.parent().expect("target dir");
+    }
     let path = dir.join(name);
     assert!(
         path.exists(),

@@ -8,7 +8,9 @@
 //!   kernel events the sensor turned into flows per second, and losses;
 //! - sensor memory while 10,000 connections are open;
 //! - aggregator ingest: store only, and real gRPC clients over loopback
-//!   (`aggregator bench-ingest`).
+//!   (`aggregator bench-ingest`);
+//! - SQL capture under `pgbench -S`: TPS with and without the sensor, CPU per
+//!   statement (`tests/src/bin/sql-bench.rs`).
 
 use std::{
     fmt::Write as _,
@@ -128,6 +130,34 @@ pub fn run(write: bool) -> anyhow::Result<()> {
     let _ = aggregator.wait();
     let _ = std::fs::remove_dir_all(&data);
     result?;
+
+    say("SQL capture under pgbench -S (alternating rounds without and with the sensor)");
+    let json: Value = serde_json::from_str(output(Command::new(release.join("sql-bench")).args(["6", "5"]))?.trim())?;
+    rows.push(Row {
+        what: "pgbench -S TPS with SQL capture ÷ without (median of 6 alternating 5 s rounds, 2 clients)".into(),
+        value: format!(
+            "{:.3} ({:.0} vs {:.0} TPS)",
+            num(&json, "tps_ratio"),
+            num(&json, "tps_with"),
+            num(&json, "tps_without")
+        ),
+        command: "sql-bench 6 5".into(),
+    });
+    rows.push(Row {
+        what: "CPU per statement the server counted: kernel programs + sensor".into(),
+        value: format!(
+            "{:.2} µs + {:.2} µs = {:.2} µs",
+            num(&json, "kernel_ns_per_statement") / 1000.0,
+            num(&json, "sensor_ns_per_statement") / 1000.0,
+            (num(&json, "kernel_ns_per_statement") + num(&json, "sensor_ns_per_statement")) / 1000.0
+        ),
+        command: "sql-bench 6 5 (kernel.bpf_stats_enabled=1)".into(),
+    });
+    rows.push(Row {
+        what: "statements captured ÷ counted by pg_stat_statements".into(),
+        value: format!("{} / {}", json["captured"], json["server_counted"]),
+        command: "sql-bench 6 5".into(),
+    });
 
     let table = render(&rows);
     println!("{table}");

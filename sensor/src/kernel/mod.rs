@@ -144,9 +144,31 @@ pub struct KernelCounters {
 /// Reads the programs' per-CPU counters.
 pub struct CounterReader {
     map: PerCpuArray<MapData, u64>,
+    /// (program name, kernel program id) of every attached program.
+    programs: Vec<(String, u32)>,
+}
+
+/// Kernel CPU time of one program (counted while the
+/// `kernel.bpf_stats_enabled` sysctl is 1).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ProgramStats {
+    pub name: String,
+    pub run_time_ns: u64,
+    pub runs: u64,
 }
 
 impl CounterReader {
+    /// Run time and run count of each attached program.
+    pub fn programs(&self) -> Vec<ProgramStats> {
+        aya::programs::loaded_programs()
+            .filter_map(Result::ok)
+            .filter_map(|info| {
+                let (name, _) = self.programs.iter().find(|(_, id)| *id == info.id())?;
+                Some(ProgramStats { name: name.clone(), run_time_ns: info.run_time().as_nanos() as u64, runs: info.run_count() })
+            })
+            .collect()
+    }
+
     pub fn read(&self) -> Result<KernelCounters, aya::maps::MapError> {
         let sum = |index| -> Result<u64, aya::maps::MapError> {
             Ok(self.map.get(&index, 0)?.iter().copied().fold(0u64, u64::wrapping_add))
@@ -264,7 +286,12 @@ impl Kernel {
             source: aya::maps::MapError::InvalidName { name: "COUNTERS".into() },
         })?;
         let map = PerCpuArray::try_from(map).map_err(|source| KernelError::Map { name: "COUNTERS", source })?;
-        Ok(CounterReader { map })
+        let programs = self
+            .ebpf
+            .programs()
+            .filter_map(|(name, program)| Some((name.to_owned(), program.info().ok()?.id())))
+            .collect();
+        Ok(CounterReader { map, programs })
     }
 
     /// The kernel programs' own log (aya-log), if they were built with it.

@@ -1,0 +1,106 @@
+//! What SQL capture costs under `pgbench -S` on loopback (run as root by
+//! `cargo xtask bench`): many short rounds alternating without and with the
+//! sensor, in one run, because TPS on a shared machine swings between runs.
+//! Prints one JSON object:
+//!
+//! - the median of the per-round TPS ratios (with / without);
+//! - kernel CPU of the sensor's programs per statement the server counted
+//!   (`kernel.bpf_stats_enabled=1`, each program's run time);
+//! - the sensor's own CPU per statement;
+//! - statements captured against the server's own count.
+//!
+//! `sql-bench [ROUNDS] [SECONDS]`
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::time::Duration;
+
+use tests::{Aggregator, Sensor, TempDir, databases::Postgres, metric};
+
+fn tps(postgres: &Postgres, seconds: u32) -> f64 {
+    let output = postgres.pgbench().args(["-S", "-n", "-c", "2", "-j", "2", "-T", &seconds.to_string(), "postgres"]).output().unwrap();
+    assert!(output.status.success(), "pgbench: {}", String::from_utf8_lossy(&output.stderr));
+    String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .find_map(|line| line.strip_prefix("tps = ")?.split_whitespace().next()?.parse().ok())
+        .expect("tps line")
+}
+
+/// utime + stime of a process, in nanoseconds.
+fn cpu_ns(pid: u32) -> u64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
+    let fields: Vec<&str> = stat.rsplit_once(") ").unwrap().1.split_whitespace().collect();
+    // SAFETY: sysconf has no preconditions.
+    let ticks = unsafe { libc::sysconf(libc::_SC_CLK_TCK) } as u64;
+    let used: u64 = fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap();
+    used * 1_000_000_000 / ticks
+}
+
+fn kernel_ns(metrics: &str) -> u64 {
+    metrics
+        .lines()
+        .filter(|line| line.starts_with("dataflow_sensor_kernel_program_run_time_ns_total{"))
+        .filter_map(|line| line.rsplit(' ').next()?.parse::<u64>().ok())
+        .sum()
+}
+
+fn median(values: &mut [f64]) -> f64 {
+    values.sort_by(f64::total_cmp);
+    values[values.len() / 2]
+}
+
+fn main() {
+    let rounds: usize = std::env::args().nth(1).and_then(|n| n.parse().ok()).unwrap_or(6);
+    let seconds: u32 = std::env::args().nth(2).and_then(|n| n.parse().ok()).unwrap_or(5);
+    let postgres = Postgres::start().expect("PostgreSQL is installed");
+    let init = postgres.pgbench().args(["-i", "-q", "-s", "10", "postgres"]).output().unwrap();
+    assert!(init.status.success());
+    std::fs::write("/proc/sys/kernel/bpf_stats_enabled", "1").expect("enable bpf stats (needs root)");
+    let data = TempDir::new("sql-bench");
+    let aggregator = Aggregator::start(data.0.clone());
+
+    let (mut ratios, mut kernel, mut sensor_cpu, mut with_tps, mut without_tps) = (vec![], vec![], vec![], vec![], vec![]);
+    let (mut captured_total, mut server_total) = (0u64, 0u64);
+    for round in 0..rounds {
+        let measure_with = || {
+            let sensor = Sensor::start(&aggregator.url(), &["--capture-bytes", "512"]);
+            std::thread::sleep(Duration::from_millis(500));
+            postgres.reset_statements();
+            let before = sensor.metrics();
+            let cpu_before = cpu_ns(sensor.process.pid());
+            let rate = tps(&postgres, seconds);
+            std::thread::sleep(Duration::from_millis(500));
+            let after = sensor.metrics();
+            let cpu_after = cpu_ns(sensor.process.pid());
+            let statements = postgres.statement_calls("SELECT abalance FROM pgbench_accounts WHERE aid = $1").max(1);
+            let captured = metric(&after, "dataflow_sensor_statements_total").unwrap_or(0)
+                - metric(&before, "dataflow_sensor_statements_total").unwrap_or(0);
+            (rate, (kernel_ns(&after) - kernel_ns(&before)) as f64 / statements as f64, (cpu_after - cpu_before) as f64 / statements as f64, captured, statements)
+        };
+        let (rate_with, kernel_per, sensor_per, captured, statements, rate_without);
+        if round % 2 == 0 {
+            rate_without = tps(&postgres, seconds);
+            (rate_with, kernel_per, sensor_per, captured, statements) = measure_with();
+        } else {
+            (rate_with, kernel_per, sensor_per, captured, statements) = measure_with();
+            rate_without = tps(&postgres, seconds);
+        }
+        eprintln!("round {round}: {rate_without:.0} tps without, {rate_with:.0} with; kernel {kernel_per:.0} ns + sensor {sensor_per:.0} ns per statement; {captured}/{statements} captured");
+        ratios.push(rate_with / rate_without);
+        kernel.push(kernel_per);
+        sensor_cpu.push(sensor_per);
+        with_tps.push(rate_with);
+        without_tps.push(rate_without);
+        captured_total += captured;
+        server_total += statements;
+    }
+    std::fs::write("/proc/sys/kernel/bpf_stats_enabled", "0").ok();
+    println!(
+        "{{\"rounds\": {rounds}, \"seconds\": {seconds}, \"tps_without\": {:.0}, \"tps_with\": {:.0}, \"tps_ratio\": {:.4}, \"kernel_ns_per_statement\": {:.0}, \"sensor_ns_per_statement\": {:.0}, \"captured\": {captured_total}, \"server_counted\": {server_total}}}",
+        median(&mut without_tps),
+        median(&mut with_tps),
+        median(&mut ratios),
+        median(&mut kernel),
+        median(&mut sensor_cpu),
+    );
+}
