@@ -99,13 +99,17 @@ fn binary(release: bool, name: &str) -> PathBuf {
 struct Children(Vec<(String, Child)>);
 
 impl Children {
+    /// Stops the children in the reverse order of their start (the viewer,
+    /// then the sensor so it can deliver what it buffered, then the
+    /// aggregator): SIGTERM, then SIGKILL after a grace period.
     fn stop(&mut self) {
-        for (_, child) in &self.0 {
+        for (name, child) in self.0.iter_mut().rev() {
+            if let Ok(Some(_)) = child.try_wait() {
+                continue;
+            }
             // SAFETY: plain kill(2) on our own child.
             unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
-        }
-        let deadline = Instant::now() + Duration::from_secs(8);
-        for (name, child) in &mut self.0 {
+            let deadline = Instant::now() + Duration::from_secs(8);
             loop {
                 match child.try_wait() {
                     Ok(Some(_)) | Err(_) => break,
