@@ -18,7 +18,8 @@ use std::{
 };
 
 use proto::v1::{
-    FlowFilter, GetFlowsRequest, GetFlowsResponse, ServerStatusRequest, ServerStatusResponse,
+    AccessKind, DataAccess, DataAccessFilter, FlowFilter, GetDataAccessesRequest, GetFlowsRequest, GetFlowsResponse,
+    ServerStatusRequest, ServerStatusResponse, get_data_accesses_response::ResponseTypes as AccessResponse,
     observer_client::ObserverClient,
 };
 
@@ -278,6 +279,45 @@ pub async fn collect_until(
         }
     }
     seen
+}
+
+/// Every stored data-access record matching `filter`.
+pub async fn accesses(aggregator: &Aggregator, filter: DataAccessFilter) -> Vec<DataAccess> {
+    let mut stream = aggregator
+        .client()
+        .await
+        .get_data_accesses(GetDataAccessesRequest { number: 10_000, allow: vec![filter], ..Default::default() })
+        .await
+        .expect("GetDataAccesses")
+        .into_inner();
+    let mut out = Vec::new();
+    while let Some(response) = stream.message().await.expect("data accesses") {
+        if let Some(AccessResponse::DataAccess(access)) = response.response_types {
+            out.push(access);
+        }
+    }
+    out
+}
+
+/// Polls the stored data-access records until `done` holds (or 30 s pass).
+pub async fn wait_for_accesses(
+    aggregator: &Aggregator,
+    filter: DataAccessFilter,
+    done: impl Fn(&[DataAccess]) -> bool,
+) -> Vec<DataAccess> {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let seen = accesses(aggregator, filter.clone()).await;
+        if done(&seen) || tokio::time::Instant::now() > deadline {
+            return seen;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+/// The `table.column` names an access touched in one way.
+pub fn access_columns(access: &DataAccess, kind: AccessKind) -> std::collections::BTreeSet<String> {
+    access.columns.iter().filter(|c| c.kind == kind as i32).map(|c| format!("{}.{}", c.table, c.column)).collect()
 }
 
 /// A fresh directory under the system temp dir, removed on drop.

@@ -4,33 +4,10 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::{collections::BTreeSet, time::Duration};
-
-use proto::v1::{AccessKind, DataAccess, DataAccessFilter, GetDataAccessesRequest, get_data_accesses_response::ResponseTypes};
-use tests::{Aggregator, Sensor, TempDir, databases::MariaDb, root_or_skip};
+use proto::v1::{AccessKind, DataAccessFilter};
+use tests::{Aggregator, Sensor, TempDir, access_columns as columns, databases::MariaDb, root_or_skip, wait_for_accesses};
 
 const SECRET: &str = "mariadb-secret-41b7";
-
-async fn accesses(aggregator: &Aggregator, filter: DataAccessFilter) -> Vec<DataAccess> {
-    let mut stream = aggregator
-        .client()
-        .await
-        .get_data_accesses(GetDataAccessesRequest { number: 10_000, allow: vec![filter], ..Default::default() })
-        .await
-        .unwrap()
-        .into_inner();
-    let mut out = Vec::new();
-    while let Some(response) = stream.message().await.unwrap() {
-        if let Some(ResponseTypes::DataAccess(access)) = response.response_types {
-            out.push(access);
-        }
-    }
-    out
-}
-
-fn columns(access: &DataAccess, kind: AccessKind) -> BTreeSet<String> {
-    access.columns.iter().filter(|c| c.kind == kind as i32).map(|c| format!("{}.{}", c.table, c.column)).collect()
-}
 
 #[tokio::test(flavor = "multi_thread")]
 async fn mariadb_client_statements_become_column_accesses() {
@@ -57,14 +34,8 @@ async fn mariadb_client_statements_become_column_accesses() {
 
     let filter = DataAccessFilter { datastore: vec![format!("127.0.0.1:{}", mariadb.port)], ..Default::default() };
     let needles = ["SELECT email FROM customers", "SELECT * FROM customers", "UPDATE customers"];
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
-    let seen = loop {
-        let seen = accesses(&aggregator, filter.clone()).await;
-        if needles.iter().all(|n| seen.iter().any(|a| a.fingerprint.contains(n))) || tokio::time::Instant::now() > deadline {
-            break seen;
-        }
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    };
+    let seen =
+        wait_for_accesses(&aggregator, filter, |seen| needles.iter().all(|n| seen.iter().any(|a| a.fingerprint.contains(n)))).await;
     let find = |needle: &str| seen.iter().find(|a| a.fingerprint.contains(needle)).cloned().unwrap_or_else(|| panic!("{needle:?} not in {seen:#?}"));
 
     let select = find("SELECT email FROM customers");

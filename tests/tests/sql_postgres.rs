@@ -8,51 +8,13 @@
 
 use std::{collections::BTreeSet, time::Duration};
 
-use proto::v1::{
-    AccessKind, DataAccess, DataAccessFilter, GetDataAccessesRequest, GetInventoryRequest,
-    get_data_accesses_response::ResponseTypes,
+use proto::v1::{AccessKind, DataAccess, DataAccessFilter, GetInventoryRequest};
+use tests::{
+    Aggregator, Sensor, TempDir, access_columns as columns, accesses, databases::Postgres, metric, root_or_skip,
+    wait_for_accesses as wait_for,
 };
-use tests::{Aggregator, Sensor, TempDir, databases::Postgres, metric, root_or_skip};
 
 const SECRET: &str = "kept-on-node-7f3a9c";
-
-async fn accesses(aggregator: &Aggregator, filter: DataAccessFilter) -> Vec<DataAccess> {
-    let mut stream = aggregator
-        .client()
-        .await
-        .get_data_accesses(GetDataAccessesRequest { number: 10_000, allow: vec![filter], ..Default::default() })
-        .await
-        .unwrap()
-        .into_inner();
-    let mut out = Vec::new();
-    while let Some(response) = stream.message().await.unwrap() {
-        if let Some(ResponseTypes::DataAccess(access)) = response.response_types {
-            out.push(access);
-        }
-    }
-    out
-}
-
-/// Polls until `done` holds for the stored accesses (or 30 s pass).
-async fn wait_for(aggregator: &Aggregator, filter: DataAccessFilter, done: impl Fn(&[DataAccess]) -> bool) -> Vec<DataAccess> {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
-    loop {
-        let seen = accesses(aggregator, filter.clone()).await;
-        if done(&seen) || tokio::time::Instant::now() > deadline {
-            return seen;
-        }
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-}
-
-fn columns(access: &DataAccess, kind: AccessKind) -> BTreeSet<String> {
-    access
-        .columns
-        .iter()
-        .filter(|c| c.kind == kind as i32)
-        .map(|c| format!("{}.{}", c.table, c.column))
-        .collect()
-}
 
 fn set(items: &[&str]) -> BTreeSet<String> {
     items.iter().map(|s| s.to_string()).collect()

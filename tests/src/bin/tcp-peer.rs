@@ -6,8 +6,8 @@
 //!     opens and closes loopback connections to its own listener as fast as
 //!     it can for SECONDS, prints "connections N".
 //! tcp-peer hold COUNT SECONDS
-//!     opens COUNT loopback connections to its own listener, prints "holding
-//!     COUNT", keeps them open for SECONDS.
+//!     opens COUNT loopback connections to a listener in a child process
+//!     (`accept-hold`), prints "holding COUNT", keeps them open for SECONDS.
 //! tcp-peer serve ADDR SEND_BYTES EXPECT_BYTES CONNECTIONS
 //!     prints "listening PORT", then per connection reads EXPECT_BYTES,
 //!     writes SEND_BYTES, waits for the client's end of stream, closes.
@@ -78,6 +78,7 @@ fn main() -> ExitCode {
             }
             "flood" => flood(number(&args, 2)? as u64, number(&args, 3)?.max(1)),
             "hold" => hold(number(&args, 2)?, number(&args, 3)? as u64),
+            "accept-hold" => accept_hold(number(&args, 2)? as u64),
             other => Err(format!("unknown mode {other:?}; use serve, connect, flood or hold")),
         }
     })();
@@ -90,10 +91,27 @@ fn main() -> ExitCode {
     }
 }
 
+/// Raises the soft open-file limit to the hard one.
 fn raise_fd_limit() {
-    let limit = libc::rlimit { rlim_cur: 1 << 20, rlim_max: 1 << 20 };
-    // SAFETY: setrlimit with a valid pointer; failure only means fewer fds.
-    unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &limit) };
+    let mut limit = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+    // SAFETY: getrlimit/setrlimit with a valid pointer; failure only means
+    // fewer file descriptors.
+    unsafe {
+        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) == 0 {
+            limit.rlim_cur = limit.rlim_max;
+            libc::setrlimit(libc::RLIMIT_NOFILE, &limit);
+        }
+    }
+}
+
+/// A listener with a deep accept queue (std's is 128), so bursts of
+/// connections are queued rather than their SYNs dropped and retried a
+/// second later.
+fn listen(address: &str) -> Result<TcpListener, String> {
+    let listener = TcpListener::bind(address).map_err(|e| e.to_string())?;
+    // SAFETY: listen(2) again on our own listening socket only deepens its queue.
+    unsafe { libc::listen(std::os::fd::AsRawFd::as_raw_fd(&listener), 4096) };
+    Ok(listener)
 }
 
 fn accept_forever(listener: TcpListener) {
@@ -110,7 +128,7 @@ fn accept_forever(listener: TcpListener) {
 }
 
 fn flood(seconds: u64, threads: usize) -> Result<(), String> {
-    let listener = TcpListener::bind("127.0.0.1:0").map_err(|e| e.to_string())?;
+    let listener = listen("127.0.0.1:0")?;
     let address = listener.local_addr().map_err(|e| e.to_string())?;
     std::thread::spawn(move || {
         for stream in listener.incoming() {
@@ -139,15 +157,40 @@ fn flood(seconds: u64, threads: usize) -> Result<(), String> {
 
 fn hold(count: usize, seconds: u64) -> Result<(), String> {
     raise_fd_limit();
-    let listener = TcpListener::bind("127.0.0.1:0").map_err(|e| e.to_string())?;
-    let address = listener.local_addr().map_err(|e| e.to_string())?;
-    accept_forever(listener);
-    let mut streams = Vec::with_capacity(count);
-    for _ in 0..count {
-        streams.push(TcpStream::connect(address).map_err(|e| format!("connection {}: {e}", streams.len()))?);
+    // The accepting ends live in a second process, so each process needs
+    // one file descriptor per connection, not two.
+    let exe = std::env::current_exe().map_err(|e| e.to_string())?;
+    let mut acceptor = std::process::Command::new(exe)
+        .args(["accept-hold", &(seconds + 30).to_string()])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .map_err(|e| e.to_string())?;
+    let mut line = String::new();
+    if let Some(stdout) = acceptor.stdout.take() {
+        std::io::BufRead::read_line(&mut std::io::BufReader::new(stdout), &mut line).map_err(|e| e.to_string())?;
     }
-    println!("holding {count}");
+    let address = line.trim().strip_prefix("listening ").ok_or("acceptor did not start")?.to_owned();
+    let mut streams = Vec::with_capacity(count);
+    let result = (|| {
+        for _ in 0..count {
+            streams.push(TcpStream::connect(&address).map_err(|e| format!("connection {}: {e}", streams.len()))?);
+        }
+        println!("holding {count}");
+        std::io::stdout().flush().map_err(|e| e.to_string())?;
+        std::thread::sleep(std::time::Duration::from_secs(seconds));
+        Ok(())
+    })();
+    let _ = acceptor.kill();
+    let _ = acceptor.wait();
+    result
+}
+
+fn accept_hold(seconds: u64) -> Result<(), String> {
+    raise_fd_limit();
+    let listener = listen("127.0.0.1:0")?;
+    println!("listening {}", listener.local_addr().map_err(|e| e.to_string())?);
     std::io::stdout().flush().map_err(|e| e.to_string())?;
+    accept_forever(listener);
     std::thread::sleep(std::time::Duration::from_secs(seconds));
     Ok(())
 }
