@@ -1,5 +1,6 @@
 //! Throughput of the sensor's userspace pipeline on synthetic kernel records:
-//! decode → flow with process identity → outbox (batches sealed and
+//! decode → flow with process identity (and connection tracking for SQL
+//! capture) → outbox (batches sealed and
 //! acknowledged as the aggregator would). Prints one JSON object.
 //!
 //! `cargo run --release -p sensor --example pipeline_bench -- [EVENTS]`
@@ -8,8 +9,9 @@ use std::{sync::Arc, time::Instant};
 
 use proto::v1::Node;
 use sensor::{
-    capture,
+    capture::Pipeline,
     clock::{Clock, monotonic_ns},
+    database::DatabaseTracker,
     decode::encode_conn_event,
     flows::FlowBuilder,
     process::ProcessCache,
@@ -49,16 +51,22 @@ fn main() {
         .collect();
 
     let stats = Arc::new(Stats::default());
-    let outbox = Outbox::new(
+    let outbox = Arc::new(Outbox::new(
         OutboxConfig { batch_size: 1024, capacity_flows: 1 << 20, session_id: "bench".into(), node: Node::default() },
         Arc::clone(&stats),
-    );
-    let mut builder = FlowBuilder::new(Clock::new(), ProcessCache::new("/proc", 16_384));
+    ));
+    let clock = Clock::new();
+    let mut pipeline = Pipeline {
+        builder: FlowBuilder::new(clock, ProcessCache::new("/proc", 16_384)),
+        database: DatabaseTracker::new(clock),
+        outbox: Arc::clone(&outbox),
+        stats,
+    };
 
     let start = Instant::now();
     let mut acked = 0u64;
     for i in 0..events {
-        capture::handle(&records[i % records.len()], &mut builder, &outbox, &stats);
+        pipeline.handle(&records[i % records.len()]);
         if i % 4096 == 4095 {
             // What the network side does: take sealed batches, get them acked.
             let sealed = outbox.batches_after(acked, usize::MAX);

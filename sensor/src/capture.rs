@@ -76,21 +76,6 @@ impl Pipeline {
     }
 }
 
-/// The one-record-per-event path, for tests and benchmarks.
-pub fn handle(record: &[u8], builder: &mut FlowBuilder, outbox: &Outbox, stats: &Stats) {
-    match decode::kernel_record(record) {
-        Ok(decode::KernelRecord::Exec(exec)) => builder.note_exec(exec),
-        Ok(decode::KernelRecord::Connection(event)) => {
-            let flow = builder.build(&event);
-            stats.flows.fetch_add(1, Relaxed);
-            outbox.push(flow);
-        }
-        Err(_) => {
-            stats.decode_errors.fetch_add(1, Relaxed);
-        }
-    }
-}
-
 fn register(ring: RingBuf<MapData>) -> std::io::Result<AsyncFd<RingBuf<MapData>>> {
     // SAFETY: the ring buffer owns its fd and keeps it open for as long as
     // the AsyncFd that wraps it lives.

@@ -44,7 +44,7 @@ pub fn run(write: bool) -> anyhow::Result<()> {
     say("sensor pipeline (userspace, synthetic records)");
     let json: Value = serde_json::from_str(output(Command::new(release.join("examples/pipeline_bench")).arg("2000000"))?.trim())?;
     rows.push(Row {
-        what: "sensor pipeline, decode → flow → batch (userspace only)".into(),
+        what: "sensor pipeline, decode → flow → connection tracking → batch (userspace only)".into(),
         value: format!("{:.2} M events/s ({:.0} ns/event)", num(&json, "events_per_second") / 1e6, num(&json, "ns_per_event")),
         command: "cargo run --release -p sensor --example pipeline_bench -- 2000000".into(),
     });

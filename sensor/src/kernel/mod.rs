@@ -252,40 +252,36 @@ impl Kernel {
         Ok(Self { ebpf, offsets })
     }
 
-    /// The connection event ring buffer (can be taken once).
+    /// Takes map `name` (each can be taken once) as the type `M` expects.
+    fn take<M>(&mut self, name: &'static str) -> Result<M, KernelError>
+    where
+        M: TryFrom<aya::maps::Map, Error = aya::maps::MapError>,
+    {
+        let map = self.ebpf.take_map(name).ok_or(KernelError::Map {
+            name,
+            source: aya::maps::MapError::InvalidName { name: name.into() },
+        })?;
+        M::try_from(map).map_err(|source| KernelError::Map { name, source })
+    }
+
+    /// The connection event ring buffer.
     pub fn take_conn_events(&mut self) -> Result<RingBuf<MapData>, KernelError> {
-        let map = self.ebpf.take_map("CONN_EVENTS").ok_or(KernelError::Map {
-            name: "CONN_EVENTS",
-            source: aya::maps::MapError::InvalidName { name: "CONN_EVENTS".into() },
-        })?;
-        RingBuf::try_from(map).map_err(|source| KernelError::Map { name: "CONN_EVENTS", source })
+        self.take("CONN_EVENTS")
     }
 
-    /// The payload ring buffer (can be taken once).
+    /// The payload ring buffer.
     pub fn take_payload_events(&mut self) -> Result<RingBuf<MapData>, KernelError> {
-        let map = self.ebpf.take_map("PAYLOAD_EVENTS").ok_or(KernelError::Map {
-            name: "PAYLOAD_EVENTS",
-            source: aya::maps::MapError::InvalidName { name: "PAYLOAD_EVENTS".into() },
-        })?;
-        RingBuf::try_from(map).map_err(|source| KernelError::Map { name: "PAYLOAD_EVENTS", source })
+        self.take("PAYLOAD_EVENTS")
     }
 
-    /// The map of per-connection capture modes (can be taken once).
+    /// The map of per-connection capture modes.
     pub fn take_capture_map(&mut self) -> Result<aya::maps::HashMap<MapData, u64, sensor_common::CaptureState>, KernelError> {
-        let map = self.ebpf.take_map("CAPTURE").ok_or(KernelError::Map {
-            name: "CAPTURE",
-            source: aya::maps::MapError::InvalidName { name: "CAPTURE".into() },
-        })?;
-        aya::maps::HashMap::try_from(map).map_err(|source| KernelError::Map { name: "CAPTURE", source })
+        self.take("CAPTURE")
     }
 
-    /// The counters map (can be taken once).
+    /// The counters map, with the ids of the attached programs.
     pub fn take_counters(&mut self) -> Result<CounterReader, KernelError> {
-        let map = self.ebpf.take_map("COUNTERS").ok_or(KernelError::Map {
-            name: "COUNTERS",
-            source: aya::maps::MapError::InvalidName { name: "COUNTERS".into() },
-        })?;
-        let map = PerCpuArray::try_from(map).map_err(|source| KernelError::Map { name: "COUNTERS", source })?;
+        let map = self.take("COUNTERS")?;
         let programs = self
             .ebpf
             .programs()
