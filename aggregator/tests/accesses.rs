@@ -384,11 +384,13 @@ async fn a_data_access_round_trips_unchanged_apart_from_id_and_node() {
                 table: format!("{marker}_schema.{marker}_table"),
                 column: format!("{marker}_col"),
                 kind: AccessKind::Read as i32,
+                signals: None,
             },
             ColumnAccess {
                 table: format!("{marker}_schema.{marker}_log"),
                 column: format!("{marker}_note"),
                 kind: AccessKind::Write as i32,
+                signals: None,
             },
         ],
         count: 3,

@@ -296,7 +296,7 @@ impl DatabaseTracker {
         let mut columns: Vec<ColumnAccess> = Vec::new();
         let push = |columns: &mut Vec<ColumnAccess>, table: String, column: String, kind: AccessKind| {
             if !columns.iter().any(|c| c.table == table && c.column == column && c.kind == kind as i32) {
-                columns.push(ColumnAccess { table, column, kind: kind as i32 });
+                columns.push(ColumnAccess { table, column, kind: kind as i32, signals: None });
             }
         };
         let (mut tables_read, mut tables_written, mut operation) = (Vec::new(), Vec::new(), String::new());

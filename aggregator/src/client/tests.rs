@@ -80,6 +80,7 @@ fn data_access() -> DataAccess {
         table: table.into(),
         column: column.into(),
         kind: kind as i32,
+        signals: None,
     };
     DataAccess {
         id: 4,

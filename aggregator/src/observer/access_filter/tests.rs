@@ -17,6 +17,7 @@ fn access() -> (DataAccess, Process) {
             table: "public.customers".into(),
             column: "email".into(),
             kind: AccessKind::Read as i32,
+            signals: None,
         }],
         ..DataAccess::default()
     };
