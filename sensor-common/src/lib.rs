@@ -245,11 +245,13 @@ pub struct PayloadEvent {
     pub data: [u8; MAX_CAPTURE],
 }
 
-/// Arguments of a receive syscall, kept from its entry to its exit.
+/// Arguments of a receive syscall, kept from its entry to its exit. One
+/// entry per thread, reused in place (`key` zero while no captured receive is
+/// in progress) and removed when the thread exits.
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct PendingRead {
-    /// Key of the connection in `CAPTURE`.
+    /// Key of the connection in `CAPTURE`; zero when idle.
     pub key: u64,
     /// User buffer (read, recvfrom) or iovec array (readv, recvmsg).
     pub buffer: u64,

@@ -148,9 +148,26 @@ fn read_tuple(ctx: &TracePointContext, fam: u16) -> Result<Tuple, i64> {
     }
 }
 
+/// Ring buffer flags for a record: wake the sensor only once the ring holds
+/// an eighth of its size. The sensor also drains the rings on a short timer,
+/// so records never wait long; without this, every record of a busy
+/// connection would cost a wake-up and a context switch.
+#[inline(always)]
+pub(crate) fn wakeup_flags(ring: &RingBuf) -> u64 {
+    const BPF_RB_AVAIL_DATA: u64 = 0;
+    const BPF_RB_RING_SIZE: u64 = 1;
+    const BPF_RB_NO_WAKEUP: u64 = 1;
+    const BPF_RB_FORCE_WAKEUP: u64 = 2;
+    if ring.query(BPF_RB_AVAIL_DATA) >= ring.query(BPF_RB_RING_SIZE) / 8 {
+        BPF_RB_FORCE_WAKEUP
+    } else {
+        BPF_RB_NO_WAKEUP
+    }
+}
+
 #[inline(always)]
 fn emit(event: &ConnEvent) {
-    match CONN_EVENTS.output::<ConnEvent>(event, 0) {
+    match CONN_EVENTS.output::<ConnEvent>(event, wakeup_flags(&CONN_EVENTS)) {
         Ok(()) => count(counter::CONN_EVENTS),
         Err(_) => count(counter::CONN_EVENTS_LOST),
     }
@@ -429,7 +446,7 @@ fn try_exec(ctx: &TracePointContext) -> Result<(), i64> {
             }
         }
     }
-    entry.submit(0);
+    entry.submit(wakeup_flags(&CONN_EVENTS));
     count(counter::CONN_EVENTS);
     Ok(())
 }

@@ -23,7 +23,7 @@ use sensor_common::{
     flow, syscall,
 };
 
-use crate::{add, count};
+use crate::{add, count, wakeup_flags};
 
 /// Payload records for the sensor. Userspace may resize it before loading.
 #[map]
@@ -38,7 +38,8 @@ static CAPTURE: HashMap<u64, CaptureState> = HashMap::with_max_entries(65536, 0)
 #[map]
 static CONNECTING: HashMap<u64, u64> = HashMap::with_max_entries(16384, 0);
 
-/// Receive syscalls between entry and exit, keyed by thread id.
+/// Receive syscalls between entry and exit, keyed by thread id; an entry
+/// lives as long as its thread (see `sched_process_exit`).
 #[map]
 static PENDING_READS: HashMap<u64, PendingRead> = HashMap::with_max_entries(16384, 0);
 
@@ -244,7 +245,7 @@ fn emit_payload(key: u64, state: *mut CaptureState, direction: u8, kind: u8, buf
     }
     // SAFETY: `total` is within the scratch record.
     let bytes = unsafe { core::slice::from_raw_parts((event as *const PayloadEvent).cast::<u8>(), total) };
-    match PAYLOAD_EVENTS.output::<[u8]>(bytes, 0) {
+    match PAYLOAD_EVENTS.output::<[u8]>(bytes, wakeup_flags(&PAYLOAD_EVENTS)) {
         Ok(()) => {
             state.lost_bytes[lane] = 0;
             count(counter::PAYLOADS);
@@ -321,8 +322,20 @@ fn on_receive_entry(ctx: &TracePointContext, kind: u8) -> Option<()> {
     watched(key)?;
     // SAFETY: offset within the record.
     let buffer = unsafe { ctx.read_at::<u64>(ARG_BUFFER) }.ok()?;
+    let tid = bpf_get_current_pid_tgid();
+    // The thread's entry is reused in place: an update of a hash map entry
+    // costs an allocation in the kernel, a write through the pointer does not.
+    if let Some(slot) = PENDING_READS.get_ptr_mut(&tid) {
+        // SAFETY: map value pointer valid for this program run.
+        unsafe {
+            (*slot).buffer = buffer;
+            (*slot).syscall = kind;
+            (*slot).key = key;
+        }
+        return Some(());
+    }
     let pending = PendingRead { key, buffer, syscall: kind, _pad: [0; 7] };
-    if PENDING_READS.insert(&bpf_get_current_pid_tgid(), &pending, 0).is_err() {
+    if PENDING_READS.insert(&tid, &pending, 0).is_err() {
         count(counter::PENDING_MAP_FULL);
     }
     Some(())
@@ -333,10 +346,17 @@ fn on_receive_exit(ctx: &TracePointContext) -> Option<()> {
     if config().max_bytes == 0 {
         return None;
     }
-    let tid = bpf_get_current_pid_tgid();
-    // SAFETY: copied out before removal.
-    let pending = unsafe { PENDING_READS.get(&tid) }.copied()?;
-    let _ = PENDING_READS.remove(&tid);
+    let slot = PENDING_READS.get_ptr_mut(&bpf_get_current_pid_tgid())?;
+    // SAFETY: map value pointer valid for this program run; copied, then
+    // marked idle.
+    let pending = unsafe {
+        let pending = *slot;
+        (*slot).key = 0;
+        pending
+    };
+    if pending.key == 0 {
+        return None;
+    }
     // SAFETY: offset within the record.
     let ret = unsafe { ctx.read_at::<i64>(EXIT_RET) }.ok()?;
     if ret <= 0 {
@@ -393,3 +413,12 @@ receive_tracepoints!(sys_enter_read, sys_exit_read, syscall::READ);
 receive_tracepoints!(sys_enter_readv, sys_exit_readv, syscall::READV);
 receive_tracepoints!(sys_enter_recvfrom, sys_exit_recvfrom, syscall::RECVFROM);
 receive_tracepoints!(sys_enter_recvmsg, sys_exit_recvmsg, syscall::RECVMSG);
+
+/// A thread exits: forget its receive slot.
+#[tracepoint]
+pub fn sched_process_exit(_ctx: TracePointContext) -> u32 {
+    if config().max_bytes != 0 {
+        let _ = PENDING_READS.remove(&bpf_get_current_pid_tgid());
+    }
+    0
+}

@@ -112,6 +112,9 @@ fn drain_payloads(
     }
 }
 
+/// How often the rings are drained when the kernel has not woken the sensor.
+const DRAIN_INTERVAL: Duration = Duration::from_millis(10);
+
 /// Drains the ring buffers until `shutdown`; every `flush_interval` moves
 /// data-access records to the outbox.
 pub async fn run(
@@ -127,6 +130,10 @@ pub async fn run(
         None => (None, None),
     };
     let mut ticker = tokio::time::interval(flush_interval);
+    // The kernel programs wake the sensor only when a ring is an eighth
+    // full; in between, records are picked up by this timer.
+    let mut drain = tokio::time::interval(DRAIN_INTERVAL);
+    drain.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tokio::select! {
             guard = connections.readable_mut() => {
@@ -145,6 +152,12 @@ pub async fn run(
                     drain_payloads(guard.get_inner_mut(), connections.get_mut(), &mut pipeline, control);
                 }
                 guard.clear_ready();
+            }
+            _ = drain.tick() => {
+                drain_connections(connections.get_mut(), &mut pipeline);
+                if let (Some(ring), Some(control)) = (payloads.as_mut(), control.as_mut()) {
+                    drain_payloads(ring.get_mut(), connections.get_mut(), &mut pipeline, control);
+                }
             }
             _ = ticker.tick() => pipeline.flush_accesses(),
             _ = shutdown.changed() => {

@@ -29,6 +29,7 @@ pub const TRACEPOINTS: &[(&str, &str)] = &[
 
 /// Tracepoints of payload capture, attached only when it is enabled.
 pub const PAYLOAD_TRACEPOINTS: &[(&str, &str)] = &[
+    ("sched", "sched_process_exit"),
     ("syscalls", "sys_enter_connect"),
     ("syscalls", "sys_exit_connect"),
     ("syscalls", "sys_enter_close"),

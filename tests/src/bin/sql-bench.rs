@@ -44,6 +44,26 @@ fn kernel_ns(metrics: &str) -> u64 {
         .sum()
 }
 
+/// Run time and runs of each kernel program, by program name.
+fn kernel_programs(metrics: &str) -> std::collections::BTreeMap<String, (u64, u64)> {
+    let mut programs = std::collections::BTreeMap::<String, (u64, u64)>::new();
+    for line in metrics.lines() {
+        let (series, value) = match line.rsplit_once(' ') {
+            Some(pair) => pair,
+            None => continue,
+        };
+        let Some(name) = series.split("program=\"").nth(1).and_then(|rest| rest.split('"').next()) else { continue };
+        let Ok(value) = value.parse::<u64>() else { continue };
+        let entry = programs.entry(name.to_string()).or_default();
+        if series.starts_with("dataflow_sensor_kernel_program_run_time_ns_total{") {
+            entry.0 += value;
+        } else if series.starts_with("dataflow_sensor_kernel_program_runs_total{") {
+            entry.1 += value;
+        }
+    }
+    programs
+}
+
 fn median(values: &mut [f64]) -> f64 {
     values.sort_by(f64::total_cmp);
     values[values.len() / 2]
@@ -73,6 +93,19 @@ fn main() {
             let after = sensor.metrics();
             let cpu_after = cpu_ns(sensor.process.pid());
             let statements = postgres.statement_calls("SELECT abalance FROM pgbench_accounts WHERE aid = $1").max(1);
+            let (programs_before, programs_after) = (kernel_programs(&before), kernel_programs(&after));
+            for (name, (time, runs)) in &programs_after {
+                let (time_before, runs_before) = programs_before.get(name).copied().unwrap_or_default();
+                let (time, runs) = (time - time_before, runs - runs_before);
+                if runs > 0 {
+                    eprintln!(
+                        "  {name}: {:.2} runs and {:.0} ns per statement, {:.0} ns per run",
+                        runs as f64 / statements as f64,
+                        time as f64 / statements as f64,
+                        time as f64 / runs as f64
+                    );
+                }
+            }
             let captured = metric(&after, "dataflow_sensor_statements_total").unwrap_or(0)
                 - metric(&before, "dataflow_sensor_statements_total").unwrap_or(0);
             (rate, (kernel_ns(&after) - kernel_ns(&before)) as f64 / statements as f64, (cpu_after - cpu_before) as f64 / statements as f64, captured, statements)
