@@ -202,7 +202,7 @@ pub struct Request {
 }
 
 /// One result column as described by the server.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
 pub struct ResultColumn {
     /// Column label in the result (alias or name).
     pub name: String,

@@ -13,6 +13,8 @@
 
 use std::{
     collections::{HashMap, VecDeque},
+    hash::{Hash, Hasher},
+    net::SocketAddr,
     sync::Arc,
 };
 
@@ -28,14 +30,25 @@ pub trait CaptureControl {
     fn set_mode(&mut self, key: u64, mode: u8);
 }
 
-/// What the tracker knows about a live socket, from its OPEN flow.
-#[derive(Clone, Debug)]
+/// What the tracker knows about a live socket, from its OPEN flow. Shared
+/// (`Arc`) so that a payload does not copy the process description.
+#[derive(Debug)]
 struct SocketInfo {
     direction: Direction,
     local: Endpoint,
     remote: Endpoint,
+    /// Both ends as addresses, to pair the two local ends of a connection.
+    ends: Option<(SocketAddr, SocketAddr)>,
     process: Option<Process>,
     connection_id: u64,
+}
+
+/// A data access being aggregated, with the shape of the result columns it
+/// was resolved with: a later execution with the same shape only adds to the
+/// counts instead of resolving its columns again.
+struct PendingAccess {
+    access: DataAccess,
+    result_shape: u64,
 }
 
 /// A connection being decoded.
@@ -66,16 +79,16 @@ pub struct DatabaseCounters {
 /// Turns payloads into data-access records.
 pub struct DatabaseTracker {
     clock: Clock,
-    sockets: HashMap<(u64, u64), SocketInfo>,
-    /// Local inbound sockets by (local, remote) endpoint text, to find the
-    /// server end of a local connection.
-    inbound: HashMap<(String, String), (u64, u64)>,
+    sockets: HashMap<(u64, u64), Arc<SocketInfo>>,
+    /// Local sockets by (local, remote) address and direction, to pair the
+    /// client and server ends of a connection when both are on this node.
+    by_ends: HashMap<(SocketAddr, SocketAddr, bool), (u64, u64)>,
     connections: HashMap<(u64, u64), DatabaseConnection>,
     analyses: AnalysisCache,
     fingerprints: HashMap<u64, Arc<str>>,
     relations: HashMap<String, PostgresRelations>,
     catalog: Catalog,
-    pending: HashMap<(u64, u64), DataAccess>,
+    pending: HashMap<(u64, u64), PendingAccess>,
     /// Sockets closed during the current and the previous flush interval:
     /// kept a little, because their last payloads travel in the other ring
     /// buffer and may be read after the close.
@@ -91,12 +104,28 @@ fn endpoint_text(endpoint: &Endpoint) -> String {
     format!("{}:{}", endpoint.ip, endpoint.port)
 }
 
+fn socket_addr(endpoint: &Endpoint) -> Option<SocketAddr> {
+    Some(SocketAddr::new(endpoint.ip.parse().ok()?, u16::try_from(endpoint.port).ok()?))
+}
+
+/// A hash of the result-column metadata of an exchange.
+fn result_shape(exchange: &Exchange) -> u64 {
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    for result in &exchange.results {
+        result.columns.len().hash(&mut hasher);
+        for column in &result.columns {
+            column.hash(&mut hasher);
+        }
+    }
+    hasher.finish()
+}
+
 impl DatabaseTracker {
     pub fn new(clock: Clock) -> Self {
         Self {
             clock,
             sockets: HashMap::new(),
-            inbound: HashMap::new(),
+            by_ends: HashMap::new(),
             connections: HashMap::new(),
             analyses: AnalysisCache::new(8192),
             fingerprints: HashMap::new(),
@@ -118,18 +147,20 @@ impl DatabaseTracker {
         };
         match flow.state() {
             FlowState::Open => {
-                if flow.direction() == Direction::Inbound {
-                    self.inbound.insert((endpoint_text(&local), endpoint_text(&remote)), socket);
+                let ends = socket_addr(&local).zip(socket_addr(&remote));
+                if let Some((local, remote)) = ends {
+                    self.by_ends.insert((local, remote, flow.direction() == Direction::Inbound), socket);
                 }
                 self.sockets.insert(
                     socket,
-                    SocketInfo {
+                    Arc::new(SocketInfo {
                         direction: flow.direction(),
                         local,
                         remote,
+                        ends,
                         process: flow.process.clone(),
                         connection_id: flow.connection_id,
-                    },
+                    }),
                 );
             }
             _ => {
@@ -144,9 +175,12 @@ impl DatabaseTracker {
     fn expire_closed(&mut self) {
         for socket in std::mem::take(&mut self.closed) {
             if let Some(info) = self.sockets.remove(&socket)
-                && info.direction == Direction::Inbound
+                && let Some((local, remote)) = info.ends
             {
-                self.inbound.remove(&(endpoint_text(&info.local), endpoint_text(&info.remote)));
+                let key = (local, remote, info.direction == Direction::Inbound);
+                if self.by_ends.get(&key) == Some(&socket) {
+                    self.by_ends.remove(&key);
+                }
             }
             self.connections.remove(&socket);
         }
@@ -167,15 +201,12 @@ impl DatabaseTracker {
             return;
         };
         // The server end of a connection whose client end is local too.
-        if info.direction == Direction::Inbound {
-            let client_side = (endpoint_text(&info.remote), endpoint_text(&info.local));
-            if self.sockets.values().any(|other| {
-                other.direction == Direction::Outbound
-                    && (endpoint_text(&other.local), endpoint_text(&other.remote)) == client_side
-            }) {
-                control.set_mode(key, capture_mode::OFF);
-                return;
-            }
+        if info.direction == Direction::Inbound
+            && let Some((local, remote)) = info.ends
+            && self.by_ends.contains_key(&(remote, local, false))
+        {
+            control.set_mode(key, capture_mode::OFF);
+            return;
         }
         let direction = match (info.direction, header.direction) {
             (Direction::Outbound, flow::EGRESS) | (Direction::Inbound, flow::INGRESS) => WireDirection::ClientToServer,
@@ -223,25 +254,28 @@ impl DatabaseTracker {
         self.counters.protocol_errors += after.saturating_sub(before);
         let mut exchanges = Vec::new();
         for event in events {
-            match &event {
+            match event {
                 Event::Postgres(postgres::Event::Startup { user, database, .. }) => {
-                    connection.user = user.clone().unwrap_or_default();
-                    connection.database = database.clone().or_else(|| user.clone()).unwrap_or_default();
+                    connection.database = database.or_else(|| user.clone()).unwrap_or_default();
+                    connection.user = user.unwrap_or_default();
                 }
                 Event::MySql(mysql::Event::HandshakeResponse { user, database, .. }) => {
-                    connection.user = user.clone();
-                    connection.database = database.clone().unwrap_or_default();
+                    connection.user = user;
+                    connection.database = database.unwrap_or_default();
                 }
-                Event::MySql(mysql::Event::InitDb { schema }) => connection.database = schema.clone(),
+                Event::MySql(mysql::Event::InitDb { schema }) => connection.database = schema,
+                Event::Postgres(postgres::Event::Exchange(exchange)) | Event::MySql(mysql::Event::Exchange(exchange)) => {
+                    let latency = latency(&connection.times, &exchange);
+                    exchanges.push((exchange, latency));
+                }
                 _ => {}
             }
-            if let Some(exchange) = event.exchange() {
-                let latency = latency(&connection.times, exchange);
-                exchanges.push((exchange.clone(), latency));
-            }
+        }
+        let Some(protocol) = protocol else { return };
+        if exchanges.is_empty() {
+            return;
         }
         let (user, database) = (connection.user.clone(), connection.database.clone());
-        let Some(protocol) = protocol else { return };
         for (exchange, latency) in exchanges {
             self.record(&info, protocol, &user, &database, &exchange, latency, header.timestamp_ns);
         }
@@ -275,6 +309,17 @@ impl DatabaseTracker {
             self.counters.statements_unparsed += 1;
         }
         let id = analysis.fingerprint_id;
+        let rows: u64 = exchange.results.iter().map(|r| r.row_count.unwrap_or(r.rows_seen)).sum();
+        let time = self.clock.to_unix_ns(timestamp_ns);
+        let shape = result_shape(exchange);
+        // The same statement shape again on this connection in this interval:
+        // only the counts change.
+        if let Some(pending) = self.pending.get_mut(&(info.connection_id, id))
+            && pending.result_shape == shape
+        {
+            add_execution(&mut pending.access, time, rows, latency_ns, exchange);
+            return;
+        }
         if !self.fingerprints.contains_key(&id) {
             if self.fingerprints.len() >= MAX_FINGERPRINTS {
                 self.fingerprints.clear();
@@ -366,8 +411,6 @@ impl DatabaseTracker {
         if operation.is_empty() {
             operation = exchange.results.first().and_then(|r| r.operation.clone()).unwrap_or_default();
         }
-        let rows: u64 = exchange.results.iter().map(|r| r.row_count.unwrap_or(r.rows_seen)).sum();
-        let time = self.clock.to_unix_ns(timestamp_ns);
         let (client, client_endpoint, server, server_workload) = match info.direction {
             Direction::Inbound => (
                 None,
@@ -376,7 +419,7 @@ impl DatabaseTracker {
                 info.process.as_ref().map(|p| p.workload.clone()).unwrap_or_default(),
             ),
             _ => {
-                let server_socket = self.inbound.get(&(endpoint_text(&info.remote), endpoint_text(&info.local)));
+                let server_socket = info.ends.and_then(|(local, remote)| self.by_ends.get(&(remote, local, true)));
                 let server_workload = server_socket
                     .and_then(|socket| self.sockets.get(socket))
                     .and_then(|server| server.process.as_ref())
@@ -386,7 +429,9 @@ impl DatabaseTracker {
             }
         };
         let fingerprint = self.fingerprints.get(&id).map(|text| text.to_string()).unwrap_or_default();
-        let entry = self.pending.entry((info.connection_id, id)).or_insert_with(|| DataAccess {
+        let pending = self.pending.entry((info.connection_id, id)).or_insert_with(|| PendingAccess {
+            result_shape: shape,
+            access: DataAccess {
             client,
             client_endpoint: Some(client_endpoint),
             server: Some(server),
@@ -405,37 +450,42 @@ impl DatabaseTracker {
             parse_fallback: analysis.fallback,
             connection_id: info.connection_id,
             ..DataAccess::default()
+            },
         });
+        pending.result_shape = shape;
+        let entry = &mut pending.access;
         for column in columns {
             if !entry.columns.contains(&column) {
                 entry.columns.push(column);
             }
         }
-        entry.time_unix_nano = time;
-        entry.count += 1;
-        entry.rows += rows;
-        entry.latency_total_ns += latency_ns;
-        entry.latency_max_ns = entry.latency_max_ns.max(latency_ns);
-        if let Some(error) = &exchange.error {
-            entry.errors += 1;
-            entry.error_code = error
-                .sqlstate
-                .clone()
-                .or_else(|| error.code.map(|code| code.to_string()))
-                .unwrap_or_default();
-        }
+        add_execution(entry, time, rows, latency_ns, exchange);
     }
 
     /// Takes the records aggregated since the last call (called once per
     /// flush interval).
     pub fn drain(&mut self) -> Vec<DataAccess> {
         self.expire_closed();
-        self.pending.drain().map(|(_, access)| access).collect()
+        self.pending.drain().map(|(_, pending)| pending.access).collect()
     }
 
     /// Connections being decoded now.
     pub fn connections(&self) -> usize {
         self.connections.len()
+    }
+}
+
+/// Adds one execution of a statement to its aggregate.
+fn add_execution(entry: &mut DataAccess, time: u64, rows: u64, latency_ns: u64, exchange: &Exchange) {
+    entry.time_unix_nano = time;
+    entry.count += 1;
+    entry.rows += rows;
+    entry.latency_total_ns += latency_ns;
+    entry.latency_max_ns = entry.latency_max_ns.max(latency_ns);
+    if let Some(error) = &exchange.error {
+        entry.errors += 1;
+        entry.error_code =
+            error.sqlstate.clone().or_else(|| error.code.map(|code| code.to_string())).unwrap_or_default();
     }
 }
 
