@@ -126,7 +126,7 @@ fn run<W: Write>(
     let mut summary = Summary { rules_version: engine.rules_version().to_owned(), ..Summary::default() };
     for (index, line) in input.lines().enumerate() {
         let line_number = index as u64 + 1;
-        if progress_every > 0 && line_number > 1 && (line_number - 1) % progress_every == 0 {
+        if progress_every > 0 && line_number > 1 && (line_number - 1).is_multiple_of(progress_every) {
             on_event(output, Event::Progress { lines: line_number - 1, summary: &summary })?;
         }
         let line = line.map_err(|source| Error::ReadInput { line: line_number, source })?;

@@ -163,7 +163,10 @@ fn every_default_rule_decides_its_case() {
     for (rule, table, column, entity) in RULE_CASES {
         let got = engine.classify(&ColumnRef::new(table, column), None);
         if rule_of(&got.reasons) != Some(*rule) || got.entity != *entity {
-            failures.push(format!("{table}.{column}: expected {entity:?} by {rule}, got {:?} ({:?})", got.entity, got.reasons));
+            failures.push(format!(
+                "{table}.{column}: expected {entity:?} by {rule}, got {:?} ({:?})",
+                got.entity, got.reasons
+            ));
         }
     }
     for (table, column) in OUTSIDE_CONTEXT {
@@ -309,5 +312,9 @@ fn a_manual_label_in_a_user_rules_file_wins_over_names_and_values() {
         [Reason::ManualLabel { defined_at, .. }] => assert!(defined_at.ends_with(".toml:7"), "{defined_at}"),
         other => panic!("{other:?}"),
     }
-    assert_eq!(engine.classify(&ColumnRef::new("users", "phone"), None).entity, Some("PHONE_NUMBER"), "rules still apply");
+    assert_eq!(
+        engine.classify(&ColumnRef::new("users", "phone"), None).entity,
+        Some("PHONE_NUMBER"),
+        "rules still apply"
+    );
 }
