@@ -14,7 +14,7 @@ use classifier::{ColumnRef, Engine};
 use serde::Deserialize;
 
 /// Splits in the order they are reported; `all` is added after them.
-const SPLITS: [&str; 4] = ["dev", "old-heldout", "heldout", "heldout-2"];
+const SPLITS: [&str; 5] = ["dev", "old-heldout", "heldout", "heldout-2", "heldout-3"];
 
 #[derive(Deserialize)]
 struct Labelled {
