@@ -64,6 +64,7 @@ const RULE_CASES: &[(&str, &str, &str, Option<&str>)] = &[
     ("email.bare_mail", "users", "mail", Some("EMAIL_ADDRESS")),
     ("email.not_an_address", "jobs", "mail_server", None),
     ("email.not_an_address", "notification_log", "email_sender", None),
+    ("email.not_an_address", "users", "email_sha256", None),
     ("phone", "users", "telefonnummer", Some("PHONE_NUMBER")),
     ("phone", "subscribers", "msisdn", Some("PHONE_NUMBER")),
     ("phone.ambiguous", "users", "mobile", Some("PHONE_NUMBER")),
@@ -111,6 +112,7 @@ const RULE_CASES: &[(&str, &str, &str, Option<&str>)] = &[
     ("password.bare_pass", "users", "pass", Some("PASSWORD")),
     ("api_key", "users", "reset_password_token", Some("API_KEY")),
     ("api_key.not_a_secret", "oauth_clients", "token_type", None),
+    ("api_key.code_in_token_table", "login_tokens", "code", Some("API_KEY")),
     ("medical_condition", "patients", "diagnosis", Some("MEDICAL_CONDITION")),
     ("medical_condition.clinical_terms", "intake_forms", "asthma", Some("MEDICAL_CONDITION")),
     ("medical_condition.clinical_terms_in_health_table", "form_ros", "pain", Some("MEDICAL_CONDITION")),
@@ -140,6 +142,7 @@ const OUTSIDE_CONTEXT: &[(&str, &str)] = &[
     ("jobs", "pain"),
     ("jobs", "gravida"),
     ("warehouses", "temperature"),
+    ("discount_coupons", "code"),
     ("photos", "orientation"),
     // Rules that do not apply to an organisation's tables.
     ("stores", "email"),
@@ -207,6 +210,7 @@ fn every_modifier_list_sets_a_match_aside() {
         ("users", "is_email", "is"),
         ("employees", "employer_phone", "employer"),
         ("customers", "reach_via_email", "via"),
+        ("users", "email_when_mentioned", "when"),
         ("channel_twilio_sms", "api_key_sid", "sid"),
     ] {
         let got = engine.classify(&ColumnRef::new(table, column), None);
