@@ -519,7 +519,9 @@ impl Engine {
             } else {
                 (3..=length - 3).filter(|_| ends_known).find(|at| {
                     let (head, tail) = word.split_at(*at);
-                    known(tail) && (known(head) || (head.len() <= 4 && tail.len() >= 5))
+                    has(&self.vocabulary_beginnings, tail.get(..3).and_then(ending_of))
+                        && known(tail)
+                        && (known(head) || (head.len() <= 4 && tail.len() >= 5))
                 })
             };
             match split_at {
