@@ -28,6 +28,7 @@ Examples:
   aggregator inventory
   aggregator status
   aggregator graph --json
+  aggregator classify columns.jsonl --rules acme-rules.toml --out classified.jsonl
 
 Logs go to stderr; set RUST_LOG (e.g. RUST_LOG=aggregator=debug) to change what is logged.";
 
@@ -91,9 +92,55 @@ Examples:
     Status(StatusArgs),
     /// Print the service graph: who connects to whom, with counts and bytes.
     Graph(GraphArgs),
+    /// Classify columns offline: which hold personal data (JSON lines in, JSON lines out).
+    #[command(after_help = CLASSIFY_HELP)]
+    Classify(ClassifyArgs),
     /// Measure ingest throughput (store alone, and end to end over gRPC).
     #[command(hide = true)]
     BenchIngest(BenchArgs),
+}
+
+const CLASSIFY_HELP: &str = "\
+Input: one JSON object per line, `samples` optional (sampled values; only used here, never stored):
+  {\"table\": \"customers\", \"column\": \"email\", \"samples\": [\"jane@example.com\", \"li@example.org\"]}
+  {\"schema\": \"shop\", \"table\": \"orders\", \"column\": \"created_at\"}
+Blank lines and lines starting with # are skipped.
+
+Output: one JSON object per column, in input order; entity and category are null when the
+column is not found to hold personal data:
+  {\"table\":\"customers\",\"column\":\"email\",\"entity\":\"EMAIL_ADDRESS\",\"category\":\"PII\",\"confidence\":0.98,\"reasons\":[...]}
+Categories: PII, SPECIAL (GDPR Art. 9), PHI, PCI, CREDENTIAL.
+
+A malformed line is reported on stderr with its line number and skipped; the run goes on. A summary
+goes to stderr at the end. Exit status: 0 when every line was classified, 2 when some lines were
+malformed, 1 when the run could not complete (unreadable input or rules, unwritable output).
+
+--rules takes a file in the format of the built-in rules (classifier/rules/default.toml): it can add,
+replace or disable rules, and pin columns with manual labels, which win over everything else:
+  [[label]]
+  column = \"crm.contacts.notes\"     # table.column or schema.table.column; * and ? match anything
+  entity = \"MEDICAL_CONDITION\"      # or \"none\" to mark a column as not sensitive
+
+Examples:
+  aggregator classify columns.jsonl
+  aggregator classify --rules acme-rules.toml --out classified.jsonl columns.jsonl
+  psql -Atc \"select json_build_object('table', table_name, 'column', column_name) from information_schema.columns\" \\
+    | aggregator classify | jq -c 'select(.entity != null)'";
+
+#[derive(Args, Debug)]
+struct ClassifyArgs {
+    /// JSON-lines file of columns to classify; `-` or nothing reads standard input.
+    input: Option<PathBuf>,
+    /// Write the results to this file instead of standard output.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    out: Option<PathBuf>,
+    /// User rules file: extra or replaced rules and manual labels, merged over the built-in rules.
+    #[arg(long, value_name = "FILE")]
+    rules: Option<PathBuf>,
+    /// Report progress on stderr every N input lines (0: never). On a terminal the report is
+    /// rewritten in place; otherwise each is a line of its own.
+    #[arg(long, value_name = "N", default_value_t = 100_000)]
+    progress_every: u64,
 }
 
 #[derive(Args, Debug)]
@@ -657,7 +704,7 @@ fn client_command(command: Command) -> anyhow::Result<ClientCommand> {
             server: args.server.server,
             json: args.json,
         },
-        Command::Serve(_) | Command::BenchIngest(_) => anyhow::bail!("not a client command"),
+        Command::Serve(_) | Command::BenchIngest(_) | Command::Classify(_) => anyhow::bail!("not a client command"),
     })
 }
 
@@ -684,6 +731,74 @@ async fn run_client(command: ClientCommand) -> Result<(), ClientError> {
     }
     out.flush()?;
     Ok(())
+}
+
+/// Runs `aggregator classify`; the work is in [`classifier::classify_jsonl_with`].
+fn classify(args: &ClassifyArgs) -> anyhow::Result<ExitCode> {
+    use std::io::{BufRead, BufReader, IsTerminal};
+
+    let mut builder = classifier::Engine::builder();
+    if let Some(rules) = &args.rules {
+        builder = builder.rules_file(rules)?;
+    }
+    let engine = builder.build()?;
+    let input: Box<dyn BufRead> = match &args.input {
+        Some(path) if path.as_os_str() != "-" => Box::new(BufReader::new(
+            std::fs::File::open(path).with_context(|| format!("cannot open {}", path.display()))?,
+        )),
+        _ => Box::new(std::io::stdin().lock()),
+    };
+    let output: Box<dyn Write> = match &args.out {
+        Some(path) => Box::new(BufWriter::new(
+            std::fs::File::create(path)
+                .with_context(|| format!("cannot create {}", path.display()))?,
+        )),
+        None => Box::new(BufWriter::new(std::io::stdout().lock())),
+    };
+    let terminal = std::io::stderr().is_terminal();
+    let summary =
+        classifier::classify_jsonl_with(input, output, &engine, args.progress_every, |event| {
+            match event {
+                classifier::Event::BadLine { message, .. } => {
+                    if terminal {
+                        eprint!("\r\x1b[K");
+                    }
+                    eprintln!("error: {message}");
+                }
+                classifier::Event::Progress { lines, summary } if terminal => {
+                    eprint!(
+                        "\r{lines} lines read, {} columns classified, {} bad lines",
+                        summary.columns, summary.errors
+                    );
+                }
+                classifier::Event::Progress { lines, summary } => {
+                    eprintln!(
+                        "progress: {lines} lines read, {} columns classified, {} bad lines",
+                        summary.columns, summary.errors
+                    );
+                }
+            }
+        });
+    if terminal && args.progress_every > 0 {
+        eprint!("\r\x1b[K");
+    }
+    let summary = match summary {
+        Err(classifier::Error::WriteOutput(error))
+            if error.kind() == std::io::ErrorKind::BrokenPipe =>
+        {
+            return Ok(ExitCode::SUCCESS);
+        }
+        other => other?,
+    };
+    eprintln!(
+        "classified {} columns ({} sensitive) with rules {}; {} malformed lines",
+        summary.columns, summary.sensitive, summary.rules_version, summary.errors
+    );
+    Ok(if summary.errors > 0 {
+        ExitCode::from(2)
+    } else {
+        ExitCode::SUCCESS
+    })
 }
 
 async fn bench_ingest(args: BenchArgs) -> anyhow::Result<()> {
@@ -734,6 +849,10 @@ async fn main() -> ExitCode {
             init_logging("warn");
             bench_ingest(args).await
         }
+        Command::Classify(args) => match classify(&args) {
+            Ok(code) => return code,
+            Err(error) => Err(error),
+        },
         command => {
             init_logging("warn");
             match client_command(command) {

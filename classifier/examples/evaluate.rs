@@ -5,7 +5,8 @@
 //! `cargo run -p classifier --example evaluate --release`
 //!
 //! `-- --errors` also lists every mistake; `-- --errors=dev,old-heldout` lists only those splits'
-//! mistakes (looking at the held-out split's mistakes spends it).
+//! mistakes (looking at the held-out splits' mistakes spends them). `-- --only=dev,old-heldout`
+//! reports only those splits, so that tuning never shows held-out figures.
 
 use std::collections::BTreeMap;
 
@@ -13,7 +14,7 @@ use classifier::{ColumnRef, Engine};
 use serde::Deserialize;
 
 /// Splits in the order they are reported; `all` is added after them.
-const SPLITS: [&str; 3] = ["dev", "old-heldout", "heldout"];
+const SPLITS: [&str; 5] = ["dev", "old-heldout", "heldout", "heldout-2", "heldout-3"];
 
 #[derive(Deserialize)]
 struct Labelled {
@@ -83,6 +84,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         text.lines().filter(|line| !line.trim().is_empty()).map(serde_json::from_str).collect::<Result<_, _>>()?;
     let engine = Engine::with_default_rules()?;
     let errors = ErrorListing::from_args();
+    let only: Option<Vec<String>> = std::env::args()
+        .skip(1)
+        .find_map(|argument| argument.strip_prefix("--only=").map(|splits| splits.split(',').map(str::to_owned).collect()));
 
     println!("`cargo run -p classifier --example evaluate --release`\n");
     println!(
@@ -93,6 +97,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     let mut summary = Vec::new();
     for split in SPLITS.iter().copied().chain(["all"]) {
+        if only.as_ref().is_some_and(|only| !only.iter().any(|name| name == split)) {
+            continue;
+        }
         let selected: Vec<&Labelled> = rows.iter().filter(|row| split == "all" || row.split == split).collect();
         if selected.is_empty() {
             continue;

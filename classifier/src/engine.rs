@@ -196,6 +196,13 @@ pub struct Engine {
     entities: Vec<(Box<str>, Category)>,
     rules: Vec<CompiledRule>,
     phrase_index: WordMap<Vec<PhraseRef>>,
+    /// Every word of every rule's names, to tell known words from run-together ones.
+    vocabulary: WordMap<()>,
+    /// Which three-letter endings words of the vocabulary have (one bit per `aaa`…`zzz`), so that
+    /// most words are known not to end in a known word with one look.
+    vocabulary_endings: Vec<u64>,
+    /// The same for three-letter beginnings.
+    vocabulary_beginnings: Vec<u64>,
     context_names: Vec<Box<str>>,
     context_words: WordMap<u64>,
     context_yields: Vec<u64>,
@@ -316,6 +323,9 @@ impl Engine {
 
         let mut compiled = Vec::with_capacity(rules.rules.len());
         let mut phrase_index: WordMap<Vec<PhraseRef>> = WordMap::default();
+        let mut vocabulary: WordMap<()> = WordMap::default();
+        let mut vocabulary_endings = vec![0u64; ENDINGS.div_ceil(64)];
+        let mut vocabulary_beginnings = vec![0u64; ENDINGS.div_ceil(64)];
         for (rule_number, (rule, _origin)) in rules.rules.iter().enumerate() {
             let entity_name = rule.entity.as_deref().unwrap_or("none");
             let entity = if entity_name == "none" { None } else { entity_index(entity_name) };
@@ -323,6 +333,15 @@ impl Engine {
             let mut phrases = Vec::with_capacity(rule.names.len());
             for (phrase_number, name) in rule.names.iter().enumerate() {
                 let words: Vec<Box<str>> = Words::split(name).iter().map(Into::into).collect();
+                for word in &words {
+                    vocabulary.insert(word.clone(), ());
+                    if let Some(ending) = ending_of(word) {
+                        vocabulary_endings[ending / 64] |= 1 << (ending % 64);
+                    }
+                    if let Some(beginning) = word.get(..3).and_then(ending_of) {
+                        vocabulary_beginnings[beginning / 64] |= 1 << (beginning % 64);
+                    }
+                }
                 if let Some(first) = words.first() {
                     phrase_index.entry(first.clone()).or_default().push(PhraseRef {
                         rule: u32::try_from(rule_number).unwrap_or(u32::MAX),
@@ -359,6 +378,9 @@ impl Engine {
             entities,
             rules: compiled,
             phrase_index,
+            vocabulary,
+            vocabulary_endings,
+            vocabulary_beginnings,
             context_names,
             context_words,
             context_yields,
@@ -473,8 +495,48 @@ impl Engine {
             .or_else(|| self.labels.iter().rev().find(|label| label.pattern.matches(column)))
     }
 
+    /// Splits run-together words as short schemas write them: two known words (`phonecell`,
+    /// `useremail`), a short abbreviation and a known word of five letters or more (`contemail`,
+    /// `custphone`), or a known word with one letter appended (`streetb`, `phonew`).
+    fn split_compounds(&self, words: &mut Words) {
+        // One trailing letter that is an inflection (`ages`, `aged`, `passer`) keeps the word whole.
+        const INFLECTIONS: &[u8] = b"sdry";
+        let known = |part: &str| self.vocabulary.contains_key(part);
+        let has = |bits: &[u64], letters: Option<usize>| letters.is_some_and(|at| bits[at / 64] & (1 << (at % 64)) != 0);
+        let mut index = 0;
+        while index < words.len() {
+            let word = words.get(index);
+            let length = word.len();
+            // Two bit tests rule out most words before any lookup.
+            let ends_known = length >= 5 && has(&self.vocabulary_endings, ending_of(word));
+            let begins_known = length >= 5 && has(&self.vocabulary_beginnings, word.get(..3).and_then(ending_of));
+            if !(ends_known || begins_known) || known(word) || self.modifiers.contains_key(word) {
+                index += 1;
+                continue;
+            }
+            let split_at = if begins_known && !INFLECTIONS.contains(&word.as_bytes()[length - 1]) && known(&word[..length - 1]) {
+                Some(length - 1)
+            } else {
+                (3..=length - 3).filter(|_| ends_known).find(|at| {
+                    let (head, tail) = word.split_at(*at);
+                    has(&self.vocabulary_beginnings, tail.get(..3).and_then(ending_of))
+                        && known(tail)
+                        && (known(head) || (head.len() <= 4 && tail.len() >= 5))
+                })
+            };
+            match split_at {
+                Some(at) => {
+                    words.split_word(index, at);
+                    index += 2;
+                }
+                None => index += 1,
+            }
+        }
+    }
+
     fn match_name<'e>(&'e self, column: &ColumnRef<'_>, reasons: &mut Vec<Reason<'e>>) -> NameOutcome {
-        let words = Words::split(column.column);
+        let mut words = Words::split(column.column);
+        self.split_compounds(&mut words);
         let count = words.len();
         if count == 0 {
             return NameOutcome::NoMatch;
@@ -631,6 +693,16 @@ impl Engine {
             },
         }
     }
+}
+
+/// Number of three-letter endings of lowercase ASCII words.
+const ENDINGS: usize = 26 * 26 * 26;
+
+/// Index of a word's last three letters among [`ENDINGS`], when they are lowercase ASCII.
+fn ending_of(word: &str) -> Option<usize> {
+    let bytes = word.as_bytes();
+    let last = bytes.get(bytes.len().checked_sub(3)?..)?;
+    last.iter().try_fold(0usize, |index, byte| byte.is_ascii_lowercase().then(|| index * 26 + usize::from(byte - b'a')))
 }
 
 fn confidence_of_none(name: &NameOutcome) -> f64 {

@@ -10,10 +10,12 @@
 //!   "confidence": 0.97, "reasons": [...]}` with `entity` and `category` null when the column is
 //! not found to hold personal data.
 //!
-//! A malformed input line does not stop processing: it produces an output line
-//! `{"line": 7, "error": "…what is wrong…"}` in its place and is counted in [`Summary::errors`],
-//! so that output lines stay aligned with input lines and nothing is dropped silently. Only I/O
-//! failures end the run with an [`Error`].
+//! A malformed input line does not stop processing. [`classify_jsonl`] writes an output line
+//! `{"line": 7, "error": "…what is wrong…"}` in its place, so that output lines stay aligned with
+//! input lines; [`classify_jsonl_with`] hands it to the caller as an [`Event::BadLine`] instead
+//! (`aggregator classify` prints those on stderr). Either way it is counted in
+//! [`Summary::errors`] and nothing is dropped silently. Only I/O failures end the run with an
+//! [`Error`].
 
 use std::io::{BufRead, Write};
 
@@ -67,12 +69,66 @@ pub struct Summary {
     pub rules_version: String,
 }
 
-/// Classifies every column of a JSON-lines input and writes one JSON line per input line.
-/// See the module documentation for the formats and the handling of bad lines.
+/// Something a run of [`classify_jsonl_with`] reports to its caller while it goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Event<'a> {
+    /// An input line could not be read as a column; it is counted in [`Summary::errors`] and
+    /// nothing is written for it.
+    BadLine {
+        /// Input line number, from 1.
+        line: u64,
+        /// What is wrong, starting with `line N:`.
+        message: &'a str,
+    },
+    /// Another `progress_every` input lines were read.
+    Progress {
+        /// Input lines read so far (blank and comment lines included).
+        lines: u64,
+        /// Counts so far.
+        summary: &'a Summary,
+    },
+}
+
+/// Classifies every column of a JSON-lines input and writes one JSON line per input line, bad
+/// lines included (as error objects). See the module documentation for the formats.
 pub fn classify_jsonl(input: impl BufRead, mut output: impl Write, engine: &Engine) -> Result<Summary, Error> {
+    run(input, &mut output, engine, 0, &mut |output, event| match event {
+        Event::BadLine { line, message } => write_json(output, &ErrorLine { line, error: message }),
+        Event::Progress { .. } => Ok(()),
+    })
+}
+
+/// Classifies every column of a JSON-lines input, writing one JSON line per good input line to
+/// `output` and handing bad lines and progress to `on_event`. `progress_every` is the number of
+/// input lines between [`Event::Progress`] reports (0 for none).
+pub fn classify_jsonl_with(
+    input: impl BufRead,
+    mut output: impl Write,
+    engine: &Engine,
+    progress_every: u64,
+    mut on_event: impl FnMut(Event<'_>),
+) -> Result<Summary, Error> {
+    run(input, &mut output, engine, progress_every, &mut |_, event| {
+        on_event(event);
+        Ok(())
+    })
+}
+
+type EventSink<'s, W> = dyn FnMut(&mut W, Event<'_>) -> Result<(), Error> + 's;
+
+fn run<W: Write>(
+    input: impl BufRead,
+    output: &mut W,
+    engine: &Engine,
+    progress_every: u64,
+    on_event: &mut EventSink<'_, W>,
+) -> Result<Summary, Error> {
     let mut summary = Summary { rules_version: engine.rules_version().to_owned(), ..Summary::default() };
     for (index, line) in input.lines().enumerate() {
         let line_number = index as u64 + 1;
+        if progress_every > 0 && line_number > 1 && (line_number - 1).is_multiple_of(progress_every) {
+            on_event(output, Event::Progress { lines: line_number - 1, summary: &summary })?;
+        }
         let line = line.map_err(|source| Error::ReadInput { line: line_number, source })?;
         let trimmed = line.trim();
         if trimmed.is_empty() || trimmed.starts_with('#') {
@@ -83,14 +139,14 @@ pub fn classify_jsonl(input: impl BufRead, mut output: impl Write, engine: &Engi
             Err(error) => {
                 summary.errors += 1;
                 let message = format!("line {line_number}: not a column object: {error}");
-                write_json(&mut output, &ErrorLine { line: line_number, error: &message })?;
+                on_event(output, Event::BadLine { line: line_number, message: &message })?;
                 continue;
             }
         };
         if parsed.table.trim().is_empty() || parsed.column.trim().is_empty() {
             summary.errors += 1;
             let message = format!("line {line_number}: `table` and `column` must not be empty");
-            write_json(&mut output, &ErrorLine { line: line_number, error: &message })?;
+            on_event(output, Event::BadLine { line: line_number, message: &message })?;
             continue;
         }
         let signals = match (&parsed.samples, parsed.signals) {
@@ -104,7 +160,7 @@ pub fn classify_jsonl(input: impl BufRead, mut output: impl Write, engine: &Engi
             summary.sensitive += 1;
         }
         write_json(
-            &mut output,
+            output,
             &OutputLine {
                 schema: column.schema,
                 table: column.table,

@@ -39,7 +39,7 @@ use std::path::PathBuf;
 use serde::{Deserialize, Serialize};
 
 pub use engine::{Classification, ColumnRef, Engine, EngineBuilder, Reason, ValueEffect};
-pub use jsonl::{Summary, classify_jsonl};
+pub use jsonl::{Event, Summary, classify_jsonl, classify_jsonl_with};
 pub use rules::DEFAULT_RULES;
 pub use signals::{Strength, Validator, ValueSignals, compute_signals, compute_signals_at};
 

@@ -75,6 +75,26 @@ impl Words {
         std::str::from_utf8(&self.buffer[usize::from(start)..usize::from(end)]).unwrap_or_default()
     }
 
+    /// Splits word `index` in two at byte `at` (`phonecell` → phone, cell). Does nothing when
+    /// `at` is not inside the word or no more words fit.
+    pub(crate) fn split_word(&mut self, index: usize, at: usize) {
+        if index >= self.count || self.count == MAX_WORDS {
+            return;
+        }
+        let (start, end) = self.bounds[index];
+        let Ok(at) = u8::try_from(at) else {
+            return;
+        };
+        let middle = start.saturating_add(at);
+        if at == 0 || middle >= end {
+            return;
+        }
+        self.bounds.copy_within(index + 1..self.count, index + 2);
+        self.bounds[index] = (start, middle);
+        self.bounds[index + 1] = (middle, end);
+        self.count += 1;
+    }
+
     pub(crate) fn iter(&self) -> impl Iterator<Item = &str> {
         (0..self.count).map(|index| self.get(index))
     }
@@ -149,6 +169,17 @@ mod tests {
         assert_eq!(words("Straße"), ["strasse"]);
         assert_eq!(words("płeć"), ["plec"]);
         assert_eq!(words("Téléphone_Mobile"), ["telephone", "mobile"]);
+    }
+
+    #[test]
+    fn a_word_splits_in_two() {
+        let mut split = Words::split("home_phonecell_2");
+        split.split_word(1, 5);
+        assert_eq!(split.iter().collect::<Vec<_>>(), ["home", "phone", "cell", "2"]);
+        split.split_word(1, 0);
+        split.split_word(1, 5);
+        split.split_word(9, 1);
+        assert_eq!(split.len(), 4, "splits outside a word are ignored");
     }
 
     #[test]

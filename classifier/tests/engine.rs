@@ -1,7 +1,8 @@
 //! Value signals combined with names, user rules, manual labels, rule-file errors and JSON lines.
 
 use classifier::{
-    Category, ColumnRef, Engine, EngineBuilder, Error, Reason, ValueEffect, classify_jsonl, compute_signals,
+    Category, ColumnRef, Engine, EngineBuilder, Error, Event, Reason, ValueEffect, classify_jsonl, classify_jsonl_with,
+    compute_signals,
     compute_signals_at, validators::CivilDate,
 };
 
@@ -111,7 +112,7 @@ fn user_engine() -> Engine {
 #[test]
 fn user_rules_add_disable_and_override() {
     let engine = user_engine();
-    assert_eq!(engine.rules_version(), "2025.11.3+acme-1");
+    assert_eq!(engine.rules_version(), "2025.11.5+acme-1");
     assert_eq!(engine.classify(&ColumnRef::new("staff", "personalnummer"), None).entity, Some("EMPLOYEE_NUMBER"));
     assert_eq!(engine.classify(&ColumnRef::new("users", "age"), None).entity, None, "disabled");
     assert_eq!(engine.classify(&ColumnRef::new("users", "city"), None).entity, None, "below the reporting threshold");
@@ -190,4 +191,45 @@ fn json_lines_classify_and_report_bad_lines_inline() {
     assert!(lines[2]["entity"].is_null() && lines[2]["category"].is_null());
     assert_eq!(lines[3]["line"], 6);
     assert_eq!((lines[4]["schema"].as_str(), lines[4]["entity"].as_str()), (Some("pay"), Some("IBAN")));
+}
+
+#[test]
+fn json_lines_hand_bad_lines_and_progress_to_the_caller() {
+    let input = concat!(
+        "{\"table\": \"users\", \"column\": \"email\"}\n",
+        "{\"table\": \"users\", \"colum\": \"phone\"}\n",
+        "{\"table\": \"users\", \"column\": \"phone\"}\n",
+        "{\"table\": \"users\", \"column\": \"notes\"}\n",
+        "[1, 2]\n",
+    );
+    let mut output = Vec::new();
+    let mut events = Vec::new();
+    let summary = classify_jsonl_with(input.as_bytes(), &mut output, &engine(), 2, |event| {
+        events.push(match event {
+            Event::BadLine { line, message } => format!("bad {line}: {message}"),
+            Event::Progress { lines, summary } => format!("progress {lines} {}", summary.columns),
+        });
+    })
+    .unwrap_or_else(|error| panic!("{error}"));
+    assert_eq!((summary.columns, summary.errors), (3, 2));
+    assert_eq!(events.len(), 4, "{events:?}");
+    assert!(
+        events[0].starts_with("bad 2: line 2: not a column object") && events[0].contains("colum"),
+        "{events:?}"
+    );
+    assert_eq!(events[1], "progress 2 1");
+    assert_eq!(events[2], "progress 4 3");
+    assert!(events[3].starts_with("bad 5: line 5:"), "{events:?}");
+    let columns: Vec<String> = String::from_utf8_lossy(&output)
+        .lines()
+        .map(|line| {
+            serde_json::from_str::<serde_json::Value>(line).unwrap_or_default()["column"]
+                .to_string()
+        })
+        .collect();
+    assert_eq!(
+        columns,
+        ["\"email\"", "\"phone\"", "\"notes\""],
+        "bad lines leave no output line"
+    );
 }

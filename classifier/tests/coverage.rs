@@ -1,0 +1,324 @@
+//! One case for every entity, every default rule, every modifier list and every validator, with
+//! checks that the lists below stay complete: a rule or validator added without a case here, or
+//! removed while its case is still here, fails a test.
+
+use std::collections::BTreeSet;
+
+use classifier::validators::CivilDate;
+use classifier::{Category, ColumnRef, DEFAULT_RULES, Engine, EngineBuilder, Reason, Validator, compute_signals_at};
+
+fn engine() -> Engine {
+    match Engine::with_default_rules() {
+        Ok(engine) => engine,
+        Err(error) => panic!("default rules must load: {error}"),
+    }
+}
+
+#[test]
+fn every_entity_exists_with_its_category() {
+    let expected = [
+        ("EMAIL_ADDRESS", Category::Pii),
+        ("PHONE_NUMBER", Category::Pii),
+        ("PERSON_NAME", Category::Pii),
+        ("STREET_ADDRESS", Category::Pii),
+        ("ZIPCODE", Category::Pii),
+        ("CITY", Category::Pii),
+        ("DATE_OF_BIRTH", Category::Pii),
+        ("AGE", Category::Pii),
+        ("GENDER", Category::Pii),
+        ("ETHNIC_GROUP", Category::Special),
+        ("RELIGION", Category::Special),
+        ("MARITAL_STATUS", Category::Pii),
+        ("NATIONAL_ID", Category::Pii),
+        ("PASSPORT_NUMBER", Category::Pii),
+        ("DRIVER_LICENSE", Category::Pii),
+        ("CREDIT_CARD", Category::Pci),
+        ("IBAN", Category::Pii),
+        ("BANK_ACCOUNT", Category::Pii),
+        ("IP_ADDRESS", Category::Pii),
+        ("MAC_ADDRESS", Category::Pii),
+        ("DEVICE_ID", Category::Pii),
+        ("GEO_COORDINATES", Category::Pii),
+        ("USERNAME", Category::Pii),
+        ("PASSWORD", Category::Credential),
+        ("API_KEY", Category::Credential),
+        ("MEDICAL_CONDITION", Category::Phi),
+        ("HEALTH_RECORD_ID", Category::Phi),
+        ("SEXUAL_ORIENTATION", Category::Special),
+        ("POLITICAL_OPINION", Category::Special),
+        ("TRADE_UNION", Category::Special),
+        ("BIOMETRIC", Category::Special),
+        ("GENETIC", Category::Special),
+    ];
+    let engine = engine();
+    for (entity, category) in expected {
+        assert_eq!(engine.category_of(entity), Some(category), "{entity}");
+    }
+}
+
+/// `(rule id, table, column, entity)`: the column must be decided by that rule. For rules that
+/// need a table context, a second case shows the same column outside it.
+const RULE_CASES: &[(&str, &str, &str, Option<&str>)] = &[
+    ("email", "users", "email", Some("EMAIL_ADDRESS")),
+    ("email", "kunden", "e_mail_adresse", Some("EMAIL_ADDRESS")),
+    ("email.bare_mail", "users", "mail", Some("EMAIL_ADDRESS")),
+    ("email.not_an_address", "jobs", "mail_server", None),
+    ("email.not_an_address", "notification_log", "email_sender", None),
+    ("email.not_an_address", "users", "email_sha256", None),
+    ("phone", "users", "telefonnummer", Some("PHONE_NUMBER")),
+    ("phone", "subscribers", "msisdn", Some("PHONE_NUMBER")),
+    ("phone.ambiguous", "users", "mobile", Some("PHONE_NUMBER")),
+    ("street_address", "customers", "street", Some("STREET_ADDRESS")),
+    ("street_address.not_postal", "wallets", "wallet_address", None),
+    ("street_address.not_postal", "mail_accounts", "imap_address", None),
+    ("zipcode", "customers", "postleitzahl", Some("ZIPCODE")),
+    ("city", "customers", "wohnort", Some("CITY")),
+    ("geo", "checkins", "latitude", Some("GEO_COORDINATES")),
+    ("person_name.given", "people", "vorname", Some("PERSON_NAME")),
+    ("person_name.given", "people", "fname", Some("PERSON_NAME")),
+    ("person_name.family", "people", "nachname", Some("PERSON_NAME")),
+    ("person_name.full", "orders", "cardholder_name", Some("PERSON_NAME")),
+    ("person_name.display_name_in_person_table", "users", "display_name", Some("PERSON_NAME")),
+    ("person_name.single_word_language", "clientes", "nombre", Some("PERSON_NAME")),
+    ("person_name.bare_name_in_person_table", "customers", "name", Some("PERSON_NAME")),
+    ("person_name.not_a_person", "uploads", "file_name", None),
+    ("username", "accounts", "benutzername", Some("USERNAME")),
+    ("username.bare_user", "audit_log", "user", Some("USERNAME")),
+    ("username.nickname_in_person_table", "members", "nickname", Some("USERNAME")),
+    ("username.social_handle_in_person_table", "profiles", "twitter", Some("USERNAME")),
+    ("city.location_in_person_table", "profiles", "location", Some("CITY")),
+    ("username.not_a_login", "users", "last_login", None),
+    ("username.not_a_login", "mail_accounts", "smtp_login", None),
+    ("date_of_birth", "patients", "dob", Some("DATE_OF_BIRTH")),
+    ("date_of_birth", "patients", "dateOfBirth", Some("DATE_OF_BIRTH")),
+    ("age", "athletes", "age", Some("AGE")),
+    ("gender", "customers", "geschlecht", Some("GENDER")),
+    ("gender.ambiguous", "users", "genre", Some("GENDER")),
+    ("marital_status", "employees", "familienstand", Some("MARITAL_STATUS")),
+    ("nationality", "travellers", "nationality", Some("NATIONALITY")),
+    ("national_id", "employees", "ssn", Some("NATIONAL_ID")),
+    ("national_id.abbreviated", "customer_entity", "taxvat", Some("NATIONAL_ID")),
+    ("passport", "travellers", "passport_number", Some("PASSPORT_NUMBER")),
+    ("driver_license", "drivers", "drivers_license", Some("DRIVER_LICENSE")),
+    ("credit_card", "payments", "card_number", Some("CREDIT_CARD")),
+    ("iban", "payouts", "iban", Some("IBAN")),
+    ("bank_account", "employees", "bank_account_number", Some("BANK_ACCOUNT")),
+    ("ip_address", "logins", "remote_ip", Some("IP_ADDRESS")),
+    ("ip_address.infrastructure", "servers", "server_ip", None),
+    ("mac_address", "devices", "mac_address", Some("MAC_ADDRESS")),
+    ("device_id", "installs", "advertising_id", Some("DEVICE_ID")),
+    ("device_id", "sessions", "user_agent", Some("DEVICE_ID")),
+    ("password", "users", "password_hash", Some("PASSWORD")),
+    ("password.bare_pass", "users", "pass", Some("PASSWORD")),
+    ("api_key", "users", "reset_password_token", Some("API_KEY")),
+    ("api_key.not_a_secret", "oauth_clients", "token_type", None),
+    ("api_key.code_in_token_table", "login_tokens", "code", Some("API_KEY")),
+    ("medical_condition", "patients", "diagnosis", Some("MEDICAL_CONDITION")),
+    ("medical_condition.clinical_terms", "intake_forms", "asthma", Some("MEDICAL_CONDITION")),
+    ("medical_condition.clinical_terms_in_health_table", "form_ros", "pain", Some("MEDICAL_CONDITION")),
+    ("medical_condition.obstetric_counts_in_health_table", "form_ros", "gravida", Some("MEDICAL_CONDITION")),
+    ("medical_condition.in_health_table", "vitals", "temperature", Some("MEDICAL_CONDITION")),
+    ("health_record_id", "patients", "mrn", Some("HEALTH_RECORD_ID")),
+    ("ethnic_group", "employees", "ethnicity", Some("ETHNIC_GROUP")),
+    ("religion", "employees", "konfession", Some("RELIGION")),
+    ("sexual_orientation", "profiles", "orientation", Some("SEXUAL_ORIENTATION")),
+    ("sexual_orientation.explicit", "survey_answers", "sexual_orientation", Some("SEXUAL_ORIENTATION")),
+    ("political_opinion", "members", "political_party", Some("POLITICAL_OPINION")),
+    ("trade_union", "employees", "union_membership", Some("TRADE_UNION")),
+    ("biometric", "employees", "fingerprint_template", Some("BIOMETRIC")),
+    ("biometric.not_personal", "ssh_keys", "key_fingerprint", None),
+    ("genetic", "samples", "genotype", Some("GENETIC")),
+];
+
+/// Columns that a rule with a table context must leave alone outside that context.
+const OUTSIDE_CONTEXT: &[(&str, &str)] = &[
+    ("tags", "display_name"),
+    ("products", "nombre"),
+    ("products", "name"),
+    ("prices", "nickname"),
+    ("posts", "twitter"),
+    ("events", "location"),
+    ("movies", "genre"),
+    ("jobs", "pain"),
+    ("jobs", "gravida"),
+    ("warehouses", "temperature"),
+    ("discount_coupons", "code"),
+    ("photos", "orientation"),
+    // Rules that do not apply to an organisation's tables.
+    ("stores", "email"),
+    ("companies", "phone"),
+    ("suppliers", "street"),
+    ("vendors", "iban"),
+    ("x12_partners", "id_number"),
+];
+
+fn rule_of<'e>(reasons: &[Reason<'e>]) -> Option<&'e str> {
+    reasons.iter().find_map(|reason| match reason {
+        Reason::NameRule { rule, .. } => Some(*rule),
+        _ => None,
+    })
+}
+
+#[test]
+fn every_default_rule_decides_its_case() {
+    let engine = engine();
+    let mut failures = Vec::new();
+    for (rule, table, column, entity) in RULE_CASES {
+        let got = engine.classify(&ColumnRef::new(table, column), None);
+        if rule_of(&got.reasons) != Some(*rule) || got.entity != *entity {
+            failures.push(format!(
+                "{table}.{column}: expected {entity:?} by {rule}, got {:?} ({:?})",
+                got.entity, got.reasons
+            ));
+        }
+    }
+    for (table, column) in OUTSIDE_CONTEXT {
+        let got = engine.classify(&ColumnRef::new(table, column), None);
+        if got.entity.is_some() {
+            failures.push(format!("{table}.{column}: outside the rule's table context, got {:?}", got.reasons));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn every_default_rule_has_a_case() {
+    let parsed: toml::Table = match toml::from_str(DEFAULT_RULES) {
+        Ok(parsed) => parsed,
+        Err(error) => panic!("{error}"),
+    };
+    let ids: BTreeSet<&str> = parsed
+        .get("rule")
+        .and_then(toml::Value::as_array)
+        .map(|rules| rules.iter().filter_map(|rule| rule.get("id").and_then(toml::Value::as_str)).collect())
+        .unwrap_or_default();
+    assert!(ids.len() > 50, "rules are found in the default file");
+    let covered: BTreeSet<&str> = RULE_CASES.iter().map(|(rule, ..)| *rule).collect();
+    let missing: Vec<&&str> = ids.difference(&covered).collect();
+    assert!(missing.is_empty(), "default rules without a case in RULE_CASES: {missing:?}");
+    let stale: Vec<&&str> = covered.difference(&ids).collect();
+    assert!(stale.is_empty(), "cases for rules that no longer exist: {stale:?}");
+}
+
+#[test]
+fn every_modifier_list_sets_a_match_aside() {
+    let engine = engine();
+    // (table, column, the modifier word that sets the match aside)
+    for (table, column, word) in [
+        ("users", "email_verified", "verified"),
+        ("users", "phone_id", "id"),
+        ("users", "is_email", "is"),
+        ("employees", "employer_phone", "employer"),
+        ("customers", "reach_via_email", "via"),
+        ("users", "email_when_mentioned", "when"),
+        ("channel_twilio_sms", "api_key_sid", "sid"),
+    ] {
+        let got = engine.classify(&ColumnRef::new(table, column), None);
+        assert_eq!(got.entity, None, "{table}.{column}");
+        let set_aside_by = got.reasons.iter().find_map(|reason| match reason {
+            Reason::Modifier { word, .. } => Some(*word),
+            _ => None,
+        });
+        assert_eq!(set_aside_by, Some(word), "{table}.{column}: {:?}", got.reasons);
+    }
+}
+
+#[test]
+fn run_together_words_are_split() {
+    let engine = engine();
+    for (table, column, entity) in [
+        ("users", "phonecell", Some("PHONE_NUMBER")),
+        ("users", "phonew1", Some("PHONE_NUMBER")),
+        ("users", "streetb", Some("STREET_ADDRESS")),
+        ("events", "pc_contemail", Some("EMAIL_ADDRESS")),
+        ("users", "useremail", Some("EMAIL_ADDRESS")),
+        // Inflections and short endings stay whole.
+        ("messages", "messages", None),
+        ("settings", "languages", None),
+        ("users", "aged", None),
+        ("mail", "hotmail", None),
+    ] {
+        assert_eq!(engine.classify(&ColumnRef::new(table, column), None).entity, entity, "{table}.{column}");
+    }
+}
+
+/// `(validator, values that pass, a value that does not)`.
+const VALIDATOR_CASES: &[(Validator, &[&str], &str)] = &[
+    (Validator::Email, &["jane@example.com", "li.wei@example.org"], "jane@"),
+    (Validator::Phone, &["+44 20 7946 0958", "(415) 555-2671"], "12345"),
+    (Validator::CreditCard, &["4111 1111 1111 1111", "378282246310005"], "4111111111111112"),
+    (Validator::Iban, &["DE89 3704 0044 0532 0130 00", "NL91ABNA0417164300"], "DE89370400440532013001"),
+    (Validator::BirthDate, &["1985-03-02", "02.03.1990"], "2030-01-01"),
+    (Validator::IpAddress, &["192.168.1.10", "2001:db8::1"], "256.1.1.1"),
+    (Validator::MacAddress, &["00:1A:2b:3C:4d:5E", "001a.2b3c.4d5e"], "00:1A:2B:3C:4D"),
+    (Validator::Coordinate, &["52.520008", "-122.4194"], "52.5"),
+    (Validator::CoordinatePair, &["52.520008,13.404954", "(48.8566, 2.3522)"], "52.5,13.4"),
+    (Validator::Uuid, &["550e8400-e29b-41d4-a716-446655440000"], "550e8400e29b41d4a716446655440000"),
+    (Validator::UsSsn, &["123-45-6789"], "666-12-3456"),
+    (Validator::UkNino, &["AB123456C"], "QQ123456C"),
+    (Validator::DeTaxId, &["86095742719"], "86095742718"),
+    (Validator::FrNir, &["185057800608491"], "185057800608492"),
+    (Validator::EsDniNie, &["12345678Z", "X1234567L"], "12345678A"),
+    (Validator::ItCodiceFiscale, &["RSSMRA85T10A562S"], "RSSMRA85T10A562T"),
+    (Validator::NlBsn, &["123456782"], "123456789"),
+    (Validator::PlPesel, &["44051401359"], "44051401358"),
+    (Validator::BrCpf, &["529.982.247-25"], "529.982.247-26"),
+    (Validator::PassportLike, &["C01X00T47", "L01234567"], "ABCDEFGHI"),
+    (Validator::PostalCode, &["94105", "SW1A 1AA"], "hello"),
+    (Validator::Gender, &["F", "female", "Frau"], "maybe"),
+    (
+        Validator::Jwt,
+        &["eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0In0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U"],
+        "a.b.c",
+    ),
+    (Validator::ApiKey, &["sk_live_4eC39HqLyjWDarjtT1zdp7dc", "AKIAIOSFODNN7EXAMPLE"], "hello world this is text"),
+    (Validator::PasswordHash, &["$2b$12$KIXQJ8kGx1bQ9pZ5y3vZxeWcL2b3v4n5m6q7r8s9t0u1v2w3x4y5z"], "password123"),
+    (Validator::HexDigest, &["5e884898da28047151d0e56f8dc6292773603d0d6aabbdd62a11ef721d1542d8"], "5e884898da2804715"),
+    (Validator::AgeLike, &["34", "0", "120"], "121"),
+];
+
+#[test]
+fn every_validator_counts_in_value_signals() {
+    let today = CivilDate::new(2025, 6, 15).unwrap_or_else(|| panic!("valid date"));
+    for (validator, passing, failing) in VALIDATOR_CASES {
+        let signals = compute_signals_at(passing.iter().copied(), today);
+        assert_eq!(signals.count(*validator), passing.len() as u32, "{} on {passing:?}", validator.name());
+        let signals = compute_signals_at(std::iter::once(*failing), today);
+        assert_eq!(signals.count(*validator), 0, "{} on {failing:?}", validator.name());
+    }
+    let covered: BTreeSet<&str> = VALIDATOR_CASES.iter().map(|(validator, ..)| validator.name()).collect();
+    let missing: Vec<&str> =
+        Validator::ALL.iter().map(|validator| validator.name()).filter(|name| !covered.contains(name)).collect();
+    assert!(missing.is_empty(), "validators without a case: {missing:?}");
+}
+
+#[test]
+fn a_manual_label_in_a_user_rules_file_wins_over_names_and_values() {
+    let path = std::env::temp_dir().join(format!("classifier-labels-{}.toml", std::process::id()));
+    let written = std::fs::write(
+        &path,
+        "version = \"site-1\"\n\n[[label]]\ncolumn = \"users.email\"\nentity = \"none\"\n\n\
+         [[label]]\ncolumn = \"shop.orders.note*\"\nentity = \"MEDICAL_CONDITION\"\n",
+    );
+    assert!(written.is_ok(), "{written:?}");
+    let engine = EngineBuilder::new().rules_file(&path).and_then(EngineBuilder::build);
+    let _ = std::fs::remove_file(&path);
+    let engine = engine.unwrap_or_else(|error| panic!("{error}"));
+    let today = CivilDate::new(2025, 6, 15).unwrap_or_else(|| panic!("valid date"));
+    let emails = compute_signals_at(["a@example.com", "b@example.org", "c@example.net"].into_iter(), today);
+    let pinned = engine.classify(&ColumnRef::new("users", "email"), Some(&emails));
+    assert_eq!((pinned.entity, pinned.confidence), (None, 1.0), "the name and the values said email");
+    assert!(matches!(pinned.reasons.as_slice(), [Reason::ManualLabel { .. }]), "{:?}", pinned.reasons);
+    let notes = ColumnRef { schema: Some("shop"), table: "orders", column: "notes" };
+    let labelled = engine.classify(&notes, None);
+    assert_eq!((labelled.entity, labelled.category), (Some("MEDICAL_CONDITION"), Some(Category::Phi)));
+    match labelled.reasons.as_slice() {
+        [Reason::ManualLabel { defined_at, .. }] => assert!(defined_at.ends_with(".toml:7"), "{defined_at}"),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(
+        engine.classify(&ColumnRef::new("users", "phone"), None).entity,
+        Some("PHONE_NUMBER"),
+        "rules still apply"
+    );
+}
