@@ -5,7 +5,9 @@
 //!
 //! Privacy: payloads, query literals and result values stay here. What leaves
 //! is identifiers (tables, columns, database, user), the literal-free
-//! fingerprint and counts.
+//! fingerprint and counts — including, for a sample of result rows, how many
+//! values of each column passed each of the classifier's validators (valid
+//! email address, card number by Luhn, IBAN by mod-97, …).
 //!
 //! When both ends of a connection are on this node (loopback, pods on one
 //! node) both sockets would be captured; the server side is switched off so
@@ -18,7 +20,8 @@ use std::{
     sync::Arc,
 };
 
-use db_protocols::{Direction as WireDirection, Event, Exchange, Protocol, Session, mysql, postgres};
+use classifier::{Validator, validators::CivilDate};
+use db_protocols::{Direction as WireDirection, Event, Exchange, LocalRow, Protocol, ResultColumn, Session, mysql, postgres};
 use proto::v1::{AccessKind, ColumnAccess, DataAccess, DatabaseProtocol, Direction, Endpoint, Flow, FlowState, Process};
 use sensor_common::{PayloadHeader, capture_mode, flow};
 use sql_analysis::{AnalysisCache, Catalog, Dialect, PostgresRelations, TableRef, WireColumn};
@@ -60,6 +63,109 @@ struct DatabaseConnection {
     chunks: u64,
     /// (chunk index, monotonic time) of recent chunks, for latencies.
     times: VecDeque<(u64, u64)>,
+    /// Value signals of sampled result rows not yet matched to an exchange.
+    sampled: Sampled,
+}
+
+/// Value signals of result rows, per result shape (a hash of the result
+/// columns) and column position. Values are looked at and dropped here.
+#[derive(Default)]
+struct Sampled {
+    /// Rows this connection may still sample in this flush interval.
+    rows_left: u32,
+    /// The result columns the last sampled row belonged to (by address,
+    /// to avoid hashing them for every row) and their shape.
+    last_columns: (usize, u64),
+    sets: Vec<(u64, Vec<classifier::ValueSignals>)>,
+}
+
+/// Result rows sampled per connection and interval, by default.
+const DEFAULT_SAMPLE_ROWS: u32 = 64;
+/// Result sets waiting for their exchange, at most.
+const MAX_SAMPLED_SETS: usize = 16;
+
+impl Sampled {
+    fn row(&mut self, row: LocalRow<'_>, today: CivilDate) {
+        if self.rows_left == 0 || row.truncated {
+            return;
+        }
+        self.rows_left -= 1;
+        let address = row.columns.as_ptr() as usize;
+        if self.last_columns.0 != address || address == 0 {
+            self.last_columns = (address, columns_shape(row.columns));
+        }
+        let shape = self.last_columns.1;
+        let index = match self.sets.iter().position(|(s, _)| *s == shape) {
+            Some(index) => index,
+            None => {
+                if self.sets.len() >= MAX_SAMPLED_SETS {
+                    self.sets.remove(0);
+                }
+                self.sets.push((shape, vec![classifier::ValueSignals::default(); row.columns.len()]));
+                self.sets.len() - 1
+            }
+        };
+        let Some((_, signals)) = self.sets.get_mut(index) else { return };
+        for (position, value) in row.values().enumerate() {
+            let Some(slot) = signals.get_mut(position) else { break };
+            match value {
+                None => slot.empty += 1,
+                Some(bytes) => {
+                    if row.binary && !row.columns.get(position).is_some_and(|c| is_mysql_text_type(c.type_id)) {
+                        continue;
+                    }
+                    match std::str::from_utf8(bytes) {
+                        Ok(text) => slot.observe(text, today),
+                        Err(_) => continue,
+                    }
+                }
+            }
+        }
+    }
+
+    /// Takes the signals sampled for results of this shape.
+    fn take(&mut self, columns: &[ResultColumn]) -> Option<Vec<classifier::ValueSignals>> {
+        if self.sets.is_empty() {
+            return None;
+        }
+        let shape = columns_shape(columns);
+        let index = self.sets.iter().position(|(s, _)| *s == shape)?;
+        Some(self.sets.remove(index).1)
+    }
+}
+
+/// MySQL column types whose binary-protocol values are text.
+fn is_mysql_text_type(type_id: u32) -> bool {
+    // VARCHAR, ENUM, SET, the BLOB/TEXT family, VAR_STRING, STRING.
+    matches!(type_id, 15 | 247..=254)
+}
+
+fn columns_shape(columns: &[ResultColumn]) -> u64 {
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    columns.hash(&mut hasher);
+    hasher.finish()
+}
+
+/// The proto form of value signals: counts per validator name.
+fn signals_to_proto(signals: &classifier::ValueSignals) -> proto::v1::ValueSignals {
+    proto::v1::ValueSignals {
+        sampled: signals.sampled,
+        empty: signals.empty,
+        matches: Validator::ALL
+            .iter()
+            .filter(|validator| signals.count(**validator) > 0)
+            .map(|validator| (validator.name().to_owned(), signals.count(*validator)))
+            .collect(),
+    }
+}
+
+fn merge_proto_signals(into: &mut proto::v1::ValueSignals, from: &proto::v1::ValueSignals) {
+    into.sampled = into.sampled.saturating_add(from.sampled);
+    into.empty = into.empty.saturating_add(from.empty);
+    for (name, count) in &from.matches {
+        let slot = into.matches.entry(name.clone()).or_default();
+        *slot = slot.saturating_add(*count);
+    }
 }
 
 /// Counters the sensor reports.
@@ -94,6 +200,10 @@ pub struct DatabaseTracker {
     /// buffer and may be read after the close.
     closing: Vec<(u64, u64)>,
     closed: Vec<(u64, u64)>,
+    /// Result rows sampled per connection and interval.
+    sample_rows: u32,
+    /// Today's date, for birth-date plausibility; refreshed every flush.
+    today: CivilDate,
     pub counters: DatabaseCounters,
 }
 
@@ -134,8 +244,17 @@ impl DatabaseTracker {
             pending: HashMap::new(),
             closing: Vec::new(),
             closed: Vec::new(),
+            sample_rows: DEFAULT_SAMPLE_ROWS,
+            today: CivilDate::today(),
             counters: DatabaseCounters::default(),
         }
+    }
+
+    /// Result rows per connection and flush interval whose values are
+    /// checked on this node (0: none).
+    pub fn with_sample_rows(mut self, rows: u32) -> Self {
+        self.sample_rows = rows;
+        self
     }
 
     /// Follows connection lifecycles (from the flows built for them).
@@ -220,6 +339,7 @@ impl DatabaseTracker {
             database: String::new(),
             chunks: 0,
             times: VecDeque::new(),
+            sampled: Sampled { rows_left: self.sample_rows, ..Sampled::default() },
         });
         let index = connection.chunks;
         connection.chunks += 1;
@@ -235,7 +355,10 @@ impl DatabaseTracker {
             self.counters.bytes_lost += u64::from(header.lost_before);
             events = connection.session.feed(direction, &[], u64::from(header.lost_before));
         }
-        events.extend(connection.session.feed(direction, data, header.real_len));
+        let today = self.today;
+        let sampled = &mut connection.sampled;
+        let mut sink = |row: LocalRow<'_>| sampled.row(row, today);
+        events.extend(connection.session.feed_with_rows(direction, data, header.real_len, &mut sink));
         if !connection.decided {
             if connection.session.protocol().is_some() {
                 connection.decided = true;
@@ -266,7 +389,9 @@ impl DatabaseTracker {
                 Event::MySql(mysql::Event::InitDb { schema }) => connection.database = schema,
                 Event::Postgres(postgres::Event::Exchange(exchange)) | Event::MySql(mysql::Event::Exchange(exchange)) => {
                     let latency = latency(&connection.times, &exchange);
-                    exchanges.push((exchange, latency));
+                    let signals: Vec<Option<Vec<classifier::ValueSignals>>> =
+                        exchange.results.iter().map(|result| connection.sampled.take(&result.columns)).collect();
+                    exchanges.push((exchange, latency, signals));
                 }
                 _ => {}
             }
@@ -276,8 +401,8 @@ impl DatabaseTracker {
             return;
         }
         let (user, database) = (connection.user.clone(), connection.database.clone());
-        for (exchange, latency) in exchanges {
-            self.record(&info, protocol, &user, &database, &exchange, latency, header.timestamp_ns);
+        for (exchange, latency, signals) in exchanges {
+            self.record(&info, protocol, &user, &database, &exchange, &signals, latency, header.timestamp_ns);
         }
     }
 
@@ -289,6 +414,7 @@ impl DatabaseTracker {
         user: &str,
         database: &str,
         exchange: &Exchange,
+        signals: &[Option<Vec<classifier::ValueSignals>>],
         latency_ns: u64,
         timestamp_ns: u64,
     ) {
@@ -312,10 +438,12 @@ impl DatabaseTracker {
         let rows: u64 = exchange.results.iter().map(|r| r.row_count.unwrap_or(r.rows_seen)).sum();
         let time = self.clock.to_unix_ns(timestamp_ns);
         let shape = result_shape(exchange);
-        // The same statement shape again on this connection in this interval:
-        // only the counts change.
+        // The same statement shape again on this connection in this interval,
+        // with no sampled values: only the counts change.
+        let sampled = signals.iter().any(Option::is_some);
         if let Some(pending) = self.pending.get_mut(&(info.connection_id, id))
             && pending.result_shape == shape
+            && !sampled
         {
             add_execution(&mut pending.access, time, rows, latency_ns, exchange);
             return;
@@ -392,6 +520,26 @@ impl DatabaseTracker {
             for column in &resolution.columns_read {
                 push(&mut columns, qualify(&column.table), column.column.clone(), AccessKind::Read);
             }
+            // Signals of the sampled values, on the read column each result
+            // column comes from.
+            if let Some(Some(sampled)) = signals.get(index) {
+                for (wire_column, value_signals) in wire.iter().zip(sampled) {
+                    if value_signals.sampled == 0 && value_signals.empty == 0 {
+                        continue;
+                    }
+                    let Some((table, column)) = wire_source(wire_column, relations) else { continue };
+                    let table = qualify(&table);
+                    if let Some(access) = columns.iter_mut().find(|c| {
+                        c.kind == AccessKind::Read as i32 && c.table == table && c.column == column
+                    }) {
+                        let proto = signals_to_proto(value_signals);
+                        match access.signals.as_mut() {
+                            Some(existing) => merge_proto_signals(existing, &proto),
+                            None => access.signals = Some(proto),
+                        }
+                    }
+                }
+            }
             for column in &statement.columns_written {
                 push(&mut columns, qualify(&column.table), column.column.clone(), AccessKind::Write);
             }
@@ -455,8 +603,20 @@ impl DatabaseTracker {
         pending.result_shape = shape;
         let entry = &mut pending.access;
         for column in columns {
-            if !entry.columns.contains(&column) {
-                entry.columns.push(column);
+            match entry
+                .columns
+                .iter_mut()
+                .find(|c| c.table == column.table && c.column == column.column && c.kind == column.kind)
+            {
+                Some(existing) => {
+                    if let Some(signals) = &column.signals {
+                        match existing.signals.as_mut() {
+                            Some(into) => merge_proto_signals(into, signals),
+                            None => existing.signals = Some(signals.clone()),
+                        }
+                    }
+                }
+                None => entry.columns.push(column),
             }
         }
         add_execution(entry, time, rows, latency_ns, exchange);
@@ -466,6 +626,10 @@ impl DatabaseTracker {
     /// flush interval).
     pub fn drain(&mut self) -> Vec<DataAccess> {
         self.expire_closed();
+        self.today = CivilDate::today();
+        for connection in self.connections.values_mut() {
+            connection.sampled.rows_left = self.sample_rows;
+        }
         self.pending.drain().map(|(_, pending)| pending.access).collect()
     }
 
@@ -473,6 +637,23 @@ impl DatabaseTracker {
     pub fn connections(&self) -> usize {
         self.connections.len()
     }
+}
+
+/// The table and column a result column comes from, when the wire says:
+/// MySQL names them; PostgreSQL gives the table's OID and the column's number,
+/// resolved with what was learned of the server's relations.
+fn wire_source(column: &WireColumn<'_>, relations: &PostgresRelations) -> Option<(TableRef, String)> {
+    if let (Some(table), Some(name)) = (column.org_table.filter(|t| !t.is_empty()), column.org_name.filter(|n| !n.is_empty())) {
+        let schema = column.schema.filter(|s| !s.is_empty()).map(str::to_owned);
+        return Some((TableRef { schema, name: table.to_owned() }, name.to_owned()));
+    }
+    let oid = column.table_oid.filter(|&oid| oid != 0)?;
+    let table = relations.tables.get(&oid)?.clone();
+    let name = column
+        .column_number
+        .and_then(|number| relations.columns.get(&(oid, number)).cloned())
+        .unwrap_or_else(|| column.name.to_owned());
+    Some((table, name))
 }
 
 /// Adds one execution of a statement to its aggregate.

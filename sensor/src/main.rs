@@ -55,6 +55,12 @@ struct Args {
     /// Payloads copied from each new connection to recognise its protocol.
     #[arg(long, default_value_t = 8)]
     probe_payloads: u32,
+    /// Result rows per database connection and flush interval whose values
+    /// are checked on this node (is it an email address, a card number, …)
+    /// to help classify columns. Only the counts leave the node, never a
+    /// value. 0 turns value sampling off.
+    #[arg(long, default_value_t = 64)]
+    sample_rows: u32,
     /// Size of the kernel's payload ring buffer, in bytes (a power of two,
     /// at least the page size).
     #[arg(long, default_value_t = 16 << 20, value_parser = parse_ring_size)]
@@ -202,7 +208,7 @@ async fn main() -> anyhow::Result<()> {
     let pipeline = capture::Pipeline {
         builder: FlowBuilder::new(clock, ProcessCache::with_pods(&args.proc_root, 16_384, pods))
             .with_command_lines(args.command_lines),
-        database: DatabaseTracker::new(clock),
+        database: DatabaseTracker::new(clock).with_sample_rows(args.sample_rows),
         outbox: Arc::clone(&outbox),
         stats: Arc::clone(&stats),
     };

@@ -29,8 +29,14 @@ async fn psql_statements_become_column_accesses_and_literals_stay_on_the_node() 
     postgres.psql(
         "CREATE TABLE customers (id int PRIMARY KEY, email text, card_number text, full_name text, created_at timestamptz);
          CREATE TABLE orders (id serial PRIMARY KEY, customer_id int, total numeric);
-         INSERT INTO customers VALUES (1, 'a@example.com', '4111111111111111', 'Ann', now());",
+         INSERT INTO customers VALUES (1, 'a@example.com', '4111111111111111', 'Ann', now());
+         CREATE TABLE contacts (handle text, note text);",
     );
+    // Result values carrying the secret: their signals may leave the node,
+    // the values may not.
+    postgres.psql(&format!(
+        "INSERT INTO contacts VALUES ('{SECRET}1@example.org', 'x'), ('{SECRET}2@example.org', NULL), ('{SECRET}3@example.org', 'y')"
+    ));
     let data = TempDir::new("e2e-pg");
     let aggregator = Aggregator::start(data.0.clone());
     let sensor = Sensor::start(&aggregator.url(), &["--capture-bytes", "1024"]);
@@ -41,6 +47,7 @@ async fn psql_statements_become_column_accesses_and_literals_stay_on_the_node() 
         format!("INSERT INTO orders (customer_id, total) VALUES (1, 99.5) -- {SECRET}"),
         format!("UPDATE customers SET email = '{SECRET}@example.com' WHERE id = 1"),
         "WITH recent AS (SELECT customer_id FROM orders WHERE total > 10) SELECT c.full_name FROM customers c JOIN recent r ON r.customer_id = c.id".to_owned(),
+        "SELECT handle, note FROM contacts".to_owned(),
     ];
     for statement in &statements {
         // psql -c: the literal is even on the client's command line.
@@ -54,7 +61,14 @@ async fn psql_statements_become_column_accesses_and_literals_stay_on_the_node() 
         datastore: vec![format!("127.0.0.1:{}", postgres.port)],
         ..Default::default()
     };
-    let needles = ["SELECT email, card_number FROM customers", "SELECT * FROM customers", "INSERT INTO orders", "UPDATE customers", "WITH recent"];
+    let needles = [
+        "SELECT email, card_number FROM customers",
+        "SELECT * FROM customers",
+        "INSERT INTO orders",
+        "UPDATE customers",
+        "WITH recent",
+        "SELECT handle, note FROM contacts",
+    ];
     let seen = wait_for(&aggregator, filter.clone(), |seen| {
         needles.iter().all(|needle| seen.iter().any(|a| a.fingerprint.contains(needle)))
     })
@@ -83,6 +97,28 @@ async fn psql_statements_become_column_accesses_and_literals_stay_on_the_node() 
         set(&["public.customers.card_number", "public.customers.created_at", "public.customers.email", "public.customers.full_name", "public.customers.id"])
     );
     assert_eq!(star.rows, 1);
+    // Value signals of the returned row, computed on the node, sit on the
+    // columns they come from (PostgreSQL names them by table OID and number).
+    let signals = |access: &DataAccess, column: &str| {
+        access
+            .columns
+            .iter()
+            .find(|c| c.column == column && c.kind == AccessKind::Read as i32)
+            .and_then(|c| c.signals.clone())
+            .unwrap_or_else(|| panic!("no value signals on {column} in {access:#?}"))
+    };
+    let email_signals = signals(&star, "email");
+    assert_eq!((email_signals.sampled, email_signals.matches.get("email").copied()), (1, Some(1)));
+    assert_eq!(signals(&star, "card_number").matches.get("credit_card").copied(), Some(1));
+    assert_eq!(signals(&star, "full_name").matches.get("email"), None);
+    // Nothing sampled where no row came back.
+    assert!(select.columns.iter().all(|c| c.signals.is_none()), "{select:#?}");
+
+    let contacts = by_operation("SELECT handle, note FROM contacts");
+    let handle = signals(&contacts, "handle");
+    assert_eq!((handle.sampled, handle.empty, handle.matches.get("email").copied()), (3, 0, Some(3)));
+    let note = signals(&contacts, "note");
+    assert_eq!((note.sampled, note.empty, note.matches.get("email").copied()), (2, 1, None));
 
     let insert = by_operation("INSERT INTO orders");
     assert_eq!(insert.tables_written, ["public.orders"]);
