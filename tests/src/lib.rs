@@ -8,6 +8,7 @@
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
 pub mod databases;
+pub mod kubernetes_api;
 
 use std::{
     io::{BufRead, BufReader, Read as _, Write as _},
