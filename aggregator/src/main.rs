@@ -51,8 +51,7 @@ Examples:
   aggregator serve --listen 0.0.0.0:50051 --data-dir /var/lib/dataflow --http-listen 0.0.0.0:9091
   aggregator serve --kubernetes http://127.0.0.1:8001    # through `kubectl proxy`
 
-In Kubernetes (or with a kubeconfig), the aggregator watches every pod and Service of the cluster and names the
-workload behind each flow's remote address; it needs get, list and watch on pods, services, replicasets and jobs.
+In Kubernetes (or with a kubeconfig), the aggregator watches every pod and Service of the cluster and names the workload behind each flow's remote address; it needs get, list and watch on pods and services, and get on replicasets and jobs.
 
 Stops gracefully on Ctrl-C or SIGTERM: stops accepting, acknowledges what is committed, closes the store.")]
     Serve(ServeArgs),

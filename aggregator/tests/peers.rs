@@ -252,6 +252,31 @@ async fn remote_addresses_resolve_to_the_workload_holding_them_when_the_flow_arr
         ]
     );
 
+    // The observe command filters on peers and shows their names.
+    let observe = |args: &[&str]| {
+        let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_aggregator"));
+        command.args(["observe", "--server", &format!("http://{}", server.grpc_address()), "--last", "100"]).args(args);
+        async move {
+            let output = command.output().await.unwrap();
+            assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+            String::from_utf8(output.stdout).unwrap()
+        }
+    };
+    let text = observe(&["--peer-workload", "batch/worker,shop/payments-0"]).await;
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 2, "{text}");
+    assert!(lines[0].contains("-> 10.244.1.30:6379 (batch/worker) tcp CLOSED"), "{text}");
+    assert!(lines[1].contains("-> 10.244.1.40:8080 (shop/payments) tcp CLOSED"), "{text}");
+    let text = observe(&["--not-peer-workload", "shop/orders-db", "--json"]).await;
+    let names: Vec<String> = text
+        .lines()
+        .map(|line| {
+            let value: serde_json::Value = serde_json::from_str(line).unwrap();
+            value["flow"]["remoteWorkload"]["name"].as_str().unwrap_or("-").to_owned()
+        })
+        .collect();
+    assert_eq!(names, ["kubernetes", "cache", "-", "worker", "payments"], "{text}");
+
     // Every lookup is counted.
     let text = metrics(&server).await;
     assert_eq!(lookups(&text, "flow", "resolved"), Some(6), "{text}");
