@@ -18,12 +18,15 @@ use proto::v1::{
     DataAccess, Flow, FlowFilter, GetDataAccessesRequest, GetFlowsRequest, GetFlowsResponse, GetServiceGraphRequest,
     Workload,
 };
-use tests::kubernetes_api::{FakeApiServer, WatchEnd, list, pod, service, watch_event};
+use tests::kubernetes_api::{FakeApiServer, WatchEnd, created_at, list, pod, service, watch_event};
 use tokio::sync::Notify;
 use tonic::Streaming;
 
 const PODS: &str = "/api/v1/pods";
 const SERVICES: &str = "/api/v1/services";
+/// 2025-11-03T10:00:00Z: the pods of the scripted cluster exist since 09:00.
+const BASE: u64 = 1_762_164_000_000_000_000;
+const SECOND: u64 = 1_000_000_000;
 
 fn workload(namespace: &str, name: &str, kind: &str, pod_name: &str, service_name: &str) -> Workload {
     Workload {
@@ -43,8 +46,11 @@ fn cache_0() -> serde_json::Value {
     pod("shop", "cache-0", "uid-cache-0", "10.244.1.30", Some(("StatefulSet", "cache")), &[("app", "cache")])
 }
 
+/// Takes cache-0's address at 10:30.
 fn worker() -> serde_json::Value {
-    pod("batch", "worker-x7k2p", "uid-worker", "10.244.1.30", Some(("DaemonSet", "worker")), &[("app", "worker")])
+    let worker =
+        pod("batch", "worker-x7k2p", "uid-worker", "10.244.1.30", Some(("DaemonSet", "worker")), &[("app", "worker")]);
+    created_at(worker, "2025-11-03T10:30:00Z")
 }
 
 fn payments_0() -> serde_json::Value {
@@ -152,7 +158,8 @@ async fn remote_addresses_resolve_to_the_workload_holding_them_when_the_flow_arr
         ("10.244.1.30", 6379),
         ("203.0.113.7", 443),
     ];
-    let flows = targets.iter().enumerate().map(|(index, target)| flow(10 + index as u64, "shop/checkout", 7, *target));
+    let flows =
+        targets.iter().enumerate().map(|(index, target)| flow(BASE + index as u64 * SECOND, "shop/checkout", 7, *target));
     sensor.send(batch("session", 1, "node-a", flows.collect())).await.unwrap();
     let seen = next_flows(&mut live, targets.len()).await;
     // A pod address: the pod's workload and the pod.
@@ -175,9 +182,9 @@ async fn remote_addresses_resolve_to_the_workload_holding_them_when_the_flow_arr
     assert_eq!(remote_workload_of(&seen, "203.0.113.7"), None);
 
     // Data accesses: an empty server workload is filled in, one the sensor knew is kept.
-    let mut known = access(20, "shop/checkout", 7, ("10.244.1.15", 5432), "public.orders", &["id"], false);
+    let mut known = access(BASE + 20 * SECOND, "shop/checkout", 7, ("10.244.1.15", 5432), "public.orders", &["id"], false);
     known.server_workload = "shop/orders-db".into();
-    let unknown = access(21, "shop/checkout", 7, ("10.96.5.5", 5432), "public.orders", &["total"], false);
+    let unknown = access(BASE + 21 * SECOND, "shop/checkout", 7, ("10.96.5.5", 5432), "public.orders", &["total"], false);
     sensor.send(access_batch("session", 2, "node-a", vec![known, unknown])).await.unwrap();
     let accesses: Vec<DataAccess> = common::get_accesses(&server, GetDataAccessesRequest { number: 10, ..Default::default() }).await;
     let servers: Vec<&str> = accesses.iter().map(|access| access.server_workload.as_str()).collect();
@@ -189,7 +196,15 @@ async fn remote_addresses_resolve_to_the_workload_holding_them_when_the_flow_arr
         peers.lookup("10.244.1.30".parse::<IpAddr>().unwrap()).is_some_and(|workload| workload.name == "worker")
     };
     eventually("the churn is applied", worker_holds_it).await;
-    sensor.send(batch("session", 3, "node-a", vec![flow(30, "shop/checkout", 7, ("10.244.1.30", 6379))])).await.unwrap();
+    // A connection opened at 10:01, delivered late, went to cache-0, not to the worker created
+    // at 10:30: it is left unnamed.
+    let mut late = flow(BASE + 120 * SECOND, "shop/checkout", 7, ("10.244.1.30", 6379));
+    late.opened_unix_nano = BASE + 60 * SECOND;
+    sensor.send(batch("session", 3, "node-a", vec![late])).await.unwrap();
+    let seen = next_flows(&mut live, 1).await;
+    assert_eq!(remote_workload_of(&seen, "10.244.1.30"), None);
+    let current = flow(BASE + 1_860 * SECOND, "shop/checkout", 7, ("10.244.1.30", 6379));
+    sensor.send(batch("session", 4, "node-a", vec![current])).await.unwrap();
     let seen = next_flows(&mut live, 1).await;
     assert_eq!(
         remote_workload_of(&seen, "10.244.1.30"),
@@ -199,7 +214,8 @@ async fn remote_addresses_resolve_to_the_workload_holding_them_when_the_flow_arr
     // The closed watch resumes where it stopped, and what it reports is applied.
     later.notify_one();
     eventually("the resumed watch is applied", || peers.lookup("10.244.1.40".parse().unwrap()).is_some()).await;
-    sensor.send(batch("session", 4, "node-a", vec![flow(40, "shop/checkout", 7, ("10.244.1.40", 8080))])).await.unwrap();
+    let to_payments = flow(BASE + 2_000 * SECOND, "shop/checkout", 7, ("10.244.1.40", 8080));
+    sensor.send(batch("session", 5, "node-a", vec![to_payments])).await.unwrap();
     let seen = next_flows(&mut live, 1).await;
     assert_eq!(
         remote_workload_of(&seen, "10.244.1.40"),
@@ -243,6 +259,7 @@ async fn remote_addresses_resolve_to_the_workload_holding_them_when_the_flow_arr
     assert_eq!(
         destinations,
         [
+            ("10.244.1.30", 6379, 1),
             ("203.0.113.7", 443, 1),
             ("batch/worker", 6379, 1),
             ("default/kubernetes", 443, 1),
@@ -275,12 +292,13 @@ async fn remote_addresses_resolve_to_the_workload_holding_them_when_the_flow_arr
             value["flow"]["remoteWorkload"]["name"].as_str().unwrap_or("-").to_owned()
         })
         .collect();
-    assert_eq!(names, ["kubernetes", "cache", "-", "worker", "payments"], "{text}");
+    assert_eq!(names, ["kubernetes", "cache", "-", "-", "worker", "payments"], "{text}");
 
     // Every lookup is counted.
     let text = metrics(&server).await;
     assert_eq!(lookups(&text, "flow", "resolved"), Some(6), "{text}");
     assert_eq!(lookups(&text, "flow", "unresolved"), Some(1), "{text}");
+    assert_eq!(lookups(&text, "flow", "earlier_holder"), Some(1), "{text}");
     assert_eq!(lookups(&text, "data_access", "resolved"), Some(1), "{text}");
     assert_eq!(lookups(&text, "data_access", "unresolved"), Some(0), "{text}");
     drop(live);

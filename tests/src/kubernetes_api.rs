@@ -207,8 +207,9 @@ async fn serve(State(server): State<FakeApiServer>, request: Request) -> Respons
     }
 }
 
-/// A pod as the API server lists it: running on `node`, holding `ip`, controlled by
-/// `owner` (`(kind, name)`, e.g. `("StatefulSet", "orders-db")`) when given, labelled `labels`.
+/// A pod as the API server lists it: running on `node-a` since 2025-11-03T09:00:00Z, holding
+/// `ip`, controlled by `owner` (`(kind, name)`, e.g. `("StatefulSet", "orders-db")`) when
+/// given, labelled `labels`.
 pub fn pod(
     namespace: &str,
     name: &str,
@@ -242,6 +243,7 @@ pub fn pod(
             "namespace": namespace,
             "uid": uid,
             "resourceVersion": "1",
+            "creationTimestamp": "2025-11-03T09:00:00Z",
             "labels": labels,
             "ownerReferences": owner_references,
         },
@@ -256,6 +258,12 @@ pub fn pod(
             "conditions": [{"type": "Ready", "status": "True"}],
         },
     })
+}
+
+/// `object` created at `time` (RFC 3339, whole seconds, e.g. `2025-11-03T10:30:00Z`).
+pub fn created_at(mut object: serde_json::Value, time: &str) -> serde_json::Value {
+    object["metadata"]["creationTimestamp"] = serde_json::Value::from(time);
+    object
 }
 
 /// A ClusterIP Service selecting pods by `selector`.

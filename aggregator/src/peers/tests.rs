@@ -28,8 +28,9 @@ async fn without_kubernetes_batches_pass_unchanged_and_nothing_is_counted() {
     let before = batch.clone();
     peers.annotate(&mut batch);
     assert_eq!(batch, before);
-    assert_eq!(peers.flow_lookups(), (0, 0));
-    assert_eq!(peers.access_lookups(), (0, 0));
+    for result in LookupResult::ALL {
+        assert_eq!((peers.flow_lookups(result), peers.access_lookups(result)), (0, 0));
+    }
     let mut metrics = String::new();
     peers.render_prometheus(&mut metrics);
     assert!(
@@ -50,4 +51,24 @@ fn an_unusable_api_url_is_an_error() {
         .unwrap();
     let result = runtime.block_on(PeerNames::start(&KubernetesApi::Url("not a url".into())));
     assert!(matches!(result, Err(PeersError::Kubernetes(_))));
+}
+
+fn holder(since_unix_nano: Option<u64>) -> Holder {
+    Holder {
+        workload: Workload { namespace: "shop".into(), name: "worker".into(), ..Workload::default() },
+        since_unix_nano,
+    }
+}
+
+#[test]
+fn a_connection_older_than_the_pod_holding_the_address_went_to_an_earlier_holder() {
+    let created = 1_762_164_000_000_000_000;
+    let second = 1_000_000_000;
+    let pod = holder(Some(created));
+    assert_eq!(pod.at(created + second).map(|workload| workload.name.as_str()), Ok("worker"));
+    assert!(pod.at(created).is_ok());
+    assert!(pod.at(created - second).is_ok(), "whole-second creation times and clock drift are tolerated");
+    assert_eq!(pod.at(created - 3 * second), Err(LookupResult::EarlierHolder));
+    assert!(pod.at(0).is_ok(), "no time: the current holder");
+    assert!(holder(None).at(1).is_ok(), "no creation time: the current holder");
 }
