@@ -146,6 +146,7 @@ pub fn synthetic_flows(sensor: usize, count: usize, start_unix_nano: u64) -> Vec
                 opened_unix_nano: start_unix_nano,
                 closed_unix_nano: if closed { start_unix_nano + index as u64 * 1_000 } else { 0 },
                 connection_id: (sensor as u64) << 40 | index as u64,
+                remote_workload: None,
             }
         })
         .collect()

@@ -7,6 +7,7 @@ use std::sync::{Arc, Mutex};
 use tokio::sync::watch;
 
 use crate::fanout::Fanout;
+use crate::peers::PeerNames;
 use crate::store::Store;
 use crate::telemetry::Metrics;
 
@@ -23,6 +24,8 @@ pub struct Context {
     pub stored_flows: Arc<AtomicU64>,
     /// Data accesses in the store, all time; kept by the writer.
     pub stored_accesses: Arc<AtomicU64>,
+    /// Names the Kubernetes workloads behind remote addresses at ingest.
+    pub peers: Arc<PeerNames>,
     /// Sensor sessions with an open ingest stream.
     pub sensors: Arc<ConnectedSensors>,
     /// Becomes `true` when the aggregator starts shutting down.

@@ -21,11 +21,12 @@ pub fn router(context: Context) -> Router {
 }
 
 async fn metrics(State(context): State<Context>) -> impl IntoResponse {
-    let text = context.metrics.render_prometheus(
+    let mut text = context.metrics.render_prometheus(
         context.stored_flows.load(Ordering::Acquire),
         context.stored_accesses.load(Ordering::Acquire),
         context.sensors.count() as u64,
     );
+    context.peers.render_prometheus(&mut text);
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], text)
 }
 

@@ -7,6 +7,8 @@
 //! accesses, service graph and inventory of a batch in one transaction) and
 //! publishes them through the [`fanout`] to the [`observer`] API's
 //! subscribers.
+//! Before storing, [`peers`] names the Kubernetes workload behind remote
+//! addresses.
 //! [`server`] wires them together; [`client`] holds the command-line client's
 //! rendering; [`bench`] measures ingest.
 
@@ -20,6 +22,7 @@ pub mod fanout;
 pub mod http;
 pub mod ingest;
 pub mod observer;
+pub mod peers;
 pub mod server;
 pub mod store;
 pub mod telemetry;

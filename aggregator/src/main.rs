@@ -8,6 +8,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use aggregator::bench::{self, BenchOptions};
 use aggregator::client::{self, ClientError, time::parse_time};
+use aggregator::peers::KubernetesApi;
 use aggregator::server::{self, DEFAULT_MAX_MESSAGE_BYTES, ServerConfig};
 use aggregator::store::Synchronous;
 use anyhow::Context as _;
@@ -49,6 +50,9 @@ enum Command {
 Examples:
   aggregator serve
   aggregator serve --listen 0.0.0.0:50051 --data-dir /var/lib/dataflow --http-listen 0.0.0.0:9091
+  aggregator serve --kubernetes http://127.0.0.1:8001    # through `kubectl proxy`
+
+In Kubernetes (or with a kubeconfig), the aggregator watches every pod and Service of the cluster and names the workload behind each flow's remote address; it needs get, list and watch on pods and services, and get on replicasets and jobs.
 
 Stops gracefully on Ctrl-C or SIGTERM: stops accepting, acknowledges what is committed, closes the store.")]
     Serve(ServeArgs),
@@ -65,7 +69,8 @@ Examples:
   aggregator observe --follow
   aggregator observe --last 50 --node worker-1 --direction outbound
   aggregator observe --since 1h --until 30m --ip 10.0.0.0/8 --ip fd00::/8
-  aggregator observe -f --process postgres --not-ip 127.0.0.1 -o json")]
+  aggregator observe -f --process postgres --not-ip 127.0.0.1 -o json
+  aggregator observe --last 100 --peer-workload shop/orders-db")]
     Observe(Box<ObserveArgs>),
     /// Print recorded and live data accesses: which workload ran which statement on which datastore.
     #[command(after_help = "\
@@ -172,6 +177,20 @@ struct ServeArgs {
     /// Commit durability: `normal` survives aggregator crashes; `full` also survives power loss, at one fsync per commit.
     #[arg(long, value_enum, default_value_t = SyncArg::Normal)]
     synchronous: SyncArg,
+    /// Where to watch pods and Services to name the workloads behind remote addresses: `auto` (the pod's service
+    /// account in a cluster, else $KUBECONFIG or ~/.kube/config; nothing without either), `off`, or the URL of an
+    /// API server reached without credentials (`kubectl proxy`: http://127.0.0.1:8001).
+    #[arg(long, value_name = "auto|off|URL", default_value = "auto", env = "AGGREGATOR_KUBERNETES", value_parser = parse_kubernetes)]
+    kubernetes: KubernetesApi,
+}
+
+fn parse_kubernetes(value: &str) -> Result<KubernetesApi, String> {
+    match value {
+        "auto" => Ok(KubernetesApi::Environment),
+        "off" => Ok(KubernetesApi::Off),
+        url if url.starts_with("http://") || url.starts_with("https://") => Ok(KubernetesApi::Url(url.to_owned())),
+        other => Err(format!("{other:?} is not auto, off or an http(s) URL")),
+    }
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -303,6 +322,9 @@ struct FilterArgs {
     /// Only flows in this state.
     #[arg(long, value_enum, value_delimiter = ',')]
     state: Vec<StateArg>,
+    /// Only flows whose peer is this Kubernetes workload, pod or Service (namespace/name).
+    #[arg(long, value_name = "NAMESPACE/NAME", value_delimiter = ',')]
+    peer_workload: Vec<String>,
 }
 
 #[derive(Args, Debug)]
@@ -331,6 +353,9 @@ struct DenyArgs {
     /// Hide flows in this state.
     #[arg(long, value_enum, value_name = "STATE", value_delimiter = ',')]
     not_state: Vec<StateArg>,
+    /// Hide flows whose peer is this Kubernetes workload, pod or Service.
+    #[arg(long, value_name = "NAMESPACE/NAME", value_delimiter = ',')]
+    not_peer_workload: Vec<String>,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -512,6 +537,7 @@ fn allow_filter(args: &FilterArgs) -> FlowFilter {
         direction: args.direction.iter().map(|value| value.proto()).collect(),
         protocol: args.protocol.iter().map(|value| value.proto()).collect(),
         state: args.state.iter().map(|value| value.proto()).collect(),
+        peer_workload: args.peer_workload.clone(),
     }
 }
 
@@ -526,6 +552,7 @@ fn deny_filters(args: &DenyArgs) -> Vec<FlowFilter> {
         FlowFilter { direction: args.not_direction.iter().map(|value| value.proto()).collect(), ..Default::default() },
         FlowFilter { protocol: args.not_protocol.iter().map(|value| value.proto()).collect(), ..Default::default() },
         FlowFilter { state: args.not_state.iter().map(|value| value.proto()).collect(), ..Default::default() },
+        FlowFilter { peer_workload: args.not_peer_workload.clone(), ..Default::default() },
     ];
     candidates.into_iter().filter(|filter| *filter != FlowFilter::default()).collect()
 }
@@ -656,6 +683,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         SyncArg::Normal => Synchronous::Normal,
         SyncArg::Full => Synchronous::Full,
     };
+    config.kubernetes = args.kubernetes;
     let running = server::start(config).await.context("cannot start the aggregator")?;
     shutdown_signal().await;
     running.shutdown().await.context("shutdown failed")?;

@@ -18,6 +18,7 @@ use crate::context::{ConnectedSensors, Context};
 use crate::fanout::Fanout;
 use crate::ingest::{IngestLimits, IngestService};
 use crate::observer::ObserverService;
+use crate::peers::{KubernetesApi, PeerNames, PeersError};
 use crate::store::writer::{self, WriterThread};
 use crate::store::{Store, StoreError, Synchronous};
 use crate::telemetry::Metrics;
@@ -52,6 +53,9 @@ pub struct ServerConfig {
     pub writer_queue_batches: usize,
     /// Commit durability.
     pub synchronous: Synchronous,
+    /// Where to watch pods and Services to name the workloads behind remote
+    /// addresses.
+    pub kubernetes: KubernetesApi,
 }
 
 impl ServerConfig {
@@ -66,6 +70,7 @@ impl ServerConfig {
             subscriber_queue_batches: 256,
             writer_queue_batches: 1024,
             synchronous: Synchronous::Normal,
+            kubernetes: KubernetesApi::Off,
         }
     }
 }
@@ -91,6 +96,9 @@ pub enum ServerError {
     /// The HTTP server failed.
     #[error("http server failed: {0}")]
     Http(#[source] std::io::Error),
+    /// The Kubernetes API settings are not usable.
+    #[error(transparent)]
+    Peers(#[from] PeersError),
     /// Reflection could not load the API descriptors.
     #[error("cannot build the reflection service: {0}")]
     Reflection(#[from] tonic_reflection::server::Error),
@@ -172,6 +180,7 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, ServerError> {
         next_access_id = write_connection.next_access_id,
         "store opened"
     );
+    let peers = Arc::new(PeerNames::start(&config.kubernetes).await?);
     let metrics = Arc::new(Metrics::new());
     let fanout = Arc::new(Fanout::new(config.subscriber_queue_batches));
     let (store_writer, writer_thread) =
@@ -183,6 +192,7 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, ServerError> {
         metrics,
         stored_flows: store_writer.stored_flows_handle(),
         stored_accesses: store_writer.stored_accesses_handle(),
+        peers,
         sensors: Arc::new(ConnectedSensors::default()),
         shutdown: shutdown_receiver,
         ready: Arc::new(AtomicBool::new(false)),

@@ -131,6 +131,10 @@ pub struct PodInfo {
     pub ips: Vec<std::net::IpAddr>,
     /// `spec.hostNetwork`: the pod shares its node's addresses, so its IPs say nothing about it.
     pub host_network: bool,
+    /// `metadata.creationTimestamp` in nanoseconds since the Unix epoch (whole seconds): the
+    /// pod cannot have held its IPs before then, so a connection older than that went to an
+    /// earlier holder of the address.
+    pub created_unix_nano: Option<u64>,
     /// Container ID (64 hex digits, without the `containerd://` scheme) → container name, for
     /// regular, init and ephemeral containers.
     pub containers: BTreeMap<String, String>,

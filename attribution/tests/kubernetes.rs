@@ -109,6 +109,8 @@ async fn node_pod_index_follows_churn_across_a_broken_watch() {
     let checkout = index.lookup_container(CHECKOUT_RESTARTED).unwrap();
     assert_eq!(checkout.name, "checkout-7d9f8b6c5d-x2x4p");
     assert_eq!(checkout.uid, "6a1c2e3f-4b5d-4e6f-8a7b-9c0d1e2f3a4b");
+    // 2025-11-03T09:14:02Z
+    assert_eq!(checkout.created_unix_nano, Some(1_762_161_242_000_000_000));
     assert_eq!(
         checkout.workload,
         workload("shop", "Deployment", "checkout")

@@ -97,6 +97,8 @@ impl FlowBuilder {
             closed_unix_nano: if closed { time } else { 0 },
             // The socket address and the opening time: kernel addresses are reused.
             connection_id: self.connection_ids.hash_one((event.socket, event.opened_ns)),
+            // Named by the aggregator, which knows the whole cluster.
+            remote_workload: None,
         }
     }
 }

@@ -8,6 +8,7 @@
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
 pub mod databases;
+pub mod kubernetes_api;
 
 use std::{
     io::{BufRead, BufReader, Read as _, Write as _},
@@ -145,13 +146,19 @@ impl Aggregator {
     }
 
     pub fn start_on(data_dir: PathBuf, grpc_port: u16) -> Self {
+        Self::start_with(data_dir, grpc_port, &[])
+    }
+
+    /// Starts with more `serve` arguments (e.g. `--kubernetes URL`).
+    pub fn start_with(data_dir: PathBuf, grpc_port: u16, extra: &[&str]) -> Self {
         let grpc: SocketAddr = ([127, 0, 0, 1], grpc_port).into();
         let http: SocketAddr = ([127, 0, 0, 1], free_port()).into();
         let process = Process::spawn(
             "aggregator",
             Command::new(binary("aggregator"))
                 .args(["serve", "--listen", &grpc.to_string(), "--http-listen", &http.to_string(), "--data-dir"])
-                .arg(&data_dir),
+                .arg(&data_dir)
+                .args(extra),
         );
         wait_for_tcp(grpc, Duration::from_secs(30));
         Self { process, grpc, http, data_dir }

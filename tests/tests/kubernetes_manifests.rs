@@ -694,3 +694,80 @@ fn every_object_is_labelled_and_namespaced() {
         }
     }
 }
+
+/// `(api group, resource, verb)` triples a ClusterRole grants.
+fn grants(role: &ClusterRole) -> BTreeSet<(String, String, String)> {
+    let mut grants = BTreeSet::new();
+    for rule in role.rules.iter().flatten() {
+        for group in rule.api_groups.iter().flatten() {
+            for resource in rule.resources.iter().flatten() {
+                for verb in &rule.verbs {
+                    grants.insert((group.clone(), resource.clone(), verb.clone()));
+                }
+            }
+        }
+    }
+    grants
+}
+
+#[test]
+fn aggregator_reads_pods_and_services_cluster_wide_to_name_peers() {
+    let documents = documents();
+    // The aggregator's account is bound cluster-wide, to a role that grants exactly what
+    // peer naming reads: pods and Services everywhere (get, list, watch), and the ReplicaSets
+    // and Jobs between a pod and its Deployment or CronJob (get).
+    let binding = documents
+        .iter()
+        .filter(|document| document.kind() == "ClusterRoleBinding")
+        .map(|document| document.typed::<ClusterRoleBinding>())
+        .find(|binding| {
+            binding
+                .subjects
+                .iter()
+                .flatten()
+                .any(|subject| subject.kind == "ServiceAccount" && subject.name == "aggregator")
+        })
+        .expect("a ClusterRoleBinding for the aggregator's service account");
+    assert_eq!(binding.role_ref.kind, "ClusterRole");
+    let role: ClusterRole = find(&documents, "ClusterRole", &binding.role_ref.name).typed();
+    let expected: BTreeSet<(String, String, String)> = [
+        ("", "pods", "get"),
+        ("", "pods", "list"),
+        ("", "pods", "watch"),
+        ("", "services", "get"),
+        ("", "services", "list"),
+        ("", "services", "watch"),
+        ("apps", "replicasets", "get"),
+        ("batch", "jobs", "get"),
+    ]
+    .into_iter()
+    .map(|(group, resource, verb)| (group.to_owned(), resource.to_owned(), verb.to_owned()))
+    .collect();
+    assert_eq!(grants(&role), expected);
+    for rule in role.rules.iter().flatten() {
+        assert!(
+            rule.resource_names.is_none(),
+            "peer naming reads every object of a kind"
+        );
+        assert!(rule.non_resource_urls.is_none());
+    }
+    // No namespaced binding narrows or widens it.
+    assert!(!documents.iter().any(|document| document.kind() == "RoleBinding"));
+
+    // The aggregator runs with peer naming on, as that account.
+    let deployment: Deployment = find(&documents, "Deployment", "aggregator").typed();
+    let spec = deployment.spec.unwrap().template.spec.unwrap();
+    assert_eq!(spec.service_account_name.as_deref(), Some("aggregator"));
+    assert_ne!(spec.automount_service_account_token, Some(false));
+    assert_eq!(
+        env_value(only_container(&spec), "AGGREGATOR_KUBERNETES"),
+        Some("auto")
+    );
+    // Its network policy restricts only what comes in: the API server stays reachable.
+    let policy: NetworkPolicy = find(&documents, "NetworkPolicy", "aggregator").typed();
+    let policy_types = policy.spec.unwrap().policy_types.unwrap_or_default();
+    assert!(
+        !policy_types.iter().any(|kind| kind == "Egress"),
+        "an egress policy would cut the aggregator off from the API server"
+    );
+}

@@ -13,7 +13,7 @@ use proto::v1::{
     AccessKind, ColumnAccess, DataAccess, DatabaseProtocol, Direction, Endpoint, Flow, FlowState,
     GetDataAccessesResponse, GetFlowsResponse, InventoryAccessor, InventoryColumn, InventoryDatabase,
     InventoryDatastore, InventoryTable, LostEvent, LostEventSource, Process, Protocol, SensorStatus,
-    ServerStatusResponse, ServiceGraphEdge,
+    ServerStatusResponse, ServiceGraphEdge, Workload,
 };
 use serde::{Deserialize, Serialize};
 
@@ -82,6 +82,34 @@ impl From<&Process> for JsonProcess {
     }
 }
 
+/// The Kubernetes workload behind a remote address.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct JsonWorkload {
+    /// Namespace.
+    pub namespace: String,
+    /// Workload name.
+    pub name: String,
+    /// Controller kind (`Deployment`, `StatefulSet`, `Service`, ...).
+    pub kind: String,
+    /// Pod holding the address; empty for a Service address.
+    pub pod_name: String,
+    /// Service whose cluster IP the address is; empty for a pod address.
+    pub service_name: String,
+}
+
+impl From<&Workload> for JsonWorkload {
+    fn from(workload: &Workload) -> Self {
+        Self {
+            namespace: workload.namespace.clone(),
+            name: workload.name.clone(),
+            kind: workload.kind.clone(),
+            pod_name: workload.pod_name.clone(),
+            service_name: workload.service_name.clone(),
+        }
+    }
+}
+
 /// A flow.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -106,6 +134,9 @@ pub struct JsonFlow {
     /// Remote end.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub remote: Option<JsonEndpoint>,
+    /// Kubernetes workload behind the remote end, when the aggregator resolved it.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub remote_workload: Option<JsonWorkload>,
     /// Owner of the local end.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub process: Option<JsonProcess>,
@@ -133,6 +164,7 @@ impl From<&Flow> for JsonFlow {
             protocol: enum_name(flow.protocol, Protocol::as_str_name),
             local: flow.local.as_ref().map(JsonEndpoint::from),
             remote: flow.remote.as_ref().map(JsonEndpoint::from),
+            remote_workload: flow.remote_workload.as_ref().map(JsonWorkload::from),
             process: flow.process.as_ref().map(JsonProcess::from),
             bytes_sent: flow.bytes_sent,
             bytes_received: flow.bytes_received,

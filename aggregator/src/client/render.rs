@@ -43,7 +43,8 @@ fn state_name(state: i32) -> &'static str {
 
 /// One line per flow:
 /// `TIME NODE: PROCESS[PID] LOCAL -> REMOTE STATE sent N recv N`, the arrow
-/// pointing from client to server (`->` outbound, `<-` inbound).
+/// pointing from client to server (`->` outbound, `<-` inbound). A remote end
+/// the aggregator resolved shows its workload: `10.244.1.15:5432 (shop/orders-db)`.
 pub fn flow_line(flow: &Flow) -> String {
     let process = flow.process.as_ref().map_or_else(
         || "?".to_string(),
@@ -61,6 +62,10 @@ pub fn flow_line(flow: &Flow) -> String {
         Protocol::Tcp => "tcp",
         Protocol::Unknown => "?",
     };
+    let mut remote = endpoint(flow.remote.as_ref());
+    if let Some(workload) = flow.remote_workload.as_ref().filter(|workload| !workload.name.is_empty()) {
+        remote.push_str(&format!(" ({}/{})", workload.namespace, workload.name));
+    }
     let mut line = format!(
         "{} {}: {} {} {} {} {} {}",
         format_rfc3339(flow.time_unix_nano, 3),
@@ -68,7 +73,7 @@ pub fn flow_line(flow: &Flow) -> String {
         process,
         endpoint(flow.local.as_ref()),
         arrow,
-        endpoint(flow.remote.as_ref()),
+        remote,
         protocol,
         state_name(flow.state),
     );

@@ -69,6 +69,30 @@ fn flow_json_uses_proto_names_and_round_trips() {
 }
 
 #[test]
+fn a_resolved_peer_shows_its_workload_in_text_and_json() {
+    let mut flow = flow();
+    flow.direction = Direction::Outbound as i32;
+    flow.remote = Some(Endpoint { ip: "10.244.1.15".into(), port: 5432 });
+    flow.remote_workload = Some(proto::v1::Workload {
+        namespace: "shop".into(),
+        name: "orders-db".into(),
+        kind: "StatefulSet".into(),
+        pod_name: "orders-db-0".into(),
+        service_name: String::new(),
+    });
+    let line = render::flow_line(&flow);
+    assert!(line.contains("10.0.0.1:5432 -> 10.244.1.15:5432 (shop/orders-db) tcp CLOSED"), "{line}");
+    let response = GetFlowsResponse { response_types: Some(ResponseTypes::Flow(flow)), time_unix_nano: 1 };
+    let value = serde_json::to_value(JsonResponse::from(&response)).unwrap();
+    assert_eq!(value["flow"]["remoteWorkload"]["name"], "orders-db");
+    assert_eq!(value["flow"]["remoteWorkload"]["podName"], "orders-db-0");
+    assert_eq!(value["flow"]["remoteWorkload"]["kind"], "StatefulSet");
+    let unresolved = GetFlowsResponse { response_types: Some(ResponseTypes::Flow(self::flow())), time_unix_nano: 1 };
+    let value = serde_json::to_value(JsonResponse::from(&unresolved)).unwrap();
+    assert!(value["flow"].get("remoteWorkload").is_none());
+}
+
+#[test]
 fn tables_align_columns() {
     let text = render::table(&["A", "LONGER"], &[vec!["wide cell".into(), "x".into()]]);
     assert_eq!(text, "A          LONGER\nwide cell  x\n");

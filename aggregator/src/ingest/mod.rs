@@ -171,7 +171,7 @@ async fn read_batches(
             _ = shutdown.changed() => continue,
             next = inbound.message() => next,
         };
-        let batch = match next {
+        let mut batch = match next {
             Ok(Some(batch)) => batch,
             Ok(None) => return,
             Err(status) => {
@@ -204,6 +204,7 @@ async fn read_batches(
             );
             connected = Some(context.sensors.connect(&batch.session_id));
         }
+        context.peers.annotate(&mut batch);
         let sequence = batch.sequence;
         let item = match writer.submit(batch).await {
             Ok(write) => Pending::Stored { sequence, write },

@@ -6,7 +6,7 @@
 use std::net::IpAddr;
 use std::str::FromStr;
 
-use proto::v1::{Flow, FlowFilter, Process};
+use proto::v1::{Flow, FlowFilter, Process, Workload};
 
 #[cfg(test)]
 mod tests;
@@ -89,6 +89,7 @@ struct CompiledFilter {
     directions: Vec<i32>,
     protocols: Vec<i32>,
     states: Vec<i32>,
+    peer_workloads: Vec<String>,
 }
 
 /// Whether `field` has no values (matches anything) or one matches.
@@ -107,6 +108,7 @@ impl CompiledFilter {
             directions: filter.direction.clone(),
             protocols: filter.protocol.clone(),
             states: filter.state.clone(),
+            peer_workloads: filter.peer_workload.clone(),
         })
     }
 
@@ -132,7 +134,19 @@ impl CompiledFilter {
             && any(&self.directions, |direction| *direction == flow.direction)
             && any(&self.protocols, |protocol| *protocol == flow.protocol)
             && any(&self.states, |state| *state == flow.state)
+            && any(&self.peer_workloads, |name| flow.remote_workload.as_ref().is_some_and(|peer| names(peer, name)))
     }
+}
+
+/// Whether `name` is `namespace/x` for the workload, the pod or the Service
+/// of `peer`.
+fn names(peer: &Workload, name: &str) -> bool {
+    let Some((namespace, rest)) = name.split_once('/') else {
+        return false;
+    };
+    namespace == peer.namespace
+        && !rest.is_empty()
+        && [&peer.name, &peer.pod_name, &peer.service_name].into_iter().any(|candidate| candidate == rest)
 }
 
 /// The allow and deny lists of one request.

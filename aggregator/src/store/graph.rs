@@ -6,7 +6,12 @@
 //! is the client and the local workload the server (port = local port). The
 //! observing side is kept in the key, so the same connection seen by sensors
 //! on both ends shows as two edges and is not summed twice.
+//!
+//! The remote end is named by its Kubernetes workload (`namespace/name`, the
+//! form sensors give local workloads) when the aggregator resolved it at
+//! ingest, else by its address.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::hash::{BuildHasher, Hasher};
 
@@ -87,11 +92,12 @@ pub(crate) struct Edge {
     observed_from: i32,
 }
 
-/// Identity of an edge, borrowed from the batches being committed.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+/// Identity of an edge, borrowed from the batches being committed where it
+/// can be.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub(crate) struct EdgeKey<'a> {
-    source: &'a str,
-    destination: &'a str,
+    source: Cow<'a, str>,
+    destination: Cow<'a, str>,
     destination_port: u32,
     protocol: i32,
     observed_from: i32,
@@ -117,18 +123,27 @@ fn local_name<'a>(flow: &'a Flow, process: Option<&'a Process>) -> &'a str {
         .unwrap_or("")
 }
 
+/// The name of the remote end: its workload when resolved, else its address.
+fn remote_name(flow: &Flow) -> Option<Cow<'_, str>> {
+    if let Some(workload) = flow.remote_workload.as_ref().filter(|workload| !workload.name.is_empty()) {
+        return Some(Cow::Owned(format!("{}/{}", workload.namespace, workload.name)));
+    }
+    flow.remote.as_ref().filter(|remote| !remote.ip.is_empty()).map(|remote| Cow::Borrowed(remote.ip.as_str()))
+}
+
 /// The edge a flow contributes to, with its byte counts; `None` when the
 /// flow's direction or peer is unknown.
 fn edge_of<'a>(flow: &'a Flow, process: Option<&'a Process>) -> Option<(EdgeKey<'a>, EdgeTotals)> {
-    let remote = flow.remote.as_ref().filter(|remote| !remote.ip.is_empty())?;
-    let local = local_name(flow, process);
+    let remote_port = flow.remote.as_ref().map_or(0, |remote| remote.port);
+    let remote = remote_name(flow)?;
+    let local = Cow::Borrowed(local_name(flow, process));
     let connections = u64::from(matches!(flow.state(), FlowState::Closed | FlowState::Failed));
     let time = flow.time_unix_nano;
     let (source, destination, destination_port, bytes_to_destination, bytes_to_source) = match flow.direction() {
-        Direction::Outbound => (local, remote.ip.as_str(), remote.port, flow.bytes_sent, flow.bytes_received),
+        Direction::Outbound => (local, remote, remote_port, flow.bytes_sent, flow.bytes_received),
         Direction::Inbound => {
             let port = flow.local.as_ref().map_or(0, |local| local.port);
-            (remote.ip.as_str(), local, port, flow.bytes_received, flow.bytes_sent)
+            (remote, local, port, flow.bytes_received, flow.bytes_sent)
         }
         Direction::Unknown => return None,
     };
@@ -165,8 +180,8 @@ pub(crate) fn aggregate(block: &FlowBlock) -> Vec<(Edge, EdgeTotals)> {
         .into_iter()
         .map(|(key, totals)| {
             let edge = Edge {
-                source: key.source.to_string(),
-                destination: key.destination.to_string(),
+                source: key.source.into_owned(),
+                destination: key.destination.into_owned(),
                 destination_port: key.destination_port,
                 protocol: key.protocol,
                 observed_from: key.observed_from,

@@ -155,6 +155,49 @@ async fn the_service_graph_aggregates_edges_per_direction() {
     stop(writer, thread);
 }
 
+#[tokio::test]
+async fn the_service_graph_names_resolved_peers_by_workload() {
+    let dir = tempfile::tempdir().unwrap();
+    let (store, writer, thread, _) = start(dir.path());
+    let workload = |name: &str, kind: &str, pod_name: &str| proto::v1::Workload {
+        namespace: "shop".into(),
+        name: name.into(),
+        kind: kind.into(),
+        pod_name: pod_name.into(),
+        service_name: String::new(),
+    };
+    let orders_db = workload("orders-db", "StatefulSet", "orders-db-0");
+    let checkout = workload("checkout", "Deployment", "checkout-7d9f8b6c5d-x2x4p");
+    let named = |mut flow: Flow, workload: &proto::v1::Workload| {
+        flow.remote_workload = Some(workload.clone());
+        flow
+    };
+    let flows = vec![
+        named(flow(10, Direction::Outbound, FlowState::Closed, "shop/checkout", ("10.244.1.15", 5432)), &orders_db),
+        // Another pod of the same StatefulSet: the same edge.
+        named(flow(20, Direction::Outbound, FlowState::Closed, "shop/checkout", ("10.244.2.9", 5432)), &orders_db),
+        named(flow(30, Direction::Inbound, FlowState::Closed, "shop/orders-db", ("10.244.1.12", 40_000)), &checkout),
+        // Nothing resolved: the address stays.
+        flow(40, Direction::Outbound, FlowState::Closed, "shop/checkout", ("203.0.113.7", 443)),
+    ];
+    writer.write(batch("s1", 1, flows)).await.unwrap();
+    let edges: Vec<(String, String, u32, u64)> = store
+        .service_graph(0)
+        .unwrap()
+        .into_iter()
+        .map(|edge| (edge.source, edge.destination, edge.destination_port, edge.connections))
+        .collect();
+    assert_eq!(
+        edges,
+        vec![
+            ("shop/checkout".into(), "203.0.113.7".into(), 443, 1),
+            ("shop/checkout".into(), "shop/orders-db".into(), 5432, 2),
+            ("shop/checkout".into(), "shop/orders-db".into(), 8080, 1),
+        ]
+    );
+    stop(writer, thread);
+}
+
 #[test]
 fn a_newer_schema_is_refused_clearly() {
     let dir = tempfile::tempdir().unwrap();

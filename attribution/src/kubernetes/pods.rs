@@ -98,6 +98,10 @@ pub(crate) async fn stored_pod(pod: &Pod, owners: Option<&OwnerResolver>) -> Opt
             node: spec.and_then(|spec| spec.node_name.clone()),
             ips,
             host_network,
+            created_unix_nano: metadata
+                .creation_timestamp
+                .as_ref()
+                .and_then(|time| u64::try_from(time.0.as_nanosecond()).ok()),
             containers,
         }),
     })
@@ -244,6 +248,7 @@ mod tests {
                 node: None,
                 ips: vec![ip.parse().unwrap()],
                 host_network: false,
+                created_unix_nano: None,
                 containers: [(format!("container-of-{uid}"), "main".to_owned())].into(),
             }),
             mirror_hash: None,

@@ -127,3 +127,37 @@ fn invalid_peers_are_refused_with_the_reason() {
     let error = FlowFilters::compile(&[FlowFilter { peer_ip: vec!["nope".into()], ..Default::default() }], &[]);
     assert!(error.is_err());
 }
+
+#[test]
+fn peer_workloads_match_the_workload_pod_or_service_in_its_namespace() {
+    let (mut flow, process) = flow();
+    let peer = |value: &str| FlowFilter { peer_workload: vec![value.into()], ..Default::default() };
+    assert!(!allows(vec![peer("shop/orders-db")], vec![], &flow, &process), "an unresolved peer matches no workload");
+    assert!(allows(vec![], vec![peer("shop/orders-db")], &flow, &process));
+
+    flow.remote_workload = Some(proto::v1::Workload {
+        namespace: "shop".into(),
+        name: "orders-db".into(),
+        kind: "StatefulSet".into(),
+        pod_name: "orders-db-0".into(),
+        service_name: String::new(),
+    });
+    for name in ["shop/orders-db", "shop/orders-db-0"] {
+        assert!(allows(vec![peer(name)], vec![], &flow, &process), "{name}");
+        assert!(!allows(vec![], vec![peer(name)], &flow, &process), "{name}");
+    }
+    for name in ["orders-db", "billing/orders-db", "shop/", "shop/orders", "shop/orders-db-1", "/orders-db"] {
+        assert!(!allows(vec![peer(name)], vec![], &flow, &process), "{name}");
+    }
+    // Reached through a Service backed by one workload.
+    flow.remote_workload = Some(proto::v1::Workload {
+        namespace: "shop".into(),
+        name: "orders-db".into(),
+        kind: "StatefulSet".into(),
+        pod_name: String::new(),
+        service_name: "orders".into(),
+    });
+    assert!(allows(vec![peer("shop/orders")], vec![], &flow, &process));
+    assert!(allows(vec![peer("shop/orders-db")], vec![], &flow, &process));
+    assert!(!allows(vec![peer("shop/orders-db-0")], vec![], &flow, &process));
+}
