@@ -16,6 +16,7 @@
 pub mod bench;
 pub mod client;
 pub mod context;
+pub mod detect;
 pub mod fanout;
 pub mod http;
 pub mod ingest;

@@ -15,6 +15,7 @@ use tokio::task::JoinHandle;
 use tokio_stream::wrappers::TcpListenerStream;
 
 use crate::context::{ConnectedSensors, Context};
+use crate::detect::{Knowledge, KnowledgeError};
 use crate::fanout::Fanout;
 use crate::ingest::{IngestLimits, IngestService};
 use crate::observer::ObserverService;
@@ -52,6 +53,10 @@ pub struct ServerConfig {
     pub writer_queue_batches: usize,
     /// Commit durability.
     pub synchronous: Synchronous,
+    /// User classifier rules and labels, added to the defaults.
+    pub rules_file: Option<PathBuf>,
+    /// User residency overrides (regions, address ranges, host names).
+    pub residency_file: Option<PathBuf>,
 }
 
 impl ServerConfig {
@@ -66,6 +71,8 @@ impl ServerConfig {
             subscriber_queue_batches: 256,
             writer_queue_batches: 1024,
             synchronous: Synchronous::Normal,
+            rules_file: None,
+            residency_file: None,
         }
     }
 }
@@ -91,6 +98,9 @@ pub enum ServerError {
     /// The HTTP server failed.
     #[error("http server failed: {0}")]
     Http(#[source] std::io::Error),
+    /// The classifier rules or the residency configuration are invalid.
+    #[error(transparent)]
+    Knowledge(#[from] KnowledgeError),
     /// Reflection could not load the API descriptors.
     #[error("cannot build the reflection service: {0}")]
     Reflection(#[from] tonic_reflection::server::Error),
@@ -159,6 +169,14 @@ impl RunningServer {
 
 /// Opens the store and starts serving. Returns once the listeners are bound.
 pub async fn start(config: ServerConfig) -> Result<RunningServer, ServerError> {
+    // Configuration errors are reported before anything is opened or bound.
+    let knowledge = Knowledge::load(config.rules_file.as_deref(), config.residency_file.as_deref())?;
+    tracing::info!(
+        rules_version = knowledge.engine.rules_version(),
+        residency_version = knowledge.locator.data_version(),
+        residency_as_of = knowledge.locator.as_of(),
+        "classifier rules and residency table loaded"
+    );
     let (store, write_connection) = {
         let data_dir = config.data_dir.clone();
         let synchronous = config.synchronous;
@@ -175,7 +193,13 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, ServerError> {
     let metrics = Arc::new(Metrics::new());
     let fanout = Arc::new(Fanout::new(config.subscriber_queue_batches));
     let (store_writer, writer_thread) =
-        writer::spawn(write_connection, Arc::clone(&fanout), Arc::clone(&metrics), config.writer_queue_batches)?;
+        writer::spawn(
+        write_connection,
+        Arc::clone(&fanout),
+        Arc::clone(&metrics),
+        config.writer_queue_batches,
+        knowledge,
+    )?;
     let (shutdown, shutdown_receiver) = watch::channel(false);
     let context = Context {
         store: Arc::new(store),

@@ -12,6 +12,7 @@
 //! every commit, closing that window at the cost of one fsync per group commit.
 
 mod block;
+pub mod findings;
 mod graph;
 pub mod inventory;
 mod schema;
@@ -26,6 +27,8 @@ use std::sync::Mutex;
 use proto::v1::{GetInventoryRequest, InventoryDatastore, Node, SensorCounters, SensorStatus, ServiceGraphEdge};
 use rusqlite::{Connection, OpenFlags};
 
+pub use findings::FindingBatch;
+pub(crate) use graph::edge_names;
 pub use block::{AccessBlock, FlowBlock, PreparedAccesses, PreparedBatch, StoredAccessBatch, StoredBatch};
 pub use schema::SCHEMA_VERSION;
 

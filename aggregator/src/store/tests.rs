@@ -15,7 +15,8 @@ use crate::telemetry::Metrics;
 fn start(dir: &Path) -> (Store, StoreWriter, WriterThread, Arc<Fanout>) {
     let (store, write) = Store::open(dir, Synchronous::Normal).unwrap();
     let fanout = Arc::new(Fanout::new(64));
-    let (writer, thread) = writer::spawn(write, Arc::clone(&fanout), Arc::new(Metrics::new()), 16).unwrap();
+    let (writer, thread) = writer::spawn(write, Arc::clone(&fanout), Arc::new(Metrics::new()), 16, crate::detect::Knowledge::load(None, None).unwrap())
+        .unwrap();
     (store, writer, thread, fanout)
 }
 
