@@ -13,8 +13,8 @@ use aggregator::store::Synchronous;
 use anyhow::Context as _;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use proto::v1::{
-    DataAccessFilter, DatabaseProtocol, Direction, FlowFilter, FlowState, GetDataAccessesRequest, GetFlowsRequest,
-    GetInventoryRequest, Protocol,
+    DataAccessFilter, DatabaseProtocol, Direction, FindingFilter, FindingKind, FlowFilter, FlowState,
+    GetDataAccessesRequest, GetFindingsRequest, GetFlowsRequest, GetInventoryRequest, Protocol, Severity,
 };
 use tracing_subscriber::EnvFilter;
 
@@ -26,6 +26,7 @@ Examples:
   aggregator observe --since 5m --state failed
   aggregator accesses --follow --table customers --operation select
   aggregator inventory
+  aggregator findings --kind transfer --severity high,medium
   aggregator status
   aggregator graph --json
 
@@ -87,6 +88,22 @@ Examples:
   aggregator inventory --datastore 10.0.0.5:5432 --table customers
   aggregator inventory --json | jq '.[].databases[].tables[].name'")]
     Inventory(InventoryArgs),
+    /// Print findings: personal data moving between regions (transfers) and what changed (drift).
+    #[command(after_help = "\
+Kinds: transfer (sensitive columns read or written across regions), new-flow (a new service edge or
+client → datastore pair), first-personal-data-read (a workload reads personal data for the first time),
+new-sensitive-column (a column newly classified as personal data), new-region (a region seen for the
+first time). Filters match when the finding matches every flag given (any one of that flag's values).
+
+Without --last/--first, every stored finding is printed, oldest first; --follow then keeps printing
+new findings as they are created. See docs/findings.md for severities and how places are decided.
+
+Examples:
+  aggregator findings
+  aggregator findings --kind transfer --severity high,medium
+  aggregator findings --category PCI --region us-east-1 --json | jq .finding.evidence
+  aggregator findings --follow --kind transfer,new-region")]
+    Findings(FindingsArgs),
     /// Print the aggregator's counters and the sensors it knows.
     Status(StatusArgs),
     /// Print the service graph: who connects to whom, with counts and bytes.
@@ -125,6 +142,90 @@ struct ServeArgs {
     /// Commit durability: `normal` survives aggregator crashes; `full` also survives power loss, at one fsync per commit.
     #[arg(long, value_enum, default_value_t = SyncArg::Normal)]
     synchronous: SyncArg,
+    /// Classifier rules file (TOML): extra or replaced rules and manual column labels, added to the
+    /// built-in rules. Checked at start; see docs/findings.md.
+    #[arg(long, value_name = "FILE", env = "AGGREGATOR_RULES")]
+    rules: Option<PathBuf>,
+    /// Residency file (TOML): regions, countries, address ranges (CIDR) and host names that place
+    /// endpoints no sensor sees. Checked at start; see docs/findings.md.
+    #[arg(long, value_name = "FILE", env = "AGGREGATOR_RESIDENCY")]
+    residency: Option<PathBuf>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum FindingKindArg {
+    Transfer,
+    NewFlow,
+    FirstPersonalDataRead,
+    NewSensitiveColumn,
+    NewRegion,
+}
+
+impl FindingKindArg {
+    fn proto(self) -> i32 {
+        (match self {
+            Self::Transfer => FindingKind::Transfer,
+            Self::NewFlow => FindingKind::NewFlow,
+            Self::FirstPersonalDataRead => FindingKind::FirstPersonalDataRead,
+            Self::NewSensitiveColumn => FindingKind::NewSensitiveColumn,
+            Self::NewRegion => FindingKind::NewRegion,
+        }) as i32
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum SeverityArg {
+    Info,
+    Low,
+    Medium,
+    High,
+}
+
+impl SeverityArg {
+    fn proto(self) -> i32 {
+        (match self {
+            Self::Info => Severity::Info,
+            Self::Low => Severity::Low,
+            Self::Medium => Severity::Medium,
+            Self::High => Severity::High,
+        }) as i32
+    }
+}
+
+#[derive(Args, Debug)]
+struct FindingsArgs {
+    #[command(flatten)]
+    server: ServerArg,
+    /// Only findings of these kinds.
+    #[arg(long, value_enum, value_delimiter = ',')]
+    kind: Vec<FindingKindArg>,
+    /// Only findings of these severities.
+    #[arg(long, value_enum, value_delimiter = ',')]
+    severity: Vec<SeverityArg>,
+    /// Only findings involving columns of these categories (PII, SPECIAL, PHI, PCI, CREDENTIAL).
+    #[arg(long, value_delimiter = ',')]
+    category: Vec<String>,
+    /// Only findings with an end in (or about) these regions.
+    #[arg(long, value_delimiter = ',')]
+    region: Vec<String>,
+    /// Keep printing new findings as they are created.
+    #[arg(short, long)]
+    follow: bool,
+    /// Print the newest N stored findings.
+    #[arg(long, value_name = "N", conflicts_with = "first")]
+    last: Option<u64>,
+    /// Print the oldest N stored findings.
+    #[arg(long, value_name = "N")]
+    first: Option<u64>,
+    /// Only findings first seen at or after this time (RFC 3339 or a duration back from now: 5m, 2h).
+    #[arg(long, value_name = "TIME")]
+    since: Option<String>,
+    /// Only findings first seen at or before this time.
+    #[arg(long, value_name = "TIME")]
+    until: Option<String>,
+    /// Print one JSON object per line.
+    #[arg(long)]
+    json: bool,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -568,6 +669,34 @@ fn accesses_request(args: &AccessesArgs) -> anyhow::Result<GetDataAccessesReques
     })
 }
 
+fn findings_request(args: &FindingsArgs) -> anyhow::Result<GetFindingsRequest> {
+    let now = now_unix_nano();
+    let since = args.since.as_deref().map(|value| parse_time(value, now)).transpose().context("--since")?;
+    let until = args.until.as_deref().map(|value| parse_time(value, now)).transpose().context("--until")?;
+    if let (Some(since), Some(until)) = (since, until) {
+        anyhow::ensure!(since <= until, "--since is after --until");
+    }
+    // Zero asks for every stored finding.
+    let (number, first) = match (args.last, args.first) {
+        (Some(last), _) => (last, false),
+        (None, Some(first)) => (first, true),
+        (None, None) => (0, true),
+    };
+    Ok(GetFindingsRequest {
+        number,
+        first,
+        follow: args.follow,
+        since_unix_nano: since.unwrap_or(0),
+        until_unix_nano: until.unwrap_or(0),
+        filter: Some(FindingFilter {
+            kind: args.kind.iter().map(|kind| kind.proto()).collect(),
+            severity: args.severity.iter().map(|severity| severity.proto()).collect(),
+            category: args.category.iter().map(|category| category.to_ascii_uppercase()).collect(),
+            region: args.region.clone(),
+        }),
+    })
+}
+
 fn init_logging(default: &str) {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
     tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
@@ -609,6 +738,8 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         SyncArg::Normal => Synchronous::Normal,
         SyncArg::Full => Synchronous::Full,
     };
+    config.rules_file = args.rules;
+    config.residency_file = args.residency;
     let running = server::start(config).await.context("cannot start the aggregator")?;
     shutdown_signal().await;
     running.shutdown().await.context("shutdown failed")?;
@@ -620,6 +751,7 @@ enum ClientCommand {
     Observe { server: String, request: GetFlowsRequest, json: bool },
     Accesses { server: String, request: GetDataAccessesRequest, json: bool },
     Inventory { server: String, request: GetInventoryRequest, json: bool },
+    Findings { server: String, request: GetFindingsRequest, json: bool },
     Status { server: String, json: bool },
     Graph { server: String, since_unix_nano: u64, json: bool },
 }
@@ -657,6 +789,9 @@ fn client_command(command: Command) -> anyhow::Result<ClientCommand> {
             server: args.server.server,
             json: args.json,
         },
+        Command::Findings(args) => {
+            ClientCommand::Findings { request: findings_request(&args)?, json: args.json, server: args.server.server }
+        }
         Command::Serve(_) | Command::BenchIngest(_) => anyhow::bail!("not a client command"),
     })
 }
@@ -674,6 +809,9 @@ async fn run_client(command: ClientCommand) -> Result<(), ClientError> {
         }
         ClientCommand::Inventory { server, request, json } => {
             client::inventory(client::connect(&server).await?, request, json, &mut out).await?;
+        }
+        ClientCommand::Findings { server, request, json } => {
+            client::findings(client::connect(&server).await?, request, json, &mut out).await?;
         }
         ClientCommand::Status { server, json } => {
             client::status(client::connect(&server).await?, json, &mut out).await?;
