@@ -478,10 +478,10 @@ pub fn inventory(datastores: &[InventoryDatastore]) -> String {
                 for column in &table.columns {
                     let _ = writeln!(
                         out,
-                        "      {:<width$}  {}{}  first seen {}",
+                        "      {:<width$}  {}  {}first seen {}",
                         column.name,
-                        classification_text(column.classification.as_ref()),
                         accessors_text(&column.accessors),
+                        classification_text(column.classification.as_ref()),
                         format_rfc3339(column.first_seen_unix_nano, 0),
                     );
                 }
