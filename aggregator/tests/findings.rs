@@ -486,3 +486,54 @@ async fn a_server_seen_by_its_own_sensor_is_placed_in_that_nodes_region() {
     assert_eq!(transfers[0].destination_place.as_ref().unwrap().placed_by, "node");
     server.shutdown().await.unwrap();
 }
+
+/// The example files in docs/findings.md are valid.
+#[test]
+fn the_documented_configuration_examples_load() {
+    let docs = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/findings.md")).unwrap();
+    let block_after = |heading: &str| {
+        let section = &docs[docs.find(heading).unwrap()..];
+        let start = section.find("```toml\n").unwrap() + "```toml\n".len();
+        section[start..start + section[start..].find("```").unwrap()].to_string()
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let rules = dir.path().join("rules.toml");
+    let residency = dir.path().join("residency.toml");
+    std::fs::write(&rules, block_after("### `--rules FILE`")).unwrap();
+    std::fs::write(&residency, block_after("### `--residency FILE`")).unwrap();
+    let knowledge = aggregator::detect::Knowledge::load(Some(&rules), Some(&residency)).unwrap();
+    assert!(knowledge.engine.rules_version().ends_with("+acme-2025-11"));
+    assert_eq!(knowledge.locator.locate_ip("10.50.1.2".parse().unwrap()).unwrap().region, "us-east-1");
+    assert_eq!(knowledge.locator.locate_ip("192.168.10.7".parse().unwrap()).unwrap().country, "DE");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn new_rules_reclassify_stored_columns_at_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = start_with(dir.path(), Some(RESIDENCY), None).await;
+    let mut sensor = Sensor::open(&server).await;
+    let read = access(1_000, "checkout", 11, ("10.50.0.9", 5432), "public.customers", &["loyalty_code"], false);
+    sensor.send(node_batch("s1", 1, "eu-central-1", vec![read])).await.unwrap();
+    assert_eq!(columns(&server).await["public.customers.loyalty_code"].classification.as_ref().unwrap().category, "");
+    drop(sensor);
+    server.shutdown().await.unwrap();
+
+    let rules =
+        "version = \"acme-2\"\n\n[[label]]\ncolumn = \"public.customers.loyalty_code\"\nentity = \"EMAIL_ADDRESS\"\n";
+    let server = start_with(dir.path(), Some(RESIDENCY), Some(rules)).await;
+    // No new traffic: the stored column follows the new rules.
+    let mut classified = None;
+    for _ in 0..100 {
+        let column = columns(&server).await["public.customers.loyalty_code"].classification.clone().unwrap();
+        if column.rules_version.ends_with("+acme-2") {
+            classified = Some(column);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let column = classified.expect("classified again at start");
+    assert_eq!((column.entity.as_str(), column.category.as_str()), ("EMAIL_ADDRESS", "PII"));
+    let findings = all_findings(&server).await;
+    assert_eq!(of_kind(&findings, FindingKind::NewSensitiveColumn).len(), 1, "{findings:#?}");
+    server.shutdown().await.unwrap();
+}

@@ -22,7 +22,7 @@ pub mod places;
 pub mod severity;
 pub mod signals;
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -349,7 +349,7 @@ impl Detector {
         candidates: &mut Candidates,
     ) -> rusqlite::Result<()> {
         // Columns touched, with the signals the group brought for them.
-        let mut touched: HashMap<ColumnId, Option<ValueSignals>> = HashMap::new();
+        let mut touched: BTreeMap<ColumnId, Option<ValueSignals>> = BTreeMap::new();
         let mut first_access: HashMap<ColumnId, (u64, u64)> = HashMap::new();
         let mut unknown_validators = 0;
         for batch in group.accesses {
@@ -383,6 +383,42 @@ impl Detector {
         if unknown_validators > 0 {
             self.metrics.unknown_signal_validators.fetch_add(unknown_validators, Ordering::Relaxed);
         }
+        self.classify_touched(transaction, touched, &first_access, group.now, candidates)
+    }
+
+    /// Classifies stored columns that were never classified or were
+    /// classified with other rules (the `--rules` file changed), so the
+    /// inventory and findings follow the rules in force without waiting for
+    /// new traffic. Returns the findings created.
+    pub(crate) fn reclassify_stale(
+        &mut self,
+        transaction: &Transaction<'_>,
+        now: u64,
+    ) -> rusqlite::Result<Vec<Finding>> {
+        let version = self.engine.rules_version().to_string();
+        let mut statement = transaction.prepare(
+            "SELECT datastore, database_name, table_name, column_name FROM datastore_columns
+             WHERE rules_version IS NULL OR rules_version <> ?1",
+        )?;
+        let touched = statement
+            .query_map([&version], |row| Ok(((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?), None)))?
+            .collect::<rusqlite::Result<BTreeMap<ColumnId, Option<ValueSignals>>>>()?;
+        drop(statement);
+        let mut candidates = Candidates::default();
+        self.classify_touched(transaction, touched, &HashMap::new(), now, &mut candidates)?;
+        self.store(transaction, candidates)
+    }
+
+    /// Classifies `touched` columns with the signals received for them;
+    /// `first_access` gives the access (id, time) that showed each one.
+    fn classify_touched(
+        &mut self,
+        transaction: &Transaction<'_>,
+        touched: BTreeMap<ColumnId, Option<ValueSignals>>,
+        first_access: &HashMap<ColumnId, (u64, u64)>,
+        now: u64,
+        candidates: &mut Candidates,
+    ) -> rusqlite::Result<()> {
         let version = self.engine.rules_version().to_string();
         for (id, received) in touched {
             let mut state = match self.columns.get(&id) {
@@ -443,13 +479,13 @@ impl Detector {
                     serde_json::to_string(&result.reasons).unwrap_or_else(|_| "[]".to_string()),
                     result.rules_version,
                     changed,
-                    sql_int(group.now),
+                    sql_int(now),
                 ])?;
             if changed {
                 self.metrics.columns_classified.fetch_add(1, Ordering::Relaxed);
             }
             if newly_sensitive {
-                let (access_id, time) = first_access.get(&id).copied().unwrap_or((0, group.now));
+                let (access_id, time) = first_access.get(&id).copied().unwrap_or((0, now));
                 candidates.add(self.new_sensitive_column(&id, &result, access_id, time));
             }
             self.columns.insert(id, result);

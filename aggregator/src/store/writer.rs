@@ -199,6 +199,7 @@ pub(crate) fn counter_increase(previous: u64, current: u64) -> u64 {
 
 impl Writer {
     fn run(mut self, mut receiver: mpsc::Receiver<WriteRequest>) {
+        self.reclassify_stale();
         let mut group = Vec::new();
         while let Some(first) = receiver.blocking_recv() {
             let mut records = first.batch.len() + first.batch.access_count();
@@ -222,6 +223,32 @@ impl Writer {
             tracing::warn!(%error, "closing the store failed");
         }
         tracing::debug!("store writer stopped");
+    }
+
+    /// Brings stored column classifications to the rules in force, before
+    /// the first batch.
+    fn reclassify_stale(&mut self) {
+        let result = (|| -> rusqlite::Result<Vec<proto::v1::Finding>> {
+            let transaction = self.connection.transaction()?;
+            let created = self.detector.reclassify_stale(&transaction, now_unix_nano())?;
+            transaction.commit()?;
+            Ok(created)
+        })();
+        match result {
+            Ok(created) => {
+                if let Some(first) = created.first() {
+                    let first_id = first.id;
+                    tracing::info!(findings = created.len(), "columns classified again with the rules in force");
+                    self.fanout.publish(LiveEvent::Findings(Arc::new(FindingBatch { first_id, findings: created })));
+                }
+            }
+            Err(error) => {
+                // Not fatal: columns are classified again when next seen.
+                self.detector.rolled_back();
+                self.metrics.store_errors.fetch_add(1, Ordering::Relaxed);
+                tracing::error!(%error, "classifying stored columns with the rules in force failed");
+            }
+        }
     }
 
     fn commit_group(&mut self, group: &mut Vec<WriteRequest>) {
