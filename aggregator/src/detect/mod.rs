@@ -22,7 +22,7 @@ pub mod places;
 pub mod severity;
 pub mod signals;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -179,10 +179,6 @@ pub struct Detector {
     /// (at start and after a rolled-back transaction).
     endpoints_stale: bool,
     metrics: Arc<Metrics>,
-}
-
-fn decode_error(error: prost::DecodeError) -> rusqlite::Error {
-    rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Blob, Box::new(error))
 }
 
 /// The name of a client: its workload, else its command, else its address
@@ -767,22 +763,22 @@ impl Detector {
     }
 
     fn detect_flows(&self, batch: &StoredBatch, node_region: &str, candidates: &mut Candidates) {
-        let mut seen: HashMap<(&str, &str, u32), ()> = HashMap::new();
+        let mut seen: HashSet<(&str, &str, u32)> = HashSet::new();
         for (index, flow) in batch.block.flows.iter().enumerate() {
             let Some((source, destination, port)) = crate::store::edge_names(flow, batch.block.process(index)) else {
                 continue;
             };
-            if seen.insert((source, destination, port), ()).is_some() {
+            if !seen.insert((source, destination, port)) {
                 continue;
             }
             let local = self.places.node(node_region);
             let remote = flow.remote.as_ref().and_then(|remote| {
                 if places::is_loopback(&remote.ip) { local.clone() } else { self.places.server(&remote.ip) }
             });
-            for place in [&remote].into_iter().flatten() {
-                if place.placed_by == places::BY_OVERRIDE {
-                    candidates.add(self.new_region(place, &batch.node_name, flow.time_unix_nano));
-                }
+            if let Some(place) = &remote
+                && place.placed_by == places::BY_OVERRIDE
+            {
+                candidates.add(self.new_region(place, &batch.node_name, flow.time_unix_nano));
             }
             let (source_place, destination_place) =
                 if flow.direction() == Direction::Inbound { (remote, local) } else { (local, remote) };
@@ -810,11 +806,7 @@ impl Detector {
         let mut next_id = findings::next_id(transaction)?;
         let mut created = Vec::new();
         for candidate in candidates.order {
-            match findings::load(transaction, &candidate.key).map_err(|error| match error {
-                crate::store::StoreError::Sqlite(error) => error,
-                crate::store::StoreError::Corrupt { source, .. } => decode_error(source),
-                other => rusqlite::Error::ToSqlConversionFailure(Box::new(other)),
-            })? {
+            match findings::load(transaction, &candidate.key)? {
                 Some(mut stored) => {
                     let before = stored.clone();
                     merge(&mut stored, candidate);

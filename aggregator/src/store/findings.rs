@@ -55,20 +55,18 @@ pub fn matches(filter: &FindingFilter, finding: &Finding) -> bool {
     kind_ok && severity_ok && category_ok && region_ok
 }
 
-/// The stored finding with identity `key`.
-pub(crate) fn load(transaction: &Transaction<'_>, key: &str) -> Result<Option<Finding>, StoreError> {
-    let row: Option<(i64, Vec<u8>)> = transaction
-        .prepare_cached("SELECT id, finding FROM findings WHERE key = ?1")?
-        .query_row([key], |row| Ok((row.get(0)?, row.get(1)?)))
-        .optional()?;
-    row.map(|(id, blob)| {
-        <Finding as prost::Message>::decode(blob.as_slice()).map_err(|source| StoreError::Corrupt {
-            kind: "findings",
-            first_id: from_sql_int(id),
-            source,
+/// The stored finding with identity `key`. A row that cannot be decoded
+/// fails the transaction (as a conversion error of the blob column).
+pub(crate) fn load(transaction: &Transaction<'_>, key: &str) -> rusqlite::Result<Option<Finding>> {
+    transaction
+        .prepare_cached("SELECT finding FROM findings WHERE key = ?1")?
+        .query_row([key], |row| {
+            let blob = row.get_ref(0)?.as_blob()?;
+            <Finding as prost::Message>::decode(blob).map_err(|error| {
+                rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Blob, Box::new(error))
+            })
         })
-    })
-    .transpose()
+        .optional()
 }
 
 /// Stores a new finding (its id already set) or replaces the stored one with
