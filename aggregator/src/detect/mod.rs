@@ -40,6 +40,8 @@ use places::Places;
 
 /// Distinct statements (fingerprints) kept as evidence of one finding.
 const MAX_EVIDENCE: usize = 8;
+/// Identities of stored drift findings remembered to update them cheaply.
+const MAX_KNOWN: usize = 200_000;
 
 /// Errors loading the classifier rules or the residency configuration.
 #[derive(Debug, thiserror::Error)]
@@ -118,9 +120,18 @@ pub(crate) struct GroupView<'a> {
 struct Candidates {
     order: Vec<Finding>,
     by_key: HashMap<String, usize>,
+    /// Stored findings seen again with nothing new but the time and count:
+    /// id → (last seen, count).
+    touches: HashMap<u64, (u64, u64)>,
 }
 
 impl Candidates {
+    fn touch(&mut self, id: u64, time: u64, count: u64) {
+        let entry = self.touches.entry(id).or_insert((time, 0));
+        entry.0 = entry.0.max(time);
+        entry.1 = entry.1.saturating_add(count);
+    }
+
     fn add(&mut self, finding: Finding) {
         match self.by_key.get(&finding.key) {
             Some(&index) => merge(&mut self.order[index], finding),
@@ -178,6 +189,9 @@ pub struct Detector {
     /// Server regions must be read from the store before the next group
     /// (at start and after a rolled-back transaction).
     endpoints_stale: bool,
+    /// Ids of stored findings by identity, for the kinds whose repeats only
+    /// move the last-seen time and the count (bounded: emptied when full).
+    known: HashMap<String, u64>,
     metrics: Arc<Metrics>,
 }
 
@@ -223,6 +237,7 @@ impl Detector {
             places: Places::new(knowledge.locator, HashMap::new()),
             columns: HashMap::new(),
             endpoints_stale: true,
+            known: HashMap::new(),
             metrics,
         }
     }
@@ -231,6 +246,7 @@ impl Detector {
     /// the store again.
     pub fn rolled_back(&mut self) {
         self.columns.clear();
+        self.known.clear();
         self.endpoints_stale = true;
     }
 
@@ -254,7 +270,7 @@ impl Detector {
         self.learn_endpoints(transaction, group)?;
         self.classify_columns(transaction, group, &mut candidates)?;
         for (node, region) in group.node_regions {
-            if !region.is_empty() {
+            if !region.is_empty() && !self.seen_again(&mut candidates, &format!("region|{region}"), group.now, 1) {
                 let place = self.places.region(region, places::BY_NODE);
                 candidates.add(self.new_region(&place, node, group.now));
             }
@@ -581,7 +597,9 @@ impl Detector {
         let client_place = self.client_place(access, process, node_region);
         let server_place = self.server_place(access, process, node_region);
         for place in [&client_place, &server_place].into_iter().flatten() {
-            if place.placed_by == places::BY_OVERRIDE {
+            if place.placed_by == places::BY_OVERRIDE
+                && !self.seen_again(candidates, &format!("region|{}", place.region), access.time_unix_nano, 1)
+            {
                 candidates.add(self.new_region(place, &batch.node_name, access.time_unix_nano));
             }
         }
@@ -594,24 +612,27 @@ impl Detector {
         let time = access.time_unix_nano;
         let count = access.count.max(1);
 
-        candidates.add(finding(
-            FindingKind::NewFlow,
-            format!("access|{client}|{datastore}"),
-            format!("New datastore client: {client} → {datastore_name}"),
-            format!(
-                "Workload {client} used datastore {datastore_name} for the first time (database \"{}\").",
-                access.database
-            ),
-            time,
-            |finding| {
-                finding.source = client.to_string();
-                finding.destination = datastore_name.clone();
-                finding.source_place = client_place.clone();
-                finding.destination_place = server_place.clone();
-                finding.count = count;
-                finding.evidence = vec![evidence.clone()];
-            },
-        ));
+        let pair = format!("access|{client}|{datastore}");
+        if !self.seen_again(candidates, &pair, time, count) {
+            candidates.add(finding(
+                FindingKind::NewFlow,
+                pair,
+                format!("New datastore client: {client} → {datastore_name}"),
+                format!(
+                    "Workload {client} used datastore {datastore_name} for the first time (database \"{}\").",
+                    access.database
+                ),
+                time,
+                |finding| {
+                    finding.source = client.to_string();
+                    finding.destination = datastore_name.clone();
+                    finding.source_place = client_place.clone();
+                    finding.destination_place = server_place.clone();
+                    finding.count = count;
+                    finding.evidence = vec![evidence.clone()];
+                },
+            ));
+        }
 
         // Sensitive columns of this access, as classified now.
         let mut columns = Vec::new();
@@ -777,14 +798,19 @@ impl Detector {
             });
             if let Some(place) = &remote
                 && place.placed_by == places::BY_OVERRIDE
+                && !self.seen_again(candidates, &format!("region|{}", place.region), flow.time_unix_nano, 1)
             {
                 candidates.add(self.new_region(place, &batch.node_name, flow.time_unix_nano));
+            }
+            let key = format!("flow|{source}|{destination}:{port}");
+            if self.seen_again(candidates, &key, flow.time_unix_nano, 1) {
+                continue;
             }
             let (source_place, destination_place) =
                 if flow.direction() == Direction::Inbound { (remote, local) } else { (local, remote) };
             candidates.add(finding(
                 FindingKind::NewFlow,
-                format!("flow|{source}|{destination}:{port}"),
+                key,
                 format!("New connection: {source} → {destination}:{port}"),
                 format!(
                     "{source} connected to {destination} on port {port} for the first time (seen by node {}).",
@@ -802,17 +828,31 @@ impl Detector {
         }
     }
 
-    fn store(&self, transaction: &Transaction<'_>, candidates: Candidates) -> rusqlite::Result<Vec<Finding>> {
+    /// When `key` is a known finding, counts this observation against it
+    /// and returns true; false means the caller builds a full candidate.
+    fn seen_again(&self, candidates: &mut Candidates, key: &str, time: u64, count: u64) -> bool {
+        match self.known.get(key) {
+            Some(&id) => {
+                candidates.touch(id, time, count);
+                true
+            }
+            None => false,
+        }
+    }
+
+    fn store(&mut self, transaction: &Transaction<'_>, candidates: Candidates) -> rusqlite::Result<Vec<Finding>> {
         let mut next_id = findings::next_id(transaction)?;
         let mut created = Vec::new();
         for candidate in candidates.order {
-            match findings::load(transaction, &candidate.key)? {
+            let light = matches!(candidate.kind(), FindingKind::NewFlow | FindingKind::NewRegion);
+            let (key, id) = match findings::load(transaction, &candidate.key)? {
                 Some(mut stored) => {
                     let before = stored.clone();
                     merge(&mut stored, candidate);
                     if stored != before {
                         findings::save(transaction, &stored)?;
                     }
+                    (stored.key, stored.id)
                 }
                 None => {
                     let mut new = candidate;
@@ -820,9 +860,20 @@ impl Detector {
                     next_id += 1;
                     findings::save(transaction, &new)?;
                     self.metrics.finding_created(new.kind());
+                    let known = (new.key.clone(), new.id);
                     created.push(new);
+                    known
                 }
+            };
+            if light {
+                if self.known.len() >= MAX_KNOWN {
+                    self.known.clear();
+                }
+                self.known.insert(key, id);
             }
+        }
+        for (id, (last_seen, count)) in candidates.touches {
+            findings::touch(transaction, id, last_seen, count)?;
         }
         findings::set_next_id(transaction, next_id)?;
         Ok(created)

@@ -59,14 +59,26 @@ pub fn matches(filter: &FindingFilter, finding: &Finding) -> bool {
 /// fails the transaction (as a conversion error of the blob column).
 pub(crate) fn load(transaction: &Transaction<'_>, key: &str) -> rusqlite::Result<Option<Finding>> {
     transaction
-        .prepare_cached("SELECT finding FROM findings WHERE key = ?1")?
+        .prepare_cached("SELECT finding, last_seen, count FROM findings WHERE key = ?1")?
         .query_row([key], |row| {
             let blob = row.get_ref(0)?.as_blob()?;
-            <Finding as prost::Message>::decode(blob).map_err(|error| {
+            let mut finding = <Finding as prost::Message>::decode(blob).map_err(|error| {
                 rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Blob, Box::new(error))
-            })
+            })?;
+            finding.last_seen_unix_nano = from_sql_int(row.get(1)?);
+            finding.count = from_sql_int(row.get(2)?);
+            Ok(finding)
         })
         .optional()
+}
+
+/// Records that the finding `id` was seen again, `count` times, last at
+/// `last_seen`, without rewriting it.
+pub(crate) fn touch(transaction: &Transaction<'_>, id: u64, last_seen: u64, count: u64) -> rusqlite::Result<()> {
+    transaction
+        .prepare_cached("UPDATE findings SET last_seen = max(last_seen, ?2), count = count + ?3 WHERE id = ?1")?
+        .execute(rusqlite::params![sql_int(id), sql_int(last_seen), sql_int(count)])?;
+    Ok(())
 }
 
 /// Stores a new finding (its id already set) or replaces the stored one with
@@ -74,10 +86,10 @@ pub(crate) fn load(transaction: &Transaction<'_>, key: &str) -> rusqlite::Result
 pub(crate) fn save(transaction: &Transaction<'_>, finding: &Finding) -> rusqlite::Result<()> {
     transaction
         .prepare_cached(
-            "INSERT INTO findings (id, key, kind, severity, first_seen, last_seen, finding)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+            "INSERT INTO findings (id, key, kind, severity, first_seen, last_seen, count, finding)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
              ON CONFLICT (id) DO UPDATE SET severity = excluded.severity, first_seen = excluded.first_seen,
-                 last_seen = excluded.last_seen, finding = excluded.finding",
+                 last_seen = excluded.last_seen, count = excluded.count, finding = excluded.finding",
         )?
         .execute(rusqlite::params![
             sql_int(finding.id),
@@ -86,6 +98,7 @@ pub(crate) fn save(transaction: &Transaction<'_>, finding: &Finding) -> rusqlite
             finding.severity,
             sql_int(finding.first_seen_unix_nano),
             sql_int(finding.last_seen_unix_nano),
+            sql_int(finding.count),
             prost::Message::encode_to_vec(finding),
         ])?;
     Ok(())
@@ -128,7 +141,7 @@ impl Store {
             let until = if query.until_unix_nano == 0 { i64::MAX } else { sql_int(query.until_unix_nano) };
             let order = if query.newest_first { "DESC" } else { "ASC" };
             let mut statement = transaction.prepare(&format!(
-                "SELECT id, finding FROM findings WHERE id <= ?1 AND first_seen >= ?2 AND first_seen <= ?3
+                "SELECT id, finding, last_seen, count FROM findings WHERE id <= ?1 AND first_seen >= ?2 AND first_seen <= ?3
                  ORDER BY id {order}"
             ))?;
             let mut rows =
@@ -136,11 +149,13 @@ impl Store {
             while let Some(row) = rows.next()? {
                 let id = from_sql_int(row.get(0)?);
                 let blob = row.get_ref(1)?.as_blob().map_err(rusqlite::Error::from)?;
-                let finding = <Finding as prost::Message>::decode(blob).map_err(|source| StoreError::Corrupt {
+                let mut finding = <Finding as prost::Message>::decode(blob).map_err(|source| StoreError::Corrupt {
                     kind: "findings",
                     first_id: id,
                     source,
                 })?;
+                finding.last_seen_unix_nano = from_sql_int(row.get(2)?);
+                finding.count = from_sql_int(row.get(3)?);
                 if visit(FindingBatch { first_id: id, findings: vec![finding] }).is_break() {
                     break;
                 }

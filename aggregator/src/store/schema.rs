@@ -178,6 +178,8 @@ pub(super) const MIGRATIONS: &[&str] = &[
         severity   INTEGER NOT NULL,
         first_seen INTEGER NOT NULL,
         last_seen  INTEGER NOT NULL,
+        -- Kept here, not in the blob, so a repeat is one small update.
+        count      INTEGER NOT NULL,
         finding    BLOB NOT NULL
     );
     CREATE INDEX findings_by_first_seen ON findings (first_seen);
