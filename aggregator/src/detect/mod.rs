@@ -33,6 +33,7 @@ use residency::{Locator, TransferKind};
 use rusqlite::{OptionalExtension, Transaction};
 
 use crate::store::findings;
+use crate::store::graph::FastHash;
 use crate::store::inventory::{database_of, datastore_id};
 use crate::store::{StoredAccessBatch, StoredBatch, sql_int};
 use crate::telemetry::Metrics;
@@ -122,7 +123,7 @@ struct Candidates {
     by_key: HashMap<String, usize>,
     /// Stored findings seen again with nothing new but the time and count:
     /// id → (last seen, count).
-    touches: HashMap<u64, (u64, u64)>,
+    touches: HashMap<u64, (u64, u64), FastHash>,
 }
 
 impl Candidates {
@@ -191,7 +192,7 @@ pub struct Detector {
     endpoints_stale: bool,
     /// Ids of stored findings by identity, for the kinds whose repeats only
     /// move the last-seen time and the count (bounded: emptied when full).
-    known: HashMap<String, u64>,
+    known: HashMap<String, u64, FastHash>,
     metrics: Arc<Metrics>,
 }
 
@@ -237,7 +238,7 @@ impl Detector {
             places: Places::new(knowledge.locator, HashMap::new()),
             columns: HashMap::new(),
             endpoints_stale: true,
-            known: HashMap::new(),
+            known: HashMap::with_hasher(FastHash),
             metrics,
         }
     }
@@ -784,7 +785,10 @@ impl Detector {
     }
 
     fn detect_flows(&self, batch: &StoredBatch, node_region: &str, candidates: &mut Candidates) {
-        let mut seen: HashSet<(&str, &str, u32)> = HashSet::new();
+        // Batches hold few distinct edges: each is looked at once per batch,
+        // and places are worked out only for edges not seen before.
+        let mut seen: HashSet<(&str, &str, u32), FastHash> = HashSet::with_hasher(FastHash);
+        let local = self.places.node(node_region);
         for (index, flow) in batch.block.flows.iter().enumerate() {
             let Some((source, destination, port)) = crate::store::edge_names(flow, batch.block.process(index)) else {
                 continue;
@@ -792,7 +796,10 @@ impl Detector {
             if !seen.insert((source, destination, port)) {
                 continue;
             }
-            let local = self.places.node(node_region);
+            let key = format!("flow|{source}|{destination}:{port}");
+            if self.seen_again(candidates, &key, flow.time_unix_nano, 1) {
+                continue;
+            }
             let remote = flow.remote.as_ref().and_then(|remote| {
                 if places::is_loopback(&remote.ip) { local.clone() } else { self.places.server(&remote.ip) }
             });
@@ -802,10 +809,7 @@ impl Detector {
             {
                 candidates.add(self.new_region(place, &batch.node_name, flow.time_unix_nano));
             }
-            let key = format!("flow|{source}|{destination}:{port}");
-            if self.seen_again(candidates, &key, flow.time_unix_nano, 1) {
-                continue;
-            }
+            let local = local.clone();
             let (source_place, destination_place) =
                 if flow.direction() == Direction::Inbound { (remote, local) } else { (local, remote) };
             candidates.add(finding(

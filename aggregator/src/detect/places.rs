@@ -93,16 +93,14 @@ impl Places {
     /// `ip`; returns whether this changed what is known. Loopback addresses
     /// name a different host on every node and are not recorded.
     pub fn learn_endpoint(&mut self, ip: &str, region: &str) -> bool {
-        if ip.is_empty() || region.is_empty() || is_loopback(ip) {
+        if ip.is_empty() || region.is_empty() || self.endpoints.get(ip).is_some_and(|known| known == region) {
             return false;
         }
-        match self.endpoints.get(ip) {
-            Some(known) if known == region => false,
-            _ => {
-                self.endpoints.insert(ip.to_string(), region.to_string());
-                true
-            }
+        if is_loopback(ip) {
+            return false;
         }
+        self.endpoints.insert(ip.to_string(), region.to_string());
+        true
     }
 
     /// Forgets everything learned (after a rolled-back transaction) and

@@ -13,7 +13,7 @@
 
 mod block;
 pub mod findings;
-mod graph;
+pub(crate) mod graph;
 pub mod inventory;
 mod schema;
 #[cfg(test)]
