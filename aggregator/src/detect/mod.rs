@@ -908,3 +908,36 @@ fn finding(
     finding.severity = severity::severity(kind, &finding.categories, TransferClass::Unknown, true) as i32;
     finding
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proto::v1::Severity;
+
+    fn observation(time: u64, severity: Severity, columns: &[&str], fingerprint_id: u64) -> Finding {
+        Finding {
+            key: "k".into(),
+            severity: severity as i32,
+            first_seen_unix_nano: time,
+            last_seen_unix_nano: time,
+            count: 1,
+            columns: columns.iter().map(|column| column.to_string()).collect(),
+            evidence: vec![Evidence { fingerprint_id, ..Evidence::default() }],
+            ..Finding::default()
+        }
+    }
+
+    #[test]
+    fn merging_widens_times_unites_columns_bounds_evidence_and_never_lowers_severity() {
+        let mut finding = observation(50, Severity::High, &["t.b"], 1);
+        merge(&mut finding, observation(20, Severity::Low, &["t.a", "t.b"], 1));
+        for fingerprint in 2..20 {
+            merge(&mut finding, observation(90, Severity::Low, &[], fingerprint));
+        }
+        assert_eq!((finding.first_seen_unix_nano, finding.last_seen_unix_nano, finding.count), (20, 90, 20));
+        assert_eq!(finding.columns, ["t.a", "t.b"]);
+        assert_eq!(finding.severity(), Severity::High);
+        let ids: Vec<u64> = finding.evidence.iter().map(|evidence| evidence.fingerprint_id).collect();
+        assert_eq!(ids, (1..=MAX_EVIDENCE as u64).collect::<Vec<_>>());
+    }
+}
