@@ -90,13 +90,17 @@ Examples:
     Inventory(InventoryArgs),
     /// Print findings: personal data moving between regions (transfers) and what changed (drift).
     #[command(after_help = "\
-Kinds: transfer (sensitive columns read or written across regions), new-flow (a new service edge or
-client → datastore pair), first-personal-data-read (a workload reads personal data for the first time),
-new-sensitive-column (a column newly classified as personal data), new-region (a region seen for the
-first time). Filters match when the finding matches every flag given (any one of that flag's values).
+Kinds:
+  transfer                  sensitive columns read or written across regions
+  new-flow                  a new service edge or client → datastore pair
+  first-personal-data-read  a workload reads personal data for the first time
+  new-sensitive-column      a column newly classified as personal data
+  new-region                a region seen for the first time
+A finding is shown when it matches every filter flag given (any one of that flag's values).
 
-Without --last/--first, every stored finding is printed, oldest first; --follow then keeps printing
-new findings as they are created. See docs/findings.md for severities and how places are decided.
+Without --last/--first, every stored finding is printed, oldest first; --follow then keeps
+printing new findings as they are created. Severities and how places are decided:
+docs/findings.md.
 
 Examples:
   aggregator findings
