@@ -397,7 +397,7 @@ pub fn finding(finding: &Finding) -> String {
         finding.count,
     );
     let _ = writeln!(out, "    {}", finding.explanation);
-    if finding.source_place.is_some() || finding.destination_place.is_some() {
+    if !finding.destination.is_empty() {
         let _ = writeln!(
             out,
             "    from {} in {} to {} in {}",
@@ -415,7 +415,13 @@ pub fn finding(finding: &Finding) -> String {
             out,
             "    transfer {}: {}; mechanism {}needed; adequacy: {}",
             finding.direction,
-            TransferClass::try_from(finding.transfer_class).map_or("?", |class| class.as_str_name()),
+            match TransferClass::try_from(finding.transfer_class).unwrap_or(TransferClass::Unknown) {
+                TransferClass::WithinEea => "within the EEA",
+                TransferClass::ToAdequateCountry => "to a country with an adequacy decision",
+                TransferClass::ToThirdCountry => "to a third country without an adequacy decision",
+                TransferClass::FromOutsideEea => "from outside the EEA",
+                TransferClass::Unknown => "a place is not in the residency table",
+            },
             if finding.requires_mechanism { "" } else { "not " },
             finding.adequacy
         );
