@@ -17,6 +17,7 @@ pub mod bench;
 pub mod client;
 pub mod context;
 pub mod detect;
+pub mod report;
 pub mod fanout;
 pub mod http;
 pub mod ingest;

@@ -27,6 +27,7 @@ Examples:
   aggregator accesses --follow --table customers --operation select
   aggregator inventory
   aggregator findings --kind transfer --severity high,medium
+  aggregator report --format html --out report.html
   aggregator status
   aggregator graph --json
 
@@ -108,6 +109,23 @@ Examples:
   aggregator findings --category PCI --region us-east-1 --json | jq .finding.evidence
   aggregator findings --follow --kind transfer,new-region")]
     Findings(FindingsArgs),
+    /// Write the data-residency report (HTML, JSON or CSV) from the store: where personal data is, every
+    /// cross-border transfer with its evidence, what changed.
+    #[command(after_help = "\
+Reads the store file directly (read-only), so it works while the aggregator runs; point --data-dir at
+the aggregator's data directory. A running aggregator also serves the report on its HTTP listener:
+/report (HTML), /report.json and /report.csv?section=NAME.
+
+CSV holds one section per file (--section): transfers (one row per cross-border transfer), columns (one
+row per column holding personal data), workloads (one row per service, column and read or write),
+changes (one row per drift finding). Sections and fields: docs/report.md.
+
+Examples:
+  aggregator report --out residency.html
+  aggregator report --format json --out - | jq .summary
+  aggregator report --format csv --section columns --out columns.csv --data-dir /var/lib/dataflow
+  aggregator report --residency residency.toml --out report.html")]
+    Report(ReportArgs),
     /// Print the aggregator's counters and the sensors it knows.
     Status(StatusArgs),
     /// Print the service graph: who connects to whom, with counts and bytes.
@@ -154,6 +172,59 @@ struct ServeArgs {
     /// endpoints no sensor sees. Checked at start; see docs/findings.md.
     #[arg(long, value_name = "FILE", env = "AGGREGATOR_RESIDENCY")]
     residency: Option<PathBuf>,
+}
+
+#[derive(Args, Debug)]
+struct ReportArgs {
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = ReportFormat::Html)]
+    format: ReportFormat,
+    /// File to write; `-` writes to standard output.
+    #[arg(long, value_name = "FILE")]
+    out: PathBuf,
+    /// Which part of the report a CSV file holds.
+    #[arg(long, value_enum, default_value_t = CsvSectionArg::Transfers)]
+    section: CsvSectionArg,
+    /// Directory of the aggregator's store (holds aggregator.db).
+    #[arg(long, default_value = "./data", env = "AGGREGATOR_DATA_DIR")]
+    data_dir: PathBuf,
+    /// Residency file (TOML) used to place datastores and nodes; give the one `serve` uses.
+    #[arg(long, value_name = "FILE", env = "AGGREGATOR_RESIDENCY")]
+    residency: Option<PathBuf>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum ReportFormat {
+    /// One self-contained page, to read, print or send.
+    Html,
+    /// The whole report for tools.
+    Json,
+    /// One section (--section) for spreadsheets.
+    Csv,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum CsvSectionArg {
+    /// One row per cross-border transfer.
+    Transfers,
+    /// One row per column holding personal data.
+    Columns,
+    /// One row per service, column and read or write of personal data.
+    Workloads,
+    /// One row per drift finding.
+    Changes,
+}
+
+impl CsvSectionArg {
+    fn section(self) -> aggregator::report::csv::Section {
+        use aggregator::report::csv::Section;
+        match self {
+            Self::Transfers => Section::Transfers,
+            Self::Columns => Section::Columns,
+            Self::Workloads => Section::Workloads,
+            Self::Changes => Section::Changes,
+        }
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -796,7 +867,7 @@ fn client_command(command: Command) -> anyhow::Result<ClientCommand> {
         Command::Findings(args) => {
             ClientCommand::Findings { request: findings_request(&args)?, json: args.json, server: args.server.server }
         }
-        Command::Serve(_) | Command::BenchIngest(_) => anyhow::bail!("not a client command"),
+        Command::Serve(_) | Command::BenchIngest(_) | Command::Report(_) => anyhow::bail!("not a client command"),
     })
 }
 
@@ -825,6 +896,42 @@ async fn run_client(command: ClientCommand) -> Result<(), ClientError> {
         }
     }
     out.flush()?;
+    Ok(())
+}
+
+/// Writes the report from the store file, opened read-only.
+fn write_report(args: &ReportArgs) -> anyhow::Result<()> {
+    let residency = match &args.residency {
+        None => residency::Locator::builtin(),
+        Some(path) => residency::Locator::builtin().and_then(|locator| locator.with_overrides_file(path)),
+    }
+    .context("invalid --residency file")?;
+    let store = aggregator::store::Store::open_read_only(&args.data_dir)?;
+    let report = aggregator::report::build(&store, &residency, now_unix_nano())?;
+    let bytes = match args.format {
+        ReportFormat::Html => aggregator::report::html::render(&report).into_bytes(),
+        ReportFormat::Json => report.to_json()?,
+        ReportFormat::Csv => aggregator::report::csv::render(&report, args.section.section())?,
+    };
+    if args.out.as_os_str() == "-" {
+        let mut stdout = std::io::stdout().lock();
+        match stdout.write_all(&bytes).and_then(|()| stdout.flush()) {
+            Err(error) if error.kind() != std::io::ErrorKind::BrokenPipe => {
+                return Err(error).context("cannot write the report to standard output");
+            }
+            _ => return Ok(()),
+        }
+    }
+    // Written next to the target and renamed, so a reader never sees half a report.
+    let mut temporary = args.out.clone().into_os_string();
+    temporary.push(".partial");
+    let temporary = PathBuf::from(temporary);
+    std::fs::write(&temporary, &bytes).with_context(|| format!("cannot write {}", temporary.display()))?;
+    std::fs::rename(&temporary, &args.out).with_context(|| format!("cannot write {}", args.out.display()))?;
+    if report.header.nothing_observed {
+        eprintln!("note: nothing was observed yet; the report says so");
+    }
+    eprintln!("wrote {}", args.out.display());
     Ok(())
 }
 
@@ -875,6 +982,10 @@ async fn main() -> ExitCode {
         Command::BenchIngest(args) => {
             init_logging("warn");
             bench_ingest(args).await
+        }
+        Command::Report(args) => {
+            init_logging("warn");
+            write_report(&args)
         }
         command => {
             init_logging("warn");

@@ -190,6 +190,7 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, ServerError> {
         next_access_id = write_connection.next_access_id,
         "store opened"
     );
+    let locator = Arc::new(knowledge.locator.clone());
     let metrics = Arc::new(Metrics::new());
     let fanout = Arc::new(Fanout::new(config.subscriber_queue_batches));
     let (store_writer, writer_thread) =
@@ -210,6 +211,7 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, ServerError> {
         sensors: Arc::new(ConnectedSensors::default()),
         shutdown: shutdown_receiver,
         ready: Arc::new(AtomicBool::new(false)),
+        locator,
     };
 
     let listener = TcpListener::bind(config.listen)
