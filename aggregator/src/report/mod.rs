@@ -174,6 +174,8 @@ pub struct ExposedWorkload {
     pub categories: Vec<String>,
     /// Regions of the datastores holding that data.
     pub datastore_regions: Vec<String>,
+    /// Statements reading or writing personal data, counted.
+    pub statements: u64,
 }
 
 /// Transfers between two regions.
@@ -717,13 +719,13 @@ pub fn build(store: &Store, locator: &Locator, now_unix_nano: u64) -> Result<Rep
     summary.storage_by_region = storage_by_region(&datastores);
 
     let nodes = nodes(&sensors, &places);
+    // The observations themselves; findings' times only when no record is
+    // stored (a node's new region is dated when its batch was stored).
     let finding_times = findings.iter().flat_map(|finding| [finding.first_seen_unix_nano, finding.last_seen_unix_nano]);
-    let times: Vec<u64> = recorded
-        .into_iter()
-        .flat_map(|(first, last)| [first, last])
-        .chain(finding_times)
-        .filter(|time| *time > 0)
-        .collect();
+    let times: Vec<u64> = match recorded {
+        Some((first, last)) => vec![first, last],
+        None => finding_times.filter(|time| *time > 0).collect(),
+    };
     let header = Header {
         generated_at: time_text(now_unix_nano),
         aggregator_version: env!("CARGO_PKG_VERSION").to_string(),
@@ -825,6 +827,7 @@ fn exposed_workloads(workloads: &[Workload]) -> Vec<ExposedWorkload> {
                 transfers: workload.transfers,
                 categories: workload.categories.clone(),
                 datastore_regions: sorted(regions),
+                statements: workload.reads.iter().chain(&workload.writes).map(|access| access.statements).sum(),
             }
         })
         .collect();
@@ -835,6 +838,7 @@ fn exposed_workloads(workloads: &[Workload]) -> Vec<ExposedWorkload> {
             .cmp(&severity_rank(&a.highest_severity))
             .then(b.transfers.cmp(&a.transfers))
             .then(high_risk(b).cmp(&high_risk(a)))
+            .then(b.statements.cmp(&a.statements))
             .then(a.workload.cmp(&b.workload))
     });
     exposed.truncate(SUMMARY_TOP);
