@@ -45,7 +45,7 @@ struct Cli {
 
 #[derive(Subcommand, Debug)]
 enum Command {
-    /// Run the aggregator: gRPC ingest and observer API, HTTP metrics and health.
+    /// Run the aggregator: gRPC ingest and observer API, HTTP metrics, health and report.
     #[command(after_help = "\
 Examples:
   aggregator serve
@@ -143,7 +143,7 @@ struct ServeArgs {
     /// Directory of the store (created if missing); holds aggregator.db.
     #[arg(long, default_value = "./data", env = "AGGREGATOR_DATA_DIR")]
     data_dir: PathBuf,
-    /// HTTP address for /metrics, /healthz and /readyz.
+    /// HTTP address for /metrics, /healthz, /readyz and the report (/report, /report.json, /report.csv).
     #[arg(long, default_value = server::DEFAULT_HTTP_LISTEN, env = "AGGREGATOR_HTTP_LISTEN")]
     http_listen: SocketAddr,
     /// Do not start the HTTP listener.

@@ -417,13 +417,21 @@ async fn chromium_renders_screenshots_and_prints_the_html_report_without_console
     let url = format!("http://{}/report", server.http_address().unwrap());
     let profile = dir.path().join("chromium-profile");
 
+    let console = |stderr: &str| -> Vec<String> {
+        stderr
+            .lines()
+            .filter(|line| line.contains(":CONSOLE") || line.contains("Refused to") || line.contains("Failed to load"))
+            .map(str::to_string)
+            .collect()
+    };
+    // The check sees console messages: a page that logs one is caught.
+    let (_, probe) =
+        chromium(&profile, &["--dump-dom".to_string()], "data:text/html,<script>console.error('probe')</script>").await;
+    assert!(console(&probe).iter().any(|line| line.contains("probe")), "console messages not seen: {probe}");
+
     let (dom, stderr) = chromium(&profile, &["--dump-dom".to_string()], &url).await;
     let dom = String::from_utf8(dom).unwrap();
-    let console: Vec<&str> = stderr
-        .lines()
-        .filter(|line| line.contains(":CONSOLE") || line.contains("Refused to") || line.contains("Failed to load"))
-        .collect();
-    assert!(console.is_empty(), "console messages: {console:#?}");
+    assert!(console(&stderr).is_empty(), "console messages: {:#?}", console(&stderr));
     for id in ["header", "summary", "transfers", "datastores", "workloads", "changes", "coverage"] {
         assert!(dom.contains(&format!("id=\"{id}\"")), "section {id} missing from the DOM");
     }
@@ -432,6 +440,7 @@ async fn chromium_renders_screenshots_and_prints_the_html_report_without_console
     assert!(!dom.contains("<script"));
 
     let artifacts = artifacts();
+    std::fs::write(artifacts.join("report.html"), &dom).unwrap();
     let screenshot = artifacts.join("report.png");
     let pdf = artifacts.join("report.pdf");
     let _ = std::fs::remove_file(&screenshot);
@@ -452,6 +461,7 @@ async fn chromium_renders_screenshots_and_prints_the_html_report_without_console
         + printed.windows(b"/Type /Page/".len()).filter(|window| window == b"/Type /Page/").count()
         + printed.windows(b"/Type /Page ".len()).filter(|window| window == b"/Type /Page ").count()
         + printed.windows(b"/Type /Page>".len()).filter(|window| window == b"/Type /Page>").count();
+    println!("report page: {}", artifacts.join("report.html").display());
     println!("report screenshot: {}", screenshot.display());
     println!("report printed to PDF ({pages} pages): {}", pdf.display());
     assert!(pages >= 6, "{pages} pages");

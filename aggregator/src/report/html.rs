@@ -54,6 +54,7 @@ th, td { text-align: left; vertical-align: top; padding: 6px 8px; border-bottom:
   overflow-wrap: anywhere; }
 th { background: var(--soft); font-weight: 600; }
 td.number, th.number { text-align: right; white-space: nowrap; }
+td.when { white-space: nowrap; }
 .badge { display: inline-block; font-size: 12px; font-weight: 700; padding: 1px 7px; border-radius: 10px;
   color: #fff; background: var(--info); white-space: nowrap; }
 .badge.HIGH { background: var(--high); } .badge.MEDIUM { background: var(--medium); }
@@ -119,6 +120,10 @@ fn when(time: &str) -> String {
         return "<span class=\"none\">unknown</span>".to_string();
     }
     escape(&time.replacen('T', " ", 1).replace('Z', " UTC"))
+}
+
+fn plural(count: u64, one: &str, many: &str) -> String {
+    format!("{count} {}", if count == 1 { one } else { many })
 }
 
 fn stat(out: &mut String, class: &str, number: u64, label: &str) {
@@ -254,13 +259,14 @@ fn summary(out: &mut String, report: &Report) {
     if summary.top_transfers.is_empty() {
         out.push_str("<p class=\"none\">No personal data was seen moving between regions.</p>");
     } else {
-        table_head(out, &["Severity", "What", "Direction", "Data", "#Observed"]);
+        table_head(out, &["Severity", "Service", "Datastore", "Data moves", "Data", "#Observed"]);
         for top in &summary.top_transfers {
             let _ = write!(
                 out,
-                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"number\">{}</td></tr>",
+                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"number\">{}</td></tr>",
                 badge(&top.severity),
-                escape(&top.title),
+                escape(&top.workload),
+                escape(&top.datastore),
                 escape(&top.direction),
                 tags(&top.categories),
                 top.count
@@ -438,7 +444,7 @@ fn datastores(out: &mut String, report: &Report) {
         let _ = write!(
             out,
             "<div class=\"card datastore\"><h3>{name}</h3><p>{} database server in {}{placed}. Databases: {}. \
-             {} tables, {} columns seen; used from {} to {}.</p>",
+             {} seen; used from {} to {}.</p>",
             match datastore.protocol.as_str() {
                 "postgresql" => "PostgreSQL",
                 "mysql" => "MySQL or MariaDB",
@@ -446,8 +452,7 @@ fn datastores(out: &mut String, report: &Report) {
             },
             place(&datastore.location),
             tags(&datastore.databases),
-            datastore.tables,
-            datastore.columns,
+            plural(datastore.tables, "table", "tables") + ", " + &plural(datastore.columns, "column", "columns"),
             when(&datastore.first_seen),
             when(&datastore.last_seen)
         );
@@ -560,7 +565,7 @@ fn changes(out: &mut String, report: &Report) {
     for change in report.changes.iter().take(MAX_CHANGES) {
         let _ = write!(
             out,
-            "<tr><td>{}</td><td>{}</td><td>{}</td><td><strong>{}</strong><br>{}</td></tr>",
+            "<tr><td class=\"when\">{}</td><td>{}</td><td>{}</td><td><strong>{}</strong><br>{}</td></tr>",
             when(&change.first_seen),
             badge(&change.severity),
             escape(change_kind_words(&change.kind)),
@@ -598,7 +603,7 @@ fn nodes(out: &mut String, report: &Report) {
     for node in &report.nodes {
         let _ = write!(
             out,
-            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"number\">{}</td></tr>",
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td class=\"when\">{}</td><td class=\"when\">{}</td><td class=\"number\">{}</td></tr>",
             escape(&node.name),
             place(&node.location),
             or_none(&node.sensor_version),
