@@ -74,7 +74,10 @@ async fn fill(server: &aggregator::RunningServer) {
     let mut first = node_batch("s1", 1, "eu-central-1", vec![customer_read(T0, "checkout", "10.50.0.9")]);
     first.flows = vec![flow(T0 - SECOND, "checkout", 11, ("10.9.0.1", 443))];
     sensor.send(first).await.unwrap();
-    sensor.send(node_batch("s1", 2, "eu-central-1", vec![customer_read(T0 + 60 * SECOND, "checkout", "10.50.0.9")])).await.unwrap();
+    sensor
+        .send(node_batch("s1", 2, "eu-central-1", vec![customer_read(T0 + 60 * SECOND, "checkout", "10.50.0.9")]))
+        .await
+        .unwrap();
     // Same region: no transfer, but personal data written.
     let mut write = access(T0 + 120 * SECOND, "billing", 12, ("10.60.0.9", 5432), "public.invoices", &["email"], true);
     write.fingerprint = "UPDATE invoices SET email = ? WHERE id = ?".into();
@@ -124,7 +127,10 @@ async fn the_report_has_every_section_with_what_the_store_holds() {
     assert_eq!(checkout.categories, ["PCI", "PII"]);
     assert_eq!(checkout.entities, ["CREDIT_CARD", "EMAIL_ADDRESS"]);
     assert_eq!(checkout.columns, ["public.customers.card_number", "public.customers.email"]);
-    assert_eq!((checkout.first_seen.as_str(), checkout.last_seen.as_str()), ("2025-11-20T10:00:00Z", "2025-11-20T10:01:00Z"));
+    assert_eq!(
+        (checkout.first_seen.as_str(), checkout.last_seen.as_str()),
+        ("2025-11-20T10:00:00Z", "2025-11-20T10:01:00Z")
+    );
     assert_eq!(checkout.count, 4);
     assert_eq!(checkout.evidence.len(), 1);
     assert_eq!(checkout.evidence[0].fingerprint, FINGERPRINT);
@@ -161,14 +167,20 @@ async fn the_report_has_every_section_with_what_the_store_holds() {
     // Workloads: what each reads and writes, from where.
     let workload = |name: &str| report.workloads.iter().find(|workload| workload.name == name).unwrap();
     let checkout_workload = workload("checkout");
-    assert_eq!(checkout_workload.locations.iter().map(|location| location.region.as_str()).collect::<Vec<_>>(), ["eu-central-1"]);
+    assert_eq!(
+        checkout_workload.locations.iter().map(|location| location.region.as_str()).collect::<Vec<_>>(),
+        ["eu-central-1"]
+    );
     assert_eq!(checkout_workload.reads.len(), 2);
     assert!(checkout_workload.reads.iter().all(|read| read.datastore_region == "us-east-1" && read.statements == 4));
     assert!(checkout_workload.writes.is_empty());
     assert_eq!((checkout_workload.transfers, checkout_workload.highest_severity.as_str()), (1, "MEDIUM"));
     let billing = workload("billing");
     assert_eq!(billing.writes.len(), 1);
-    assert_eq!((billing.writes[0].column.as_str(), billing.writes[0].datastore_region.as_str()), ("email", "eu-central-1"));
+    assert_eq!(
+        (billing.writes[0].column.as_str(), billing.writes[0].datastore_region.as_str()),
+        ("email", "eu-central-1")
+    );
     assert_eq!(billing.transfers, 0);
 
     // Changes: every drift kind, newest first.
@@ -195,7 +207,10 @@ async fn the_report_has_every_section_with_what_the_store_holds() {
     assert_eq!(summary.exposed_workloads[0].datastore_regions, ["us-east-1"]);
     assert_eq!(summary.data_flows.len(), 1);
     let flow = &summary.data_flows[0];
-    assert_eq!((flow.from_region.as_str(), flow.to_region.as_str(), flow.transfers, flow.columns), ("eu-central-1", "us-east-1", 2, 2));
+    assert_eq!(
+        (flow.from_region.as_str(), flow.to_region.as_str(), flow.transfers, flow.columns),
+        ("eu-central-1", "us-east-1", 2, 2)
+    );
     assert_eq!((flow.from_country.as_str(), flow.to_country.as_str()), ("Germany", "United States"));
     let regions: Vec<(&str, u64)> =
         summary.storage_by_region.iter().map(|storage| (storage.region.as_str(), storage.columns)).collect();
@@ -253,7 +268,9 @@ async fn renderers_escape_html_neutralise_formulas_and_keep_json_field_names() {
             assert!(!cell.starts_with(['=', '+', '-', '@']), "formula cell {cell:?}");
         }
     }
-    for (section, expected_rows) in [(Section::Columns, 4), (Section::Workloads, 6), (Section::Changes, report.changes.len())] {
+    for (section, expected_rows) in
+        [(Section::Columns, 4), (Section::Workloads, 6), (Section::Changes, report.changes.len())]
+    {
         let bytes = report::csv::render(&report, section).unwrap();
         let mut reader = csv::Reader::from_reader(bytes.as_slice());
         assert_eq!(reader.headers().unwrap().iter().collect::<Vec<_>>(), report::csv::header(section));
@@ -408,7 +425,9 @@ fn artifacts() -> PathBuf {
 async fn chromium_renders_screenshots_and_prints_the_html_report_without_console_errors() {
     if !Path::new(CHROMIUM).exists() {
         assert!(is_root(), "{CHROMIUM} is missing; as root, `cargo xtask test` installs it (apt-get install chromium)");
-        eprintln!("skipped: {CHROMIUM} is not installed and installing it needs root; `sudo cargo xtask test` installs it");
+        eprintln!(
+            "skipped: {CHROMIUM} is not installed and installing it needs root; `sudo cargo xtask test` installs it"
+        );
         return;
     }
     let dir = tempfile::tempdir().unwrap();
@@ -453,7 +472,8 @@ async fn chromium_renders_screenshots_and_prints_the_html_report_without_console
     .await;
     let png = std::fs::read(&screenshot).unwrap();
     assert!(png.starts_with(b"\x89PNG") && png.len() > 10_000, "screenshot of {} bytes", png.len());
-    chromium(&profile, &[format!("--print-to-pdf={}", pdf.display()), "--no-pdf-header-footer".to_string()], &url).await;
+    chromium(&profile, &[format!("--print-to-pdf={}", pdf.display()), "--no-pdf-header-footer".to_string()], &url)
+        .await;
     let printed = std::fs::read(&pdf).unwrap();
     assert!(printed.starts_with(b"%PDF"));
     // Every section starts a page: the header and summary, then six more.

@@ -166,7 +166,12 @@ pub fn rows(report: &Report, section: Section) -> Vec<Vec<String>> {
                     transfer.first_seen.clone(),
                     transfer.last_seen.clone(),
                     transfer.count.to_string(),
-                    transfer.evidence.iter().map(|evidence| evidence.fingerprint.as_str()).collect::<Vec<_>>().join("\n"),
+                    transfer
+                        .evidence
+                        .iter()
+                        .map(|evidence| evidence.fingerprint.as_str())
+                        .collect::<Vec<_>>()
+                        .join("\n"),
                     transfer
                         .evidence
                         .iter()

@@ -245,7 +245,12 @@ fn summary(out: &mut String, report: &Report) {
     let transfers = &summary.transfers_by_severity;
     stat(out, "", transfers.high + transfers.medium + transfers.low + transfers.info, "cross-border transfers");
     stat(out, "", summary.transfers_requiring_mechanism, "need a transfer mechanism");
-    stat(out, "", summary.datastores_with_personal_data, &format!("of {} datastores hold personal data", summary.datastores));
+    stat(
+        out,
+        "",
+        summary.datastores_with_personal_data,
+        &format!("of {} datastores hold personal data", summary.datastores),
+    );
     stat(out, "", summary.personal_data_columns, "columns hold personal data");
     stat(
         out,
@@ -382,7 +387,12 @@ fn transfers(out: &mut String, report: &Report) {
             ("Kinds of data", tags(&transfer.entities)),
             (
                 "Columns",
-                transfer.columns.iter().map(|column| format!("<code>{}</code>", escape(column))).collect::<Vec<_>>().join(", "),
+                transfer
+                    .columns
+                    .iter()
+                    .map(|column| format!("<code>{}</code>", escape(column)))
+                    .collect::<Vec<_>>()
+                    .join(", "),
             ),
             (
                 "Seen",

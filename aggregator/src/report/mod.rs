@@ -499,10 +499,7 @@ fn protocol_name(protocol: i32) -> &'static str {
 
 /// The datastore id a finding's destination names: "name (ip:port)" or "ip:port".
 fn datastore_of_destination(destination: &str) -> &str {
-    destination
-        .strip_suffix(')')
-        .and_then(|inner| inner.rsplit_once(" ("))
-        .map_or(destination, |(_, id)| id)
+    destination.strip_suffix(')').and_then(|inner| inner.rsplit_once(" (")).map_or(destination, |(_, id)| id)
 }
 
 /// What the findings tell about a workload.
@@ -831,8 +828,9 @@ fn exposed_workloads(workloads: &[Workload]) -> Vec<ExposedWorkload> {
             }
         })
         .collect();
-    let high_risk =
-        |workload: &ExposedWorkload| workload.categories.iter().any(|category| HIGH_RISK_CATEGORIES.contains(&category.as_str()));
+    let high_risk = |workload: &ExposedWorkload| {
+        workload.categories.iter().any(|category| HIGH_RISK_CATEGORIES.contains(&category.as_str()))
+    };
     exposed.sort_by(|a, b| {
         severity_rank(&b.highest_severity)
             .cmp(&severity_rank(&a.highest_severity))
@@ -851,7 +849,8 @@ fn data_flows(transfers: &[Transfer]) -> Vec<DataFlow> {
         categories: BTreeSet<String>,
         columns: BTreeSet<String>,
     }
-    let region = |location: &Option<Location>| location.as_ref().map_or(String::new(), |location| location.region.clone());
+    let region =
+        |location: &Option<Location>| location.as_ref().map_or(String::new(), |location| location.region.clone());
     let country =
         |location: &Option<Location>| location.as_ref().map_or(String::new(), |location| location.country_name.clone());
     let mut by_direction: BTreeMap<(String, String), Sums> = BTreeMap::new();
@@ -911,7 +910,10 @@ fn storage_by_region(datastores: &[Datastore]) -> Vec<RegionStorage> {
         storage.columns += datastore.personal_data_columns.len() as u64;
         categories.extend(datastore.categories.iter().cloned());
     }
-    by_region.into_values().map(|(storage, categories)| RegionStorage { categories: sorted(categories), ..storage }).collect()
+    by_region
+        .into_values()
+        .map(|(storage, categories)| RegionStorage { categories: sorted(categories), ..storage })
+        .collect()
 }
 
 fn nodes(sensors: &[proto::v1::SensorStatus], places: &Places) -> Vec<NodeCoverage> {

@@ -5,7 +5,10 @@ use super::html::escape;
 
 #[test]
 fn html_escaping_covers_markup_and_quotes() {
-    assert_eq!(escape("<script>alert('x')</script> & \"y\""), "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp; &quot;y&quot;");
+    assert_eq!(
+        escape("<script>alert('x')</script> & \"y\""),
+        "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp; &quot;y&quot;"
+    );
     assert_eq!(escape("customers.e-mail"), "customers.e-mail");
 }
 
