@@ -112,13 +112,14 @@ Examples:
     /// Write the data-residency report (HTML, JSON or CSV) from the store: where personal data is, every
     /// cross-border transfer with its evidence, what changed.
     #[command(after_help = "\
-Reads the store file directly (read-only), so it works while the aggregator runs; point --data-dir at
-the aggregator's data directory. A running aggregator also serves the report on its HTTP listener:
-/report (HTML), /report.json and /report.csv?section=NAME.
+Reads the store file directly (read-only), so it works while the aggregator runs;
+point --data-dir at the aggregator's data directory. A running aggregator also serves
+the report on its HTTP listener: /report (HTML), /report.json, /report.csv?section=NAME.
 
-CSV holds one section per file (--section): transfers (one row per cross-border transfer), columns (one
-row per column holding personal data), workloads (one row per service, column and read or write),
-changes (one row per drift finding). Sections and fields: docs/report.md.
+CSV holds one section per file (--section): transfers (one row per cross-border
+transfer), columns (one row per column holding personal data), workloads (one row per
+service, column and read or write), changes (one row per drift finding). Sections and
+fields: docs/report.md.
 
 Examples:
   aggregator report --out residency.html
@@ -182,9 +183,9 @@ struct ReportArgs {
     /// File to write; `-` writes to standard output.
     #[arg(long, value_name = "FILE")]
     out: PathBuf,
-    /// Which part of the report a CSV file holds.
-    #[arg(long, value_enum, default_value_t = CsvSectionArg::Transfers)]
-    section: CsvSectionArg,
+    /// Which part of the report a CSV file holds (CSV only; transfers when not given).
+    #[arg(long, value_enum)]
+    section: Option<CsvSectionArg>,
     /// Directory of the aggregator's store (holds aggregator.db).
     #[arg(long, default_value = "./data", env = "AGGREGATOR_DATA_DIR")]
     data_dir: PathBuf,
@@ -901,6 +902,10 @@ async fn run_client(command: ClientCommand) -> Result<(), ClientError> {
 
 /// Writes the report from the store file, opened read-only.
 fn write_report(args: &ReportArgs) -> anyhow::Result<()> {
+    anyhow::ensure!(
+        args.section.is_none() || args.format == ReportFormat::Csv,
+        "--section chooses the part of the report a CSV file holds; use it with --format csv"
+    );
     let residency = match &args.residency {
         None => residency::Locator::builtin(),
         Some(path) => residency::Locator::builtin().and_then(|locator| locator.with_overrides_file(path)),
@@ -911,7 +916,10 @@ fn write_report(args: &ReportArgs) -> anyhow::Result<()> {
     let bytes = match args.format {
         ReportFormat::Html => aggregator::report::html::render(&report).into_bytes(),
         ReportFormat::Json => report.to_json()?,
-        ReportFormat::Csv => aggregator::report::csv::render(&report, args.section.section())?,
+        ReportFormat::Csv => {
+            let section = args.section.map_or(aggregator::report::csv::Section::default(), CsvSectionArg::section);
+            aggregator::report::csv::render(&report, section)?
+        },
     };
     if args.out.as_os_str() == "-" {
         let mut stdout = std::io::stdout().lock();
