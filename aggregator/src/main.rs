@@ -919,7 +919,7 @@ fn write_report(args: &ReportArgs) -> anyhow::Result<()> {
         ReportFormat::Csv => {
             let section = args.section.map_or(aggregator::report::csv::Section::default(), CsvSectionArg::section);
             aggregator::report::csv::render(&report, section)?
-        },
+        }
     };
     if args.out.as_os_str() == "-" {
         let mut stdout = std::io::stdout().lock();
