@@ -15,11 +15,17 @@ use aggregator::report::{self, Report, csv::Section};
 use common::*;
 use proto::v1::{DataAccess, Node, SensorBatch, ValueSignals};
 
-/// Places 10.50.0.0/16 in us-east-1 and 10.60.0.0/16 in eu-central-1.
+/// Places 10.50.0.0/16 in us-east-1, 10.60.0.0/16 in eu-central-1 and
+/// 10.80.0.0/16 in ap-south-1 (India, no adequacy decision); 10.70.0.0/16
+/// is placed by nothing.
 const RESIDENCY: &str = r#"
 [[network]]
 cidr = "10.50.0.0/16"
 region = "us-east-1"
+
+[[network]]
+cidr = "10.80.0.0/16"
+region = "ap-south-1"
 
 [[network]]
 cidr = "10.60.0.0/16"
@@ -68,6 +74,7 @@ fn node_batch(session: &str, sequence: u64, region: &str, accesses: Vec<DataAcce
 
 /// The findings tests' scenario (an EU workload reading customers.email and
 /// customers.card_number from a US datastore), plus a writer in the EU, a
+/// read of card data from India, a read from a datastore nothing places, a
 /// hostile table name and a hostile workload name.
 async fn fill(server: &aggregator::RunningServer) {
     let mut sensor = Sensor::open(server).await;
@@ -84,7 +91,11 @@ async fn fill(server: &aggregator::RunningServer) {
     let mut hostile = access(T0 + 180 * SECOND, "crm", 13, ("10.60.0.9", 5432), SCRIPT_TABLE, &["phone_number"], false);
     hostile.fingerprint = format!("SELECT phone_number FROM {SCRIPT_TABLE}");
     let formula = customer_read(T0 + 240 * SECOND, FORMULA_WORKLOAD, "10.50.0.9");
-    sensor.send(node_batch("s1", 3, "eu-central-1", vec![write, hostile, formula])).await.unwrap();
+    let india = customer_read(T0 + 200 * SECOND, "analytics", "10.80.0.9");
+    let mut unplaced =
+        access(T0 + 210 * SECOND, "reports", 14, ("10.70.0.9", 5432), "public.customers", &["email"], false);
+    unplaced.fingerprint = "SELECT email FROM customers".into();
+    sensor.send(node_batch("s1", 3, "eu-central-1", vec![write, hostile, formula, india, unplaced])).await.unwrap();
 }
 
 fn build(server: &aggregator::RunningServer) -> Report {
@@ -108,8 +119,15 @@ async fn the_report_has_every_section_with_what_the_store_holds() {
     assert_eq!(header.evidence_until.as_deref(), Some("2025-11-20T10:04:00Z"));
     assert!(!header.nothing_observed);
 
-    // Transfers: checkout's and the hostile workload's, eu-central-1 → us-east-1.
-    assert_eq!(report.transfers.len(), 2, "{:#?}", report.transfers);
+    // Transfers: checkout's and the hostile workload's to us-east-1, analytics' to India (first: HIGH).
+    assert_eq!(report.transfers.len(), 3, "{:#?}", report.transfers);
+    let india = &report.transfers[0];
+    assert_eq!((india.workload.as_str(), india.severity.as_str()), ("analytics", "HIGH"));
+    assert_eq!(
+        (india.transfer_class.as_str(), india.direction.as_str()),
+        ("to_third_country", "eu-central-1 → ap-south-1")
+    );
+    assert_eq!(india.to.as_ref().unwrap().jurisdiction, "third_country");
     let checkout = report.transfers.iter().find(|transfer| transfer.workload == "checkout").unwrap();
     assert_eq!(checkout.severity, "MEDIUM");
     assert_eq!(checkout.datastore, "10.50.0.9:5432");
@@ -138,7 +156,10 @@ async fn the_report_has_every_section_with_what_the_store_holds() {
     assert_eq!(checkout.evidence[0].access_id, 1);
 
     // Datastores: the US one holds both columns, the EU one e-mail and phone numbers.
-    assert_eq!(report.datastores.len(), 2);
+    assert_eq!(report.datastores.len(), 4);
+    let unplaced = report.datastores.iter().find(|datastore| datastore.id == "10.70.0.9:5432").unwrap();
+    assert_eq!(unplaced.location, None, "never guessed");
+    assert_eq!(unplaced.categories, ["PII"]);
     let us = report.datastores.iter().find(|datastore| datastore.id == "10.50.0.9:5432").unwrap();
     assert_eq!(us.location.as_ref().unwrap().region, "us-east-1");
     assert_eq!(us.protocol, "postgresql");
@@ -193,20 +214,25 @@ async fn the_report_has_every_section_with_what_the_store_holds() {
 
     // Summary: the answers.
     let summary = &report.summary;
-    assert_eq!(summary.transfers_by_severity.medium, 2);
-    assert_eq!(summary.transfers_requiring_mechanism, 2);
+    assert_eq!((summary.transfers_by_severity.high, summary.transfers_by_severity.medium), (1, 2));
+    assert_eq!(summary.transfers_requiring_mechanism, 3);
     let total = |counts: &report::SeverityCounts| counts.high + counts.medium + counts.low + counts.info;
     assert_eq!(total(&summary.findings_by_severity) as usize, report.transfers.len() + report.changes.len());
-    assert_eq!((summary.datastores, summary.datastores_with_personal_data), (2, 2));
-    assert_eq!(summary.personal_data_columns, 4);
-    assert_eq!((summary.workloads, summary.workloads_with_personal_data), (4, 4));
-    assert_eq!(summary.top_transfers.len(), 2);
-    // Same severity: the one observed more often first.
-    assert_eq!(summary.top_transfers[0].workload, "checkout");
-    assert_eq!(summary.exposed_workloads[0].workload, "checkout");
-    assert_eq!(summary.exposed_workloads[0].datastore_regions, ["us-east-1"]);
-    assert_eq!(summary.data_flows.len(), 1);
-    let flow = &summary.data_flows[0];
+    assert_eq!((summary.datastores, summary.datastores_with_personal_data), (4, 4));
+    assert_eq!(summary.personal_data_columns, 7);
+    assert_eq!((summary.workloads, summary.workloads_with_personal_data), (6, 6));
+    let top: Vec<&str> = summary.top_transfers.iter().map(|top| top.workload.as_str()).collect();
+    // Severity first, then the one observed more often.
+    assert_eq!(top, ["analytics", "checkout", FORMULA_WORKLOAD]);
+    let exposed: Vec<&str> = summary.exposed_workloads.iter().map(|exposed| exposed.workload.as_str()).collect();
+    assert_eq!(exposed[..3], ["analytics", "checkout", FORMULA_WORKLOAD]);
+    assert_eq!(summary.exposed_workloads[1].datastore_regions, ["us-east-1"]);
+    assert_eq!(summary.data_flows.len(), 2);
+    assert_eq!(
+        (summary.data_flows[0].to_region.as_str(), summary.data_flows[0].highest_severity.as_str()),
+        ("ap-south-1", "HIGH")
+    );
+    let flow = &summary.data_flows[1];
     assert_eq!(
         (flow.from_region.as_str(), flow.to_region.as_str(), flow.transfers, flow.columns),
         ("eu-central-1", "us-east-1", 2, 2)
@@ -214,7 +240,8 @@ async fn the_report_has_every_section_with_what_the_store_holds() {
     assert_eq!((flow.from_country.as_str(), flow.to_country.as_str()), ("Germany", "United States"));
     let regions: Vec<(&str, u64)> =
         summary.storage_by_region.iter().map(|storage| (storage.region.as_str(), storage.columns)).collect();
-    assert_eq!(regions, [("eu-central-1", 2), ("us-east-1", 2)]);
+    // Unplaced datastores come last.
+    assert_eq!(regions, [("ap-south-1", 2), ("eu-central-1", 2), ("us-east-1", 2), ("", 1)]);
 
     // Coverage.
     assert_eq!(report.nodes.len(), 1);
@@ -269,7 +296,7 @@ async fn renderers_escape_html_neutralise_formulas_and_keep_json_field_names() {
         }
     }
     for (section, expected_rows) in
-        [(Section::Columns, 4), (Section::Workloads, 6), (Section::Changes, report.changes.len())]
+        [(Section::Columns, 7), (Section::Workloads, 9), (Section::Changes, report.changes.len())]
     {
         let bytes = report::csv::render(&report, section).unwrap();
         let mut reader = csv::Reader::from_reader(bytes.as_slice());
@@ -285,7 +312,7 @@ async fn renderers_escape_html_neutralise_formulas_and_keep_json_field_names() {
         assert!(json.get(key).is_some(), "{key}");
     }
     assert_eq!(json["transfers"][0]["evidence"][0]["fingerprint"], FINGERPRINT);
-    assert_eq!(json["summary"]["transfers_by_severity"]["medium"], 2);
+    assert_eq!(json["summary"]["transfers_by_severity"]["high"], 1);
     assert_eq!(json["datastores"][0]["location"]["jurisdiction"].as_str().map(str::len).map(|len| len > 0), Some(true));
     server.shutdown().await.unwrap();
 }
@@ -330,12 +357,12 @@ async fn http_serves_the_report_in_three_formats_and_the_command_reads_a_running
     let (head, body) = http_get(&server, "/report.json").await;
     assert!(head.contains("content-type: application/json"), "{head}");
     let json: serde_json::Value = serde_json::from_str(&body).unwrap();
-    assert_eq!(json["transfers"].as_array().unwrap().len(), 2);
+    assert_eq!(json["transfers"].as_array().unwrap().len(), 3);
     let (head, body) = http_get(&server, "/report.csv?section=columns").await;
     assert!(head.contains("content-type: text/csv; charset=utf-8"), "{head}");
     assert!(head.contains("filename=\"dataflow-report-columns.csv\""), "{head}");
     assert!(body.starts_with("datastore,datastore_name,region,"), "{body}");
-    assert_eq!(body.lines().count(), 5);
+    assert_eq!(body.lines().count(), 8);
     let (head, _) = http_get(&server, "/report.csv").await;
     assert!(head.contains("dataflow-report-transfers.csv"), "{head}");
     let (head, body) = http_get(&server, "/report.csv?section=everything").await;
@@ -356,7 +383,7 @@ async fn http_serves_the_report_in_three_formats_and_the_command_reads_a_running
         .unwrap();
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
     let json: serde_json::Value = serde_json::from_slice(&std::fs::read(&out).unwrap()).unwrap();
-    assert_eq!(json["transfers"].as_array().unwrap().len(), 2);
+    assert_eq!(json["transfers"].as_array().unwrap().len(), 3);
     assert_eq!(json["datastores"][0]["location"]["region"], "us-east-1");
     let csv_out = dir.path().join("workloads.csv");
     let output = tokio::process::Command::new(env!("CARGO_BIN_EXE_aggregator"))

@@ -136,7 +136,7 @@ pub struct Summary {
     pub exposed_workloads: Vec<ExposedWorkload>,
     /// Where sensitive data moves: transfers grouped by direction.
     pub data_flows: Vec<DataFlow>,
-    /// Where personal data is stored: datastores grouped by region.
+    /// Where personal data is stored: datastores grouped by region (unplaced ones last).
     pub storage_by_region: Vec<RegionStorage>,
 }
 
@@ -910,10 +910,13 @@ fn storage_by_region(datastores: &[Datastore]) -> Vec<RegionStorage> {
         storage.columns += datastore.personal_data_columns.len() as u64;
         categories.extend(datastore.categories.iter().cloned());
     }
-    by_region
+    let mut storage: Vec<RegionStorage> = by_region
         .into_values()
         .map(|(storage, categories)| RegionStorage { categories: sorted(categories), ..storage })
-        .collect()
+        .collect();
+    // Datastores no place is known for come last.
+    storage.sort_by_key(|storage| storage.region.is_empty());
+    storage
 }
 
 fn nodes(sensors: &[proto::v1::SensorStatus], places: &Places) -> Vec<NodeCoverage> {
