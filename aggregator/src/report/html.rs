@@ -293,7 +293,11 @@ fn summary(out: &mut String, report: &Report) {
                 badge(&exposed.highest_severity),
                 exposed.transfers,
                 tags(&exposed.categories),
-                tags(&exposed.datastore_regions)
+                if exposed.datastore_regions.is_empty() {
+                    "<span class=\"none\">unknown</span>".to_string()
+                } else {
+                    tags(&exposed.datastore_regions)
+                }
             );
         }
         out.push_str("</tbody></table>");

@@ -172,7 +172,7 @@ pub struct ExposedWorkload {
     pub transfers: u64,
     /// Categories of the personal data it reads or writes.
     pub categories: Vec<String>,
-    /// Regions of the datastores holding that data.
+    /// Regions of the datastores holding that data (those that are placed).
     pub datastore_regions: Vec<String>,
     /// Statements reading or writing personal data, counted.
     pub statements: u64,
