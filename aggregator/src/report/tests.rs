@@ -1,4 +1,6 @@
-//! Escaping and spreadsheet safety of the renderers.
+//! Escaping, spreadsheet safety and page limits of the renderers.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use super::csv::{Section, neutralize};
 use super::html::escape;
