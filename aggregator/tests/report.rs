@@ -270,6 +270,9 @@ async fn renderers_escape_html_neutralise_formulas_and_keep_json_field_names() {
         assert!(html.contains(&format!("id=\"{id}\"")), "section {id} missing");
     }
     assert!(html.contains("@media print") && html.contains("break-inside: avoid"));
+    // A transfer to a third country needs a mechanism; one to a partly adequate country unless covered.
+    assert!(html.contains("yes: standard contractual clauses"));
+    assert!(html.contains("yes, unless the recipient is covered by the adequacy decision"));
     // Self-contained: nothing to fetch.
     assert!(!html.contains(" src=") && !html.contains(" href="));
 

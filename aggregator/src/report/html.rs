@@ -376,10 +376,10 @@ fn transfers(out: &mut String, report: &Report) {
             escape(&transfer.explanation)
         );
         out.push_str("<table><tbody>");
-        let mechanism = if transfer.requires_mechanism {
-            "yes, unless the recipient is covered by the adequacy decision"
-        } else {
-            "no"
+        let mechanism = match (transfer.requires_mechanism, transfer.transfer_class.as_str()) {
+            (true, "to_adequate_country") => "yes, unless the recipient is covered by the adequacy decision",
+            (true, _) => "yes: standard contractual clauses, binding corporate rules or an Article 49 derogation",
+            (false, _) => "no",
         };
         let rows = [
             ("Service", format!("{} in {}", escape(&transfer.workload), place(&transfer.workload_location))),
