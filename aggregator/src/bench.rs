@@ -21,6 +21,7 @@ use tonic::codegen::http::uri::PathAndQuery;
 use tonic::transport::Channel;
 use tonic::{Status, Streaming};
 
+use crate::detect::Knowledge;
 use crate::fanout::Fanout;
 use crate::server::{self, ServerConfig, ServerError};
 use crate::store::writer::{self, PendingWrite};
@@ -299,7 +300,13 @@ fn result(batches: u64, flows: u64, elapsed: Duration, cpu_seconds: f64, directo
 /// them concurrently, as ingest handlers do.
 async fn store_only(options: &BenchOptions, directory: &Path, prepare_first: bool) -> Result<BenchResult, BenchError> {
     let (store, write) = Store::open(directory, Synchronous::Normal)?;
-    let (writer, thread) = writer::spawn(write, Arc::new(Fanout::new(256)), Arc::new(Metrics::new()), 1024)?;
+    let (writer, thread) = writer::spawn(
+        write,
+        Arc::new(Fanout::new(256)),
+        Arc::new(Metrics::new()),
+        1024,
+        Knowledge::load(None, None).map_err(ServerError::from)?,
+    )?;
     // Batches are built before the clock starts: this path measures the
     // writer, not the producers.
     let mut per_sensor: Vec<Vec<Input>> = (0..options.sensors)

@@ -30,6 +30,9 @@ pub struct Context {
     pub sensors: Arc<ConnectedSensors>,
     /// Becomes `true` when the aggregator starts shutting down.
     pub shutdown: watch::Receiver<bool>,
+    /// The residency table in force, which places datastores and nodes in
+    /// reports.
+    pub locator: Arc<residency::Locator>,
     /// Whether the aggregator serves requests (false before start and during
     /// shutdown), for `/readyz`.
     pub ready: Arc<AtomicBool>,

@@ -1,20 +1,22 @@
-//! Live fan-out of stored flows and data accesses to subscribers.
+//! Live fan-out of stored flows, data accesses and created findings to
+//! subscribers.
 //!
 //! The writer publishes each committed batch once, as an `Arc`, into a
-//! bounded broadcast ring: one ring for flows, one for data accesses, so a
+//! bounded broadcast ring: one ring for flows, one for data accesses, one
+//! for findings, so a
 //! burst of one kind never pushes the other's subscribers behind. Every
 //! subscriber reads its ring at its own pace: publishing never waits, and a
 //! subscriber that falls further behind than the ring's capacity skips ahead.
 //! Because ids are dense and published in order, the subscriber knows exactly
 //! how many records it skipped ([`LiveCursor`]) and reports them as a lost
-//! event. Losses a sensor reports go to both rings.
+//! event. Losses a sensor reports go to the flow and access rings.
 
 use std::sync::Arc;
 
 use proto::v1::LostEvent;
 use tokio::sync::broadcast;
 
-use crate::store::{StoredAccessBatch, StoredBatch};
+use crate::store::{FindingBatch, StoredAccessBatch, StoredBatch};
 
 #[cfg(test)]
 mod tests;
@@ -28,12 +30,15 @@ pub enum LiveEvent {
     Accesses(Arc<StoredAccessBatch>),
     /// Events a sensor reported lost.
     Lost(LostEvent),
+    /// Findings created by one commit.
+    Findings(Arc<FindingBatch>),
 }
 
 /// The broadcast rings shared by the writer and the subscribers.
 pub struct Fanout {
     flows: broadcast::Sender<LiveEvent>,
     accesses: broadcast::Sender<LiveEvent>,
+    findings: broadcast::Sender<LiveEvent>,
 }
 
 impl Fanout {
@@ -41,7 +46,8 @@ impl Fanout {
     pub fn new(capacity: usize) -> Self {
         let (flows, _) = broadcast::channel(capacity.max(1));
         let (accesses, _) = broadcast::channel(capacity.max(1));
-        Self { flows, accesses }
+        let (findings, _) = broadcast::channel(capacity.max(1));
+        Self { flows, accesses, findings }
     }
 
     /// Starts receiving every flow batch and sensor loss published from now on.
@@ -55,6 +61,11 @@ impl Fanout {
         self.accesses.subscribe()
     }
 
+    /// Starts receiving every finding created from now on.
+    pub fn subscribe_findings(&self) -> broadcast::Receiver<LiveEvent> {
+        self.findings.subscribe()
+    }
+
     /// Publishes without waiting; nobody listening is not an error.
     pub(crate) fn publish(&self, event: LiveEvent) {
         match event {
@@ -63,6 +74,9 @@ impl Fanout {
             }
             LiveEvent::Accesses(_) => {
                 let _ = self.accesses.send(event);
+            }
+            LiveEvent::Findings(_) => {
+                let _ = self.findings.send(event);
             }
             LiveEvent::Lost(_) => {
                 let _ = self.flows.send(event.clone());

@@ -18,6 +18,8 @@
 pub mod bench;
 pub mod client;
 pub mod context;
+pub mod detect;
+pub mod report;
 pub mod fanout;
 pub mod http;
 pub mod ingest;

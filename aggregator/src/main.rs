@@ -14,8 +14,8 @@ use aggregator::store::Synchronous;
 use anyhow::Context as _;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use proto::v1::{
-    DataAccessFilter, DatabaseProtocol, Direction, FlowFilter, FlowState, GetDataAccessesRequest, GetFlowsRequest,
-    GetInventoryRequest, Protocol,
+    DataAccessFilter, DatabaseProtocol, Direction, FindingFilter, FindingKind, FlowFilter, FlowState,
+    GetDataAccessesRequest, GetFindingsRequest, GetFlowsRequest, GetInventoryRequest, Protocol, Severity,
 };
 use tracing_subscriber::EnvFilter;
 
@@ -27,6 +27,8 @@ Examples:
   aggregator observe --since 5m --state failed
   aggregator accesses --follow --table customers --operation select
   aggregator inventory
+  aggregator findings --kind transfer --severity high,medium
+  aggregator report --format html --out report.html
   aggregator status
   aggregator graph --json
   aggregator classify columns.jsonl --rules acme-rules.toml --out classified.jsonl
@@ -45,7 +47,7 @@ struct Cli {
 
 #[derive(Subcommand, Debug)]
 enum Command {
-    /// Run the aggregator: gRPC ingest and observer API, HTTP metrics and health.
+    /// Run the aggregator: gRPC ingest and observer API, HTTP metrics, health and report.
     #[command(after_help = "\
 Examples:
   aggregator serve
@@ -93,6 +95,44 @@ Examples:
   aggregator inventory --datastore 10.0.0.5:5432 --table customers
   aggregator inventory --json | jq '.[].databases[].tables[].name'")]
     Inventory(InventoryArgs),
+    /// Print findings: personal data moving between regions (transfers) and what changed (drift).
+    #[command(after_help = "\
+Kinds:
+  transfer                  sensitive columns read or written across regions
+  new-flow                  a new service edge or client → datastore pair
+  first-personal-data-read  a workload reads personal data for the first time
+  new-sensitive-column      a column newly classified as personal data
+  new-region                a region seen for the first time
+A finding is shown when it matches every filter flag given (any one of that flag's values).
+
+Without --last/--first, every stored finding is printed, oldest first; --follow then keeps
+printing new findings as they are created. Severities and how places are decided:
+docs/findings.md.
+
+Examples:
+  aggregator findings
+  aggregator findings --kind transfer --severity high,medium
+  aggregator findings --category PCI --region us-east-1 --json | jq .finding.evidence
+  aggregator findings --follow --kind transfer,new-region")]
+    Findings(FindingsArgs),
+    /// Write the data-residency report (HTML, JSON or CSV) from the store: where personal data is, every
+    /// cross-border transfer with its evidence, what changed.
+    #[command(after_help = "\
+Reads the store file directly (read-only), so it works while the aggregator runs;
+point --data-dir at the aggregator's data directory. A running aggregator also serves
+the report on its HTTP listener: /report (HTML), /report.json, /report.csv?section=NAME.
+
+CSV holds one section per file (--section): transfers (one row per cross-border
+transfer), columns (one row per column holding personal data), workloads (one row per
+service, column and read or write), changes (one row per drift finding). Sections and
+fields: docs/report.md.
+
+Examples:
+  aggregator report --out residency.html
+  aggregator report --format json --out - | jq .summary
+  aggregator report --format csv --section columns --out columns.csv --data-dir /var/lib/dataflow
+  aggregator report --residency residency.toml --out report.html")]
+    Report(ReportArgs),
     /// Print the aggregator's counters and the sensors it knows.
     Status(StatusArgs),
     /// Print the service graph: who connects to whom, with counts and bytes.
@@ -156,7 +196,7 @@ struct ServeArgs {
     /// Directory of the store (created if missing); holds aggregator.db.
     #[arg(long, default_value = "./data", env = "AGGREGATOR_DATA_DIR")]
     data_dir: PathBuf,
-    /// HTTP address for /metrics, /healthz and /readyz.
+    /// HTTP address for /metrics, /healthz, /readyz and the report (/report, /report.json, /report.csv).
     #[arg(long, default_value = server::DEFAULT_HTTP_LISTEN, env = "AGGREGATOR_HTTP_LISTEN")]
     http_listen: SocketAddr,
     /// Do not start the HTTP listener.
@@ -182,6 +222,143 @@ struct ServeArgs {
     /// API server reached without credentials (`kubectl proxy`: http://127.0.0.1:8001).
     #[arg(long, value_name = "auto|off|URL", default_value = "auto", env = "AGGREGATOR_KUBERNETES", value_parser = parse_kubernetes)]
     kubernetes: KubernetesApi,
+    /// Classifier rules file (TOML): extra or replaced rules and manual column labels, added to the
+    /// built-in rules. Checked at start; see docs/findings.md.
+    #[arg(long, value_name = "FILE", env = "AGGREGATOR_RULES")]
+    rules: Option<PathBuf>,
+    /// Residency file (TOML): regions, countries, address ranges (CIDR) and host names that place
+    /// endpoints no sensor sees. Checked at start; see docs/findings.md.
+    #[arg(long, value_name = "FILE", env = "AGGREGATOR_RESIDENCY")]
+    residency: Option<PathBuf>,
+}
+
+#[derive(Args, Debug)]
+struct ReportArgs {
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = ReportFormat::Html)]
+    format: ReportFormat,
+    /// File to write; `-` writes to standard output.
+    #[arg(long, value_name = "FILE")]
+    out: PathBuf,
+    /// Which part of the report a CSV file holds (CSV only; transfers when not given).
+    #[arg(long, value_enum)]
+    section: Option<CsvSectionArg>,
+    /// Directory of the aggregator's store (holds aggregator.db).
+    #[arg(long, default_value = "./data", env = "AGGREGATOR_DATA_DIR")]
+    data_dir: PathBuf,
+    /// Residency file (TOML) used to place datastores and nodes; give the one `serve` uses.
+    #[arg(long, value_name = "FILE", env = "AGGREGATOR_RESIDENCY")]
+    residency: Option<PathBuf>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum ReportFormat {
+    /// One self-contained page, to read, print or send.
+    Html,
+    /// The whole report for tools.
+    Json,
+    /// One section (--section) for spreadsheets.
+    Csv,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum CsvSectionArg {
+    /// One row per cross-border transfer.
+    Transfers,
+    /// One row per column holding personal data.
+    Columns,
+    /// One row per service, column and read or write of personal data.
+    Workloads,
+    /// One row per drift finding.
+    Changes,
+}
+
+impl CsvSectionArg {
+    fn section(self) -> aggregator::report::csv::Section {
+        use aggregator::report::csv::Section;
+        match self {
+            Self::Transfers => Section::Transfers,
+            Self::Columns => Section::Columns,
+            Self::Workloads => Section::Workloads,
+            Self::Changes => Section::Changes,
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum FindingKindArg {
+    Transfer,
+    NewFlow,
+    FirstPersonalDataRead,
+    NewSensitiveColumn,
+    NewRegion,
+}
+
+impl FindingKindArg {
+    fn proto(self) -> i32 {
+        (match self {
+            Self::Transfer => FindingKind::Transfer,
+            Self::NewFlow => FindingKind::NewFlow,
+            Self::FirstPersonalDataRead => FindingKind::FirstPersonalDataRead,
+            Self::NewSensitiveColumn => FindingKind::NewSensitiveColumn,
+            Self::NewRegion => FindingKind::NewRegion,
+        }) as i32
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum SeverityArg {
+    Info,
+    Low,
+    Medium,
+    High,
+}
+
+impl SeverityArg {
+    fn proto(self) -> i32 {
+        (match self {
+            Self::Info => Severity::Info,
+            Self::Low => Severity::Low,
+            Self::Medium => Severity::Medium,
+            Self::High => Severity::High,
+        }) as i32
+    }
+}
+
+#[derive(Args, Debug)]
+struct FindingsArgs {
+    #[command(flatten)]
+    server: ServerArg,
+    /// Only findings of these kinds.
+    #[arg(long, value_enum, value_delimiter = ',')]
+    kind: Vec<FindingKindArg>,
+    /// Only findings of these severities.
+    #[arg(long, value_enum, value_delimiter = ',')]
+    severity: Vec<SeverityArg>,
+    /// Only findings involving columns of these categories (PII, SPECIAL, PHI, PCI, CREDENTIAL).
+    #[arg(long, value_delimiter = ',')]
+    category: Vec<String>,
+    /// Only findings with an end in (or about) these regions.
+    #[arg(long, value_delimiter = ',')]
+    region: Vec<String>,
+    /// Keep printing new findings as they are created.
+    #[arg(short, long)]
+    follow: bool,
+    /// Print the newest N stored findings.
+    #[arg(long, value_name = "N", conflicts_with = "first")]
+    last: Option<u64>,
+    /// Print the oldest N stored findings.
+    #[arg(long, value_name = "N")]
+    first: Option<u64>,
+    /// Only findings first seen at or after this time (RFC 3339 or a duration back from now: 5m, 2h).
+    #[arg(long, value_name = "TIME")]
+    since: Option<String>,
+    /// Only findings first seen at or before this time.
+    #[arg(long, value_name = "TIME")]
+    until: Option<String>,
+    /// Print one JSON object per line.
+    #[arg(long)]
+    json: bool,
 }
 
 fn parse_kubernetes(value: &str) -> Result<KubernetesApi, String> {
@@ -642,6 +819,34 @@ fn accesses_request(args: &AccessesArgs) -> anyhow::Result<GetDataAccessesReques
     })
 }
 
+fn findings_request(args: &FindingsArgs) -> anyhow::Result<GetFindingsRequest> {
+    let now = now_unix_nano();
+    let since = args.since.as_deref().map(|value| parse_time(value, now)).transpose().context("--since")?;
+    let until = args.until.as_deref().map(|value| parse_time(value, now)).transpose().context("--until")?;
+    if let (Some(since), Some(until)) = (since, until) {
+        anyhow::ensure!(since <= until, "--since is after --until");
+    }
+    // Zero asks for every stored finding.
+    let (number, first) = match (args.last, args.first) {
+        (Some(last), _) => (last, false),
+        (None, Some(first)) => (first, true),
+        (None, None) => (0, true),
+    };
+    Ok(GetFindingsRequest {
+        number,
+        first,
+        follow: args.follow,
+        since_unix_nano: since.unwrap_or(0),
+        until_unix_nano: until.unwrap_or(0),
+        filter: Some(FindingFilter {
+            kind: args.kind.iter().map(|kind| kind.proto()).collect(),
+            severity: args.severity.iter().map(|severity| severity.proto()).collect(),
+            category: args.category.iter().map(|category| category.to_ascii_uppercase()).collect(),
+            region: args.region.clone(),
+        }),
+    })
+}
+
 fn init_logging(default: &str) {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
     tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
@@ -684,6 +889,8 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         SyncArg::Full => Synchronous::Full,
     };
     config.kubernetes = args.kubernetes;
+    config.rules_file = args.rules;
+    config.residency_file = args.residency;
     let running = server::start(config).await.context("cannot start the aggregator")?;
     shutdown_signal().await;
     running.shutdown().await.context("shutdown failed")?;
@@ -695,6 +902,7 @@ enum ClientCommand {
     Observe { server: String, request: GetFlowsRequest, json: bool },
     Accesses { server: String, request: GetDataAccessesRequest, json: bool },
     Inventory { server: String, request: GetInventoryRequest, json: bool },
+    Findings { server: String, request: GetFindingsRequest, json: bool },
     Status { server: String, json: bool },
     Graph { server: String, since_unix_nano: u64, json: bool },
 }
@@ -732,7 +940,10 @@ fn client_command(command: Command) -> anyhow::Result<ClientCommand> {
             server: args.server.server,
             json: args.json,
         },
-        Command::Serve(_) | Command::BenchIngest(_) | Command::Classify(_) => anyhow::bail!("not a client command"),
+        Command::Findings(args) => {
+            ClientCommand::Findings { request: findings_request(&args)?, json: args.json, server: args.server.server }
+        }
+        Command::Serve(_) | Command::BenchIngest(_) | Command::Classify(_) | Command::Report(_) => anyhow::bail!("not a client command"),
     })
 }
 
@@ -749,6 +960,9 @@ async fn run_client(command: ClientCommand) -> Result<(), ClientError> {
         }
         ClientCommand::Inventory { server, request, json } => {
             client::inventory(client::connect(&server).await?, request, json, &mut out).await?;
+        }
+        ClientCommand::Findings { server, request, json } => {
+            client::findings(client::connect(&server).await?, request, json, &mut out).await?;
         }
         ClientCommand::Status { server, json } => {
             client::status(client::connect(&server).await?, json, &mut out).await?;
@@ -829,6 +1043,49 @@ fn classify(args: &ClassifyArgs) -> anyhow::Result<ExitCode> {
     })
 }
 
+/// Writes the report from the store file, opened read-only.
+fn write_report(args: &ReportArgs) -> anyhow::Result<()> {
+    anyhow::ensure!(
+        args.section.is_none() || args.format == ReportFormat::Csv,
+        "--section chooses the part of the report a CSV file holds; use it with --format csv"
+    );
+    let residency = match &args.residency {
+        None => residency::Locator::builtin(),
+        Some(path) => residency::Locator::builtin().and_then(|locator| locator.with_overrides_file(path)),
+    }
+    .context("invalid --residency file")?;
+    let store = aggregator::store::Store::open_read_only(&args.data_dir)?;
+    let report = aggregator::report::build(&store, &residency, now_unix_nano())?;
+    let bytes = match args.format {
+        ReportFormat::Html => aggregator::report::html::render(&report).into_bytes(),
+        ReportFormat::Json => report.to_json()?,
+        ReportFormat::Csv => {
+            let section = args.section.map_or(aggregator::report::csv::Section::default(), CsvSectionArg::section);
+            aggregator::report::csv::render(&report, section)?
+        }
+    };
+    if args.out.as_os_str() == "-" {
+        let mut stdout = std::io::stdout().lock();
+        match stdout.write_all(&bytes).and_then(|()| stdout.flush()) {
+            Err(error) if error.kind() != std::io::ErrorKind::BrokenPipe => {
+                return Err(error).context("cannot write the report to standard output");
+            }
+            _ => return Ok(()),
+        }
+    }
+    // Written next to the target and renamed, so a reader never sees half a report.
+    let mut temporary = args.out.clone().into_os_string();
+    temporary.push(".partial");
+    let temporary = PathBuf::from(temporary);
+    std::fs::write(&temporary, &bytes).with_context(|| format!("cannot write {}", temporary.display()))?;
+    std::fs::rename(&temporary, &args.out).with_context(|| format!("cannot write {}", args.out.display()))?;
+    if report.header.nothing_observed {
+        eprintln!("note: nothing was observed yet; the report says so");
+    }
+    eprintln!("wrote {}", args.out.display());
+    Ok(())
+}
+
 async fn bench_ingest(args: BenchArgs) -> anyhow::Result<()> {
     anyhow::ensure!(args.sensors > 0 && args.batches > 0 && args.batch_size > 0, "--sensors, --batches and --batch-size must be positive");
     let options = BenchOptions {
@@ -881,6 +1138,10 @@ async fn main() -> ExitCode {
             Ok(code) => return code,
             Err(error) => Err(error),
         },
+        Command::Report(args) => {
+            init_logging("warn");
+            write_report(&args)
+        }
         command => {
             init_logging("warn");
             match client_command(command) {

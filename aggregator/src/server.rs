@@ -15,6 +15,7 @@ use tokio::task::JoinHandle;
 use tokio_stream::wrappers::TcpListenerStream;
 
 use crate::context::{ConnectedSensors, Context};
+use crate::detect::{Knowledge, KnowledgeError};
 use crate::fanout::Fanout;
 use crate::ingest::{IngestLimits, IngestService};
 use crate::observer::ObserverService;
@@ -56,6 +57,10 @@ pub struct ServerConfig {
     /// Where to watch pods and Services to name the workloads behind remote
     /// addresses.
     pub kubernetes: KubernetesApi,
+    /// User classifier rules and labels, added to the defaults.
+    pub rules_file: Option<PathBuf>,
+    /// User residency overrides (regions, address ranges, host names).
+    pub residency_file: Option<PathBuf>,
 }
 
 impl ServerConfig {
@@ -71,6 +76,8 @@ impl ServerConfig {
             writer_queue_batches: 1024,
             synchronous: Synchronous::Normal,
             kubernetes: KubernetesApi::Off,
+            rules_file: None,
+            residency_file: None,
         }
     }
 }
@@ -99,6 +106,9 @@ pub enum ServerError {
     /// The Kubernetes API settings are not usable.
     #[error(transparent)]
     Peers(#[from] PeersError),
+    /// The classifier rules or the residency configuration are invalid.
+    #[error(transparent)]
+    Knowledge(#[from] KnowledgeError),
     /// Reflection could not load the API descriptors.
     #[error("cannot build the reflection service: {0}")]
     Reflection(#[from] tonic_reflection::server::Error),
@@ -167,6 +177,14 @@ impl RunningServer {
 
 /// Opens the store and starts serving. Returns once the listeners are bound.
 pub async fn start(config: ServerConfig) -> Result<RunningServer, ServerError> {
+    // Configuration errors are reported before anything is opened or bound.
+    let knowledge = Knowledge::load(config.rules_file.as_deref(), config.residency_file.as_deref())?;
+    tracing::info!(
+        rules_version = knowledge.engine.rules_version(),
+        residency_version = knowledge.locator.data_version(),
+        residency_as_of = knowledge.locator.as_of(),
+        "classifier rules and residency table loaded"
+    );
     let (store, write_connection) = {
         let data_dir = config.data_dir.clone();
         let synchronous = config.synchronous;
@@ -181,10 +199,17 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, ServerError> {
         "store opened"
     );
     let peers = Arc::new(PeerNames::start(&config.kubernetes).await?);
+    let locator = Arc::new(knowledge.locator.clone());
     let metrics = Arc::new(Metrics::new());
     let fanout = Arc::new(Fanout::new(config.subscriber_queue_batches));
     let (store_writer, writer_thread) =
-        writer::spawn(write_connection, Arc::clone(&fanout), Arc::clone(&metrics), config.writer_queue_batches)?;
+        writer::spawn(
+        write_connection,
+        Arc::clone(&fanout),
+        Arc::clone(&metrics),
+        config.writer_queue_batches,
+        knowledge,
+    )?;
     let (shutdown, shutdown_receiver) = watch::channel(false);
     let context = Context {
         store: Arc::new(store),
@@ -196,6 +221,7 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, ServerError> {
         sensors: Arc::new(ConnectedSensors::default()),
         shutdown: shutdown_receiver,
         ready: Arc::new(AtomicBool::new(false)),
+        locator,
     };
 
     let listener = TcpListener::bind(config.listen)

@@ -112,6 +112,8 @@ const TEST_PACKAGES: &[(&str, &str)] = &[
     ("/usr/sbin/mariadbd", "mariadb-server"),
     ("/usr/bin/mariadb", "mariadb-client"),
     ("/usr/sbin/ip", "iproute2"),
+    // The report test renders, screenshots and prints the HTML report.
+    ("/usr/bin/chromium", "chromium"),
 ];
 
 pub fn ensure_test_packages() -> anyhow::Result<()> {
@@ -125,7 +127,7 @@ pub fn ensure_test_packages() -> anyhow::Result<()> {
         return Ok(());
     }
     if !is_root() {
-        say(&format!("the database tests need Debian packages {}; install them as root (tests that need them are skipped)", missing.join(" ")));
+        say(&format!("the database and browser tests need Debian packages {}; install them as root (tests that need them are skipped)", missing.join(" ")));
         return Ok(());
     }
     say(&format!("installing test packages: {}", missing.join(" ")));

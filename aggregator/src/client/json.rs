@@ -8,9 +8,11 @@
 //! accesses are `{"dataAccess": {...}, "time": ...}` lines.
 
 use proto::v1::get_data_accesses_response::ResponseTypes as AccessResponseTypes;
+use proto::v1::get_findings_response::ResponseTypes as FindingResponseTypes;
 use proto::v1::get_flows_response::ResponseTypes;
 use proto::v1::{
-    AccessKind, ColumnAccess, DataAccess, DatabaseProtocol, Direction, Endpoint, Flow, FlowState,
+    AccessKind, ColumnAccess, ColumnClassification, Finding, FindingKind, GetFindingsResponse, Place, Severity,
+    TransferClass, DataAccess, DatabaseProtocol, Direction, Endpoint, Flow, FlowState,
     GetDataAccessesResponse, GetFlowsResponse, InventoryAccessor, InventoryColumn, InventoryDatabase,
     InventoryDatastore, InventoryTable, LostEvent, LostEventSource, Process, Protocol, SensorStatus,
     ServerStatusResponse, ServiceGraphEdge, Workload,
@@ -559,7 +561,7 @@ impl From<&InventoryAccessor> for JsonAccessor {
 }
 
 /// A column of the inventory.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct JsonColumn {
     /// Column name.
@@ -570,6 +572,9 @@ pub struct JsonColumn {
     pub last_seen_unix_nano: u64,
     /// Readers and writers.
     pub accessors: Vec<JsonAccessor>,
+    /// How the column was classified; absent before it was.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub classification: Option<JsonClassification>,
 }
 
 impl From<&InventoryColumn> for JsonColumn {
@@ -579,12 +584,215 @@ impl From<&InventoryColumn> for JsonColumn {
             first_seen_unix_nano: column.first_seen_unix_nano,
             last_seen_unix_nano: column.last_seen_unix_nano,
             accessors: column.accessors.iter().map(JsonAccessor::from).collect(),
+            classification: column.classification.as_ref().map(JsonClassification::from),
         }
     }
 }
 
-/// A table of the inventory.
+/// The classification of an inventory column.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct JsonClassification {
+    /// Entity (`EMAIL_ADDRESS`); empty when not personal data.
+    pub entity: String,
+    /// Category (`PII`, `SPECIAL`, `PHI`, `PCI`, `CREDENTIAL`); empty when not personal data.
+    pub category: String,
+    /// Confidence, 0 to 1.
+    pub confidence: f64,
+    /// Evidence, as the classifier gives it.
+    pub reasons: Vec<serde_json::Value>,
+    /// Version of the rules that classified it.
+    pub rules_version: String,
+    /// When it was last classified with a different result.
+    pub classified_unix_nano: u64,
+    /// Values sampled on the nodes, summed.
+    pub sampled_values: u32,
+}
+
+impl From<&ColumnClassification> for JsonClassification {
+    fn from(classification: &ColumnClassification) -> Self {
+        Self {
+            entity: classification.entity.clone(),
+            category: classification.category.clone(),
+            confidence: classification.confidence,
+            reasons: classification
+                .reasons
+                .iter()
+                .map(|reason| serde_json::from_str(reason).unwrap_or_else(|_| serde_json::Value::String(reason.clone())))
+                .collect(),
+            rules_version: classification.rules_version.clone(),
+            classified_unix_nano: classification.classified_unix_nano,
+            sampled_values: classification.sampled_values,
+        }
+    }
+}
+
+/// Where one end of a finding is; an empty region means unknown.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct JsonPlace {
+    /// Region.
+    pub region: String,
+    /// ISO country code.
+    pub country: String,
+    /// Country name.
+    pub country_name: String,
+    /// `eu`, `eea`, `adequate`, `third_country`.
+    pub jurisdiction: String,
+    /// `override` or `node`.
+    pub placed_by: String,
+}
+
+impl From<&Place> for JsonPlace {
+    fn from(place: &Place) -> Self {
+        Self {
+            region: place.region.clone(),
+            country: place.country.clone(),
+            country_name: place.country_name.clone(),
+            jurisdiction: place.jurisdiction.clone(),
+            placed_by: place.placed_by.clone(),
+        }
+    }
+}
+
+/// What a finding rests on.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct JsonEvidence {
+    /// Statement fingerprint (literals replaced by `?`).
+    pub fingerprint: String,
+    /// Its hash.
+    pub fingerprint_id: u64,
+    /// Data access id.
+    pub access_id: u64,
+    /// Flow id.
+    pub flow_id: u64,
+}
+
+/// A finding.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct JsonFinding {
+    /// Id.
+    pub id: u64,
+    /// `FINDING_KIND_*`.
+    pub kind: String,
+    /// `SEVERITY_*`.
+    pub severity: String,
+    /// Identity.
+    pub key: String,
+    /// One line.
+    pub title: String,
+    /// A few sentences.
+    pub explanation: String,
+    /// First seen, RFC 3339.
+    pub first_seen: String,
+    /// First seen, nanoseconds since the Unix epoch.
+    pub first_seen_unix_nano: u64,
+    /// Last seen, RFC 3339.
+    pub last_seen: String,
+    /// Last seen, nanoseconds since the Unix epoch.
+    pub last_seen_unix_nano: u64,
+    /// Observations.
+    pub count: u64,
+    /// Workload or client.
+    pub source: String,
+    /// Datastore or server.
+    pub destination: String,
+    /// Where the source is.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub source_place: Option<JsonPlace>,
+    /// Where the destination is.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub destination_place: Option<JsonPlace>,
+    /// Sensitive columns, `table.column`.
+    pub columns: Vec<String>,
+    /// Their categories.
+    pub categories: Vec<String>,
+    /// Their entities.
+    pub entities: Vec<String>,
+    /// `TRANSFER_CLASS_*` (transfers).
+    pub transfer_class: String,
+    /// Whether a transfer mechanism is needed.
+    pub requires_mechanism: bool,
+    /// The adequacy decision that applies, or why none does.
+    pub adequacy: String,
+    /// `region → region`.
+    pub direction: String,
+    /// `workload_to_datastore` or `datastore_to_workload`.
+    pub data_movement: String,
+    /// Fingerprints and ids.
+    pub evidence: Vec<JsonEvidence>,
+}
+
+impl From<&Finding> for JsonFinding {
+    fn from(finding: &Finding) -> Self {
+        Self {
+            id: finding.id,
+            kind: enum_name(finding.kind, FindingKind::as_str_name),
+            severity: enum_name(finding.severity, Severity::as_str_name),
+            key: finding.key.clone(),
+            title: finding.title.clone(),
+            explanation: finding.explanation.clone(),
+            first_seen: format_rfc3339(finding.first_seen_unix_nano, 9),
+            first_seen_unix_nano: finding.first_seen_unix_nano,
+            last_seen: format_rfc3339(finding.last_seen_unix_nano, 9),
+            last_seen_unix_nano: finding.last_seen_unix_nano,
+            count: finding.count,
+            source: finding.source.clone(),
+            destination: finding.destination.clone(),
+            source_place: finding.source_place.as_ref().map(JsonPlace::from),
+            destination_place: finding.destination_place.as_ref().map(JsonPlace::from),
+            columns: finding.columns.clone(),
+            categories: finding.categories.clone(),
+            entities: finding.entities.clone(),
+            transfer_class: enum_name(finding.transfer_class, TransferClass::as_str_name),
+            requires_mechanism: finding.requires_mechanism,
+            adequacy: finding.adequacy.clone(),
+            direction: finding.direction.clone(),
+            data_movement: finding.data_movement.clone(),
+            evidence: finding
+                .evidence
+                .iter()
+                .map(|evidence| JsonEvidence {
+                    fingerprint: evidence.fingerprint.clone(),
+                    fingerprint_id: evidence.fingerprint_id,
+                    access_id: evidence.access_id,
+                    flow_id: evidence.flow_id,
+                })
+                .collect(),
+        }
+    }
+}
+
+/// One `GetFindings` response: `{"finding": {...}, "time": ...}` or
+/// `{"lostEvents": {...}, "time": ...}`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct JsonFindingResponse {
+    /// The finding.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub finding: Option<JsonFinding>,
+    /// Or created findings missed.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub lost_events: Option<JsonLostEvent>,
+    /// When the aggregator sent it, RFC 3339.
+    pub time: String,
+}
+
+impl From<&GetFindingsResponse> for JsonFindingResponse {
+    fn from(response: &GetFindingsResponse) -> Self {
+        let (finding, lost_events) = match &response.response_types {
+            Some(FindingResponseTypes::Finding(finding)) => (Some(JsonFinding::from(finding)), None),
+            Some(FindingResponseTypes::LostEvents(event)) => (None, Some(JsonLostEvent::from(event))),
+            None => (None, None),
+        };
+        Self { finding, lost_events, time: format_rfc3339(response.time_unix_nano, 9) }
+    }
+}
+
+/// A table of the inventory.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct JsonTable {
     /// Table name as the datastore names it.
@@ -612,7 +820,7 @@ impl From<&InventoryTable> for JsonTable {
 }
 
 /// A database of the inventory.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct JsonDatabase {
     /// Database name; empty when unknown.
@@ -637,7 +845,7 @@ impl From<&InventoryDatabase> for JsonDatabase {
 }
 
 /// A datastore of the inventory.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct JsonDatastore {
     /// `ip:port`.

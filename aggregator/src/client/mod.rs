@@ -1,5 +1,6 @@
-//! The command-line client: `observe`, `accesses`, `inventory`, `status` and
-//! `graph` against a running aggregator, with human and JSON renderings.
+//! The command-line client: `observe`, `accesses`, `inventory`, `findings`,
+//! `status` and `graph` against a running aggregator, with human and JSON
+//! renderings.
 
 pub mod json;
 pub mod render;
@@ -11,7 +12,7 @@ mod tests;
 use std::io::Write;
 
 use proto::v1::observer_client::ObserverClient;
-use proto::v1::{GetDataAccessesRequest, GetFlowsRequest, GetInventoryRequest, GetServiceGraphRequest, ServerStatusRequest};
+use proto::v1::{GetDataAccessesRequest, GetFindingsRequest, GetFlowsRequest, GetInventoryRequest, GetServiceGraphRequest, ServerStatusRequest};
 use tonic::transport::{Channel, Endpoint};
 
 /// Errors of the client commands.
@@ -126,6 +127,31 @@ pub async fn accesses(
             out.write_all(b"\n")?;
         } else if let Some(line) = render::access_response_line(&response) {
             writeln!(out, "{line}")?;
+        }
+        out.flush()?;
+        printed += 1;
+    }
+    Ok(printed)
+}
+
+/// Prints findings as they arrive: a few lines each for people, one JSON
+/// object per line when `json`. Flushes after every finding so `--follow`
+/// output shows up at once.
+pub async fn findings(
+    channel: Channel,
+    request: GetFindingsRequest,
+    json: bool,
+    out: &mut impl Write,
+) -> Result<u64, ClientError> {
+    let mut client = ObserverClient::new(channel).max_decoding_message_size(usize::MAX);
+    let mut stream = client.get_findings(request).await?.into_inner();
+    let mut printed = 0;
+    while let Some(response) = stream.message().await? {
+        if json {
+            serde_json::to_writer(&mut *out, &json::JsonFindingResponse::from(&response))?;
+            out.write_all(b"\n")?;
+        } else if let Some(text) = render::finding_response(&response) {
+            out.write_all(text.as_bytes())?;
         }
         out.flush()?;
         printed += 1;

@@ -3,9 +3,11 @@
 use std::fmt::Write as _;
 
 use proto::v1::get_data_accesses_response::ResponseTypes as AccessResponseTypes;
+use proto::v1::get_findings_response::ResponseTypes as FindingResponseTypes;
 use proto::v1::get_flows_response::ResponseTypes;
 use proto::v1::{
-    AccessKind, DataAccess, DatabaseProtocol, Direction, Flow, FlowState, GetDataAccessesResponse, GetFlowsResponse,
+    AccessKind, ColumnClassification, DataAccess, Finding, FindingKind, GetFindingsResponse, Place, Severity,
+    TransferClass, DatabaseProtocol, Direction, Flow, FlowState, GetDataAccessesResponse, GetFlowsResponse,
     InventoryAccessor, InventoryDatastore, LostEvent, LostEventSource, Protocol, ServerStatusResponse,
     ServiceGraphEdge,
 };
@@ -343,6 +345,112 @@ fn accessors_text(accessors: &[InventoryAccessor]) -> String {
     parts.join("; ")
 }
 
+/// `[PII EMAIL_ADDRESS 0.95]  `, `[not personal]  `, or nothing before the
+/// column is classified.
+fn classification_text(classification: Option<&ColumnClassification>) -> String {
+    match classification {
+        None => String::new(),
+        Some(found) if found.category.is_empty() => "[not personal]  ".to_string(),
+        Some(found) => format!("[{} {} {:.2}]  ", found.category, found.entity, found.confidence),
+    }
+}
+
+fn severity_name(severity: i32) -> &'static str {
+    match Severity::try_from(severity).unwrap_or(Severity::Unknown) {
+        Severity::High => "HIGH",
+        Severity::Medium => "MEDIUM",
+        Severity::Low => "LOW",
+        Severity::Info => "INFO",
+        Severity::Unknown => "?",
+    }
+}
+
+fn finding_kind_name(kind: i32) -> &'static str {
+    match FindingKind::try_from(kind).unwrap_or(FindingKind::Unknown) {
+        FindingKind::Transfer => "TRANSFER",
+        FindingKind::NewFlow => "NEW_FLOW",
+        FindingKind::FirstPersonalDataRead => "FIRST_PERSONAL_DATA_READ",
+        FindingKind::NewSensitiveColumn => "NEW_SENSITIVE_COLUMN",
+        FindingKind::NewRegion => "NEW_REGION",
+        FindingKind::Unknown => "?",
+    }
+}
+
+fn place_text(place: Option<&Place>) -> String {
+    match place {
+        Some(place) if !place.region.is_empty() => {
+            let country = if place.country.is_empty() { "country unknown" } else { &place.country };
+            format!("{} ({country}, by {})", place.region, place.placed_by)
+        }
+        _ => "unknown".to_string(),
+    }
+}
+
+/// A finding for people: a headline, the explanation, then the details
+/// that apply (places, columns, transfer assessment, evidence).
+pub fn finding(finding: &Finding) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "{} {:<6} {:<24} {}  (first seen {}, last seen {}, {}×)",
+        finding.id,
+        severity_name(finding.severity),
+        finding_kind_name(finding.kind),
+        finding.title,
+        format_rfc3339(finding.first_seen_unix_nano, 0),
+        format_rfc3339(finding.last_seen_unix_nano, 0),
+        finding.count,
+    );
+    let _ = writeln!(out, "    {}", finding.explanation);
+    if !finding.destination.is_empty() {
+        let _ = writeln!(
+            out,
+            "    from {} in {} to {} in {}",
+            finding.source,
+            place_text(finding.source_place.as_ref()),
+            finding.destination,
+            place_text(finding.destination_place.as_ref())
+        );
+    }
+    if !finding.columns.is_empty() {
+        let _ = writeln!(out, "    columns: {} ({})", finding.columns.join(", "), finding.categories.join(", "));
+    }
+    if finding.kind == FindingKind::Transfer as i32 {
+        let _ = writeln!(
+            out,
+            "    transfer {}: {}; mechanism {}needed; adequacy: {}",
+            finding.direction,
+            match TransferClass::try_from(finding.transfer_class).unwrap_or(TransferClass::Unknown) {
+                TransferClass::WithinEea => "within the EEA",
+                TransferClass::ToAdequateCountry => "to a country with an adequacy decision",
+                TransferClass::ToThirdCountry => "to a third country without an adequacy decision",
+                TransferClass::FromOutsideEea => "from outside the EEA",
+                TransferClass::Unknown => "a place is not in the residency table",
+            },
+            if finding.requires_mechanism { "" } else { "not " },
+            finding.adequacy
+        );
+    }
+    for evidence in &finding.evidence {
+        if !evidence.fingerprint.is_empty() {
+            let _ = writeln!(out, "    evidence: access {} {}", evidence.access_id, evidence.fingerprint);
+        } else if evidence.flow_id != 0 {
+            let _ = writeln!(out, "    evidence: flow {}", evidence.flow_id);
+        } else if evidence.access_id != 0 {
+            let _ = writeln!(out, "    evidence: access {}", evidence.access_id);
+        }
+    }
+    out
+}
+
+/// One `GetFindings` response for people.
+pub fn finding_response(response: &GetFindingsResponse) -> Option<String> {
+    match response.response_types.as_ref()? {
+        FindingResponseTypes::Finding(found) => Some(finding(found)),
+        FindingResponseTypes::LostEvents(event) => Some(format!("{}\n", lost_line(event, response.time_unix_nano))),
+    }
+}
+
 /// `inventory` for people: datastore, database, table and column as an
 /// indented tree, each table and column with who reads and writes it.
 pub fn inventory(datastores: &[InventoryDatastore]) -> String {
@@ -381,9 +489,10 @@ pub fn inventory(datastores: &[InventoryDatastore]) -> String {
                 for column in &table.columns {
                     let _ = writeln!(
                         out,
-                        "      {:<width$}  {}  first seen {}",
+                        "      {:<width$}  {}  {}first seen {}",
                         column.name,
                         accessors_text(&column.accessors),
+                        classification_text(column.classification.as_ref()),
                         format_rfc3339(column.first_seen_unix_nano, 0),
                     );
                 }

@@ -1,6 +1,6 @@
-//! The subscriber API: `Observer.GetFlows` and `Observer.GetDataAccesses`
-//! (history then live), the datastore inventory, server status and the
-//! service graph.
+//! The subscriber API: `Observer.GetFlows`, `Observer.GetDataAccesses` and
+//! `Observer.GetFindings` (history then live), the datastore inventory,
+//! server status and the service graph.
 //!
 //! A follower joins the live feed before reading history, then drops live
 //! records the history already covered: the history read returns the largest
@@ -18,10 +18,11 @@ use std::sync::atomic::Ordering;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use proto::v1::get_data_accesses_response::ResponseTypes as AccessResponseTypes;
+use proto::v1::get_findings_response::ResponseTypes as FindingResponseTypes;
 use proto::v1::get_flows_response::ResponseTypes;
 use proto::v1::observer_server::Observer;
 use proto::v1::{
-    DataAccess, Flow, GetDataAccessesRequest, GetDataAccessesResponse, GetFlowsRequest, GetFlowsResponse,
+    DataAccess, Finding, FindingFilter, Flow, GetDataAccessesRequest, GetFindingsRequest, GetFindingsResponse, GetDataAccessesResponse, GetFlowsRequest, GetFlowsResponse,
     GetInventoryRequest, GetInventoryResponse, GetServiceGraphRequest, GetServiceGraphResponse, LostEvent,
     LostEventSource, ServerStatusRequest, ServerStatusResponse,
 };
@@ -31,7 +32,7 @@ use tonic::{Request, Response, Status};
 
 use crate::context::{Context, GaugeGuard};
 use crate::fanout::{IdRange, LiveCursor, LiveEvent};
-use crate::store::{HistoryQuery, Store, StoreError, StoredAccessBatch, StoredBatch};
+use crate::store::{FindingBatch, HistoryQuery, Store, StoreError, StoredAccessBatch, StoredBatch, findings};
 use crate::telemetry::RejectReason;
 use access_filter::AccessFilters;
 use filter::FlowFilters;
@@ -152,7 +153,7 @@ impl Feed for FlowFeed {
         match event {
             LiveEvent::Flows(batch) => Live::Batch(batch),
             LiveEvent::Lost(event) => Live::Lost(event),
-            LiveEvent::Accesses(_) => Live::Other,
+            LiveEvent::Accesses(_) | LiveEvent::Findings(_) => Live::Other,
         }
     }
 }
@@ -205,7 +206,54 @@ impl Feed for AccessFeed {
         match event {
             LiveEvent::Accesses(batch) => Live::Batch(batch),
             LiveEvent::Lost(event) => Live::Lost(event),
-            LiveEvent::Flows(_) => Live::Other,
+            LiveEvent::Flows(_) | LiveEvent::Findings(_) => Live::Other,
+        }
+    }
+}
+
+/// Findings a `GetFindings` request selects.
+struct FindingFeed {
+    window: Window,
+    filter: FindingFilter,
+}
+
+impl Feed for FindingFeed {
+    type Batch = FindingBatch;
+    type Record = Finding;
+    type Response = GetFindingsResponse;
+
+    fn pick(&self, batch: &FindingBatch, index: usize) -> Option<Finding> {
+        let finding = batch.findings.get(index)?;
+        (self.window.wants_time(finding.first_seen_unix_nano) && findings::matches(&self.filter, finding))
+            .then(|| finding.clone())
+    }
+
+    fn record_response(finding: Finding) -> GetFindingsResponse {
+        GetFindingsResponse {
+            response_types: Some(FindingResponseTypes::Finding(finding)),
+            time_unix_nano: now_unix_nano(),
+        }
+    }
+
+    fn lost_response(event: LostEvent) -> GetFindingsResponse {
+        GetFindingsResponse {
+            response_types: Some(FindingResponseTypes::LostEvents(event)),
+            time_unix_nano: now_unix_nano(),
+        }
+    }
+
+    fn scan(
+        store: &Store,
+        query: Option<&HistoryQuery>,
+        visit: &mut dyn FnMut(FindingBatch) -> ControlFlow<()>,
+    ) -> Result<u64, StoreError> {
+        store.scan_findings(query, visit)
+    }
+
+    fn live(event: LiveEvent) -> Live<FindingBatch> {
+        match event {
+            LiveEvent::Findings(batch) => Live::Batch(batch),
+            LiveEvent::Flows(_) | LiveEvent::Accesses(_) | LiveEvent::Lost(_) => Live::Other,
         }
     }
 }
@@ -399,6 +447,29 @@ impl Observer for ObserverService {
         .check(metrics)?;
         let live = window.follow.then(|| self.context.fanout.subscribe_accesses());
         Ok(Response::new(stream(&self.context, AccessFeed { window, filters }, window, live)))
+    }
+
+    type GetFindingsStream = ReceiverStream<Result<GetFindingsResponse, Status>>;
+
+    async fn get_findings(
+        &self,
+        request: Request<GetFindingsRequest>,
+    ) -> Result<Response<Self::GetFindingsStream>, Status> {
+        let request = request.into_inner();
+        let metrics = &self.context.metrics;
+        // Findings are few next to flows: zero means all of them, oldest first.
+        let (number, first) = if request.number == 0 { (u64::MAX, true) } else { (request.number, request.first) };
+        let window = Window {
+            number,
+            first,
+            follow: request.follow,
+            since: request.since_unix_nano,
+            until: request.until_unix_nano,
+        }
+        .check(metrics)?;
+        let filter = request.filter.unwrap_or_default();
+        let live = window.follow.then(|| self.context.fanout.subscribe_findings());
+        Ok(Response::new(stream(&self.context, FindingFeed { window, filter }, window, live)))
     }
 
     async fn get_inventory(

@@ -153,6 +153,15 @@ fn edge_of<'a>(flow: &'a Flow, process: Option<&'a Process>) -> Option<(EdgeKey<
     ))
 }
 
+/// The client, the server and the server port of a flow, named as in the
+/// service graph; `None` when the direction or the peer is unknown.
+pub(crate) fn edge_names<'a>(
+    flow: &'a Flow,
+    process: Option<&'a Process>,
+) -> Option<(Cow<'a, str>, Cow<'a, str>, u32)> {
+    edge_of(flow, process).map(|(key, _)| (key.source, key.destination, key.destination_port))
+}
+
 impl EdgeTotals {
     fn add(&mut self, other: &EdgeTotals) {
         self.connections += other.connections;

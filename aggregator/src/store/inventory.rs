@@ -19,7 +19,7 @@ use std::collections::HashMap;
 use std::collections::hash_map::Entry;
 
 use proto::v1::{
-    AccessKind, DataAccess, DatabaseProtocol, Endpoint, GetInventoryRequest, InventoryAccessor, InventoryColumn,
+    AccessKind, ColumnClassification, DataAccess, DatabaseProtocol, Endpoint, GetInventoryRequest, InventoryAccessor, InventoryColumn,
     InventoryDatabase, InventoryDatastore, InventoryTable,
 };
 use rusqlite::{Connection, Transaction};
@@ -310,6 +310,28 @@ pub(crate) fn upsert(transaction: &Transaction<'_>, sums: &InventorySums) -> rus
     Ok(())
 }
 
+/// The classification columns (6..=12) of a `datastore_columns` row;
+/// `None` before the column was first classified.
+fn classification(row: &rusqlite::Row<'_>) -> rusqlite::Result<Option<ColumnClassification>> {
+    let Some(rules_version) = row.get::<_, Option<String>>(10)? else {
+        return Ok(None);
+    };
+    let reasons: Option<String> = row.get(9)?;
+    let signals: Option<String> = row.get(12)?;
+    Ok(Some(ColumnClassification {
+        entity: row.get::<_, Option<String>>(6)?.unwrap_or_default(),
+        category: row.get::<_, Option<String>>(7)?.unwrap_or_default(),
+        confidence: row.get::<_, Option<f64>>(8)?.unwrap_or(0.0),
+        // Written by this aggregator as JSON; unreadable text shows as no reasons.
+        reasons: reasons.and_then(|text| serde_json::from_str(&text).ok()).unwrap_or_default(),
+        rules_version,
+        classified_unix_nano: row.get::<_, Option<i64>>(11)?.map(from_sql_int).unwrap_or(0),
+        sampled_values: signals
+            .and_then(|text| serde_json::from_str::<classifier::ValueSignals>(&text).ok())
+            .map_or(0, |signals| signals.sampled),
+    }))
+}
+
 /// Whether a table name matches a requested one: exactly, or as the last
 /// part of a qualified name ("customers" matches "public.customers").
 pub fn table_matches(table: &str, wanted: &str) -> bool {
@@ -400,8 +422,9 @@ pub(crate) fn read(connection: &Connection, request: &GetInventoryRequest) -> Re
     drop(rows);
 
     let mut statement = transaction.prepare(
-        "SELECT datastore, database_name, table_name, column_name, first_seen, last_seen FROM datastore_columns
-         ORDER BY datastore, database_name, table_name, column_name",
+        "SELECT datastore, database_name, table_name, column_name, first_seen, last_seen,
+                entity, category, confidence, reasons, rules_version, classified_at, signals
+         FROM datastore_columns ORDER BY datastore, database_name, table_name, column_name",
     )?;
     let mut rows = statement.query([])?;
     while let Some(row) = rows.next()? {
@@ -414,6 +437,7 @@ pub(crate) fn read(connection: &Connection, request: &GetInventoryRequest) -> Re
                 first_seen_unix_nano: int(row, 4)?,
                 last_seen_unix_nano: int(row, 5)?,
                 accessors: Vec::new(),
+                classification: classification(row)?,
             });
         }
     }

@@ -12,13 +12,15 @@
 //! every commit, closing that window at the cost of one fsync per group commit.
 
 mod block;
-mod graph;
+pub mod findings;
+pub(crate) mod graph;
 pub mod inventory;
 mod schema;
 #[cfg(test)]
 mod tests;
 pub mod writer;
 
+use std::collections::HashMap;
 use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
@@ -26,6 +28,8 @@ use std::sync::Mutex;
 use proto::v1::{GetInventoryRequest, InventoryDatastore, Node, SensorCounters, SensorStatus, ServiceGraphEdge};
 use rusqlite::{Connection, OpenFlags};
 
+pub use findings::FindingBatch;
+pub(crate) use graph::edge_names;
 pub use block::{AccessBlock, FlowBlock, PreparedAccesses, PreparedBatch, StoredAccessBatch, StoredBatch};
 pub use schema::SCHEMA_VERSION;
 
@@ -60,6 +64,24 @@ pub enum StoreError {
         path: PathBuf,
         /// The journal mode SQLite kept.
         mode: String,
+    },
+    /// There is no store file where one was expected (read-only open).
+    #[error("no store at {path}; is --data-dir the directory the aggregator writes to?")]
+    Missing {
+        /// The database file looked for.
+        path: PathBuf,
+    },
+    /// The store was written by an older aggregator and must be migrated
+    /// before it can be read without writing.
+    #[error(
+        "store schema version {found} is older than the {supported} this aggregator reads; \
+         start `aggregator serve` on it once to upgrade it"
+    )]
+    SchemaTooOld {
+        /// Version in the file.
+        found: u32,
+        /// Version this binary reads.
+        supported: u32,
     },
     /// The database was written by a newer aggregator.
     #[error(
@@ -128,6 +150,8 @@ impl Synchronous {
 pub struct Store {
     path: PathBuf,
     readers: Mutex<Vec<Connection>>,
+    /// Opened by [`Store::open_read_only`]: connections are opened read-only.
+    read_only: bool,
 }
 
 /// The write connection and the first free flow and access ids, handed to
@@ -213,8 +237,37 @@ impl Store {
         };
         let next_flow_id = next_id(FLOW_ROWS.meta_key)?;
         let next_access_id = next_id(ACCESS_ROWS.meta_key)?;
-        let store = Store { path, readers: Mutex::new(Vec::new()) };
+        let store = Store { path, readers: Mutex::new(Vec::new()), read_only: false };
         Ok((store, WriteConnection { connection, next_flow_id, next_access_id }))
+    }
+
+    /// Opens `data_dir/aggregator.db` for reading only, without creating,
+    /// migrating or writing it: what a report of a running aggregator's
+    /// store needs (WAL lets readers run while the aggregator writes).
+    pub fn open_read_only(data_dir: &Path) -> Result<Store, StoreError> {
+        let path = data_dir.join(DATABASE_FILE);
+        if !path.is_file() {
+            return Err(StoreError::Missing { path });
+        }
+        let connection = Self::read_connection(&path, true)?;
+        let found: u32 = connection.query_row("PRAGMA user_version", [], |row| row.get(0))?;
+        if found > SCHEMA_VERSION {
+            return Err(StoreError::SchemaTooNew { found, supported: SCHEMA_VERSION });
+        }
+        if found < SCHEMA_VERSION {
+            return Err(StoreError::SchemaTooOld { found, supported: SCHEMA_VERSION });
+        }
+        Ok(Store { path, readers: Mutex::new(vec![connection]), read_only: true })
+    }
+
+    fn read_connection(path: &Path, read_only: bool) -> Result<Connection, StoreError> {
+        let access = if read_only { OpenFlags::SQLITE_OPEN_READ_ONLY } else { OpenFlags::SQLITE_OPEN_READ_WRITE };
+        let open_error = |source| StoreError::Open { path: path.to_path_buf(), source };
+        let connection =
+            Connection::open_with_flags(path, access | OpenFlags::SQLITE_OPEN_NO_MUTEX).map_err(open_error)?;
+        connection.busy_timeout(std::time::Duration::from_secs(5)).map_err(open_error)?;
+        connection.pragma_update(None, "query_only", true).map_err(open_error)?;
+        Ok(connection)
     }
 
     /// Path of the database file.
@@ -226,16 +279,7 @@ impl Store {
         let pooled = self.readers.lock().ok().and_then(|mut readers| readers.pop());
         let mut connection = match pooled {
             Some(connection) => connection,
-            None => {
-                let connection = Connection::open_with_flags(
-                    &self.path,
-                    OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-                )
-                .map_err(|source| StoreError::Open { path: self.path.clone(), source })?;
-                connection.busy_timeout(std::time::Duration::from_secs(5))?;
-                connection.pragma_update(None, "query_only", true)?;
-                connection
-            }
+            None => Self::read_connection(&self.path, self.read_only)?,
         };
         let result = read(&mut connection);
         if let Ok(mut readers) = self.readers.lock() {
@@ -372,6 +416,31 @@ impl Store {
     /// Service graph edges last seen at or after `since_unix_nano`.
     pub fn service_graph(&self, since_unix_nano: u64) -> Result<Vec<ServiceGraphEdge>, StoreError> {
         self.with_reader(|connection| graph::read(connection, since_unix_nano))
+    }
+
+    /// Server addresses whose process a sensor saw, with the region of that
+    /// sensor's node.
+    pub fn endpoint_regions(&self) -> Result<HashMap<String, String>, StoreError> {
+        self.with_reader(|connection| {
+            let mut statement = connection.prepare("SELECT ip, region FROM endpoint_regions")?;
+            let rows = statement.query_map([], |row| Ok((row.get(0)?, row.get(1)?)))?;
+            Ok(rows.collect::<Result<HashMap<_, _>, _>>()?)
+        })
+    }
+
+    /// The time of the oldest and of the newest flow or data access stored,
+    /// or `None` when nothing is stored.
+    pub fn recorded_time_range(&self) -> Result<Option<(u64, u64)>, StoreError> {
+        self.with_reader(|connection| {
+            let (first, last): (Option<i64>, Option<i64>) = connection.query_row(
+                "SELECT min(first), max(last) FROM (
+                     SELECT min(min_time) AS first, max(max_time) AS last FROM flow_batches
+                     UNION ALL SELECT min(min_time), max(max_time) FROM access_batches)",
+                [],
+                |row| Ok((row.get(0)?, row.get(1)?)),
+            )?;
+            Ok(first.zip(last).map(|(first, last)| (from_sql_int(first), from_sql_int(last))))
+        })
     }
 
     /// The datastore inventory, restricted as the request asks.

@@ -145,6 +145,45 @@ pub(super) const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (datastore, database_name, table_name, column_name, workload, kind)
     ) WITHOUT ROWID;
     "#,
+    // 3: column classifications, where endpoints were seen, and findings.
+    r#"
+    -- The classification of a column from its name and the value signals
+    -- received for it (summed, JSON of the classifier's counts); category
+    -- NULL: not sensitive; rules_version NULL: not classified yet.
+    ALTER TABLE datastore_columns ADD COLUMN signals TEXT;
+    ALTER TABLE datastore_columns ADD COLUMN entity TEXT;
+    ALTER TABLE datastore_columns ADD COLUMN category TEXT;
+    ALTER TABLE datastore_columns ADD COLUMN confidence REAL;
+    ALTER TABLE datastore_columns ADD COLUMN reasons TEXT;
+    ALTER TABLE datastore_columns ADD COLUMN rules_version TEXT;
+    ALTER TABLE datastore_columns ADD COLUMN classified_at INTEGER;
+
+    -- Addresses whose process a sensor saw as the server end, and the
+    -- region of that sensor's node.
+    CREATE TABLE endpoint_regions (
+        ip         TEXT PRIMARY KEY,
+        node_name  TEXT NOT NULL,
+        region     TEXT NOT NULL,
+        first_seen INTEGER NOT NULL,
+        last_seen  INTEGER NOT NULL
+    ) WITHOUT ROWID;
+
+    -- One row per finding; `key` is its identity, `finding` the encoded
+    -- dataflow.v1.Finding as last updated.
+    INSERT INTO meta (key, value) VALUES ('next_finding_id', 1);
+    CREATE TABLE findings (
+        id         INTEGER PRIMARY KEY,
+        key        TEXT NOT NULL UNIQUE,
+        kind       INTEGER NOT NULL,
+        severity   INTEGER NOT NULL,
+        first_seen INTEGER NOT NULL,
+        last_seen  INTEGER NOT NULL,
+        -- Kept here, not in the blob, so a repeat is one small update.
+        count      INTEGER NOT NULL,
+        finding    BLOB NOT NULL
+    );
+    CREATE INDEX findings_by_first_seen ON findings (first_seen);
+    "#,
 ];
 
 /// The schema version this binary writes.

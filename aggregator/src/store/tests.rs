@@ -15,7 +15,8 @@ use crate::telemetry::Metrics;
 fn start(dir: &Path) -> (Store, StoreWriter, WriterThread, Arc<Fanout>) {
     let (store, write) = Store::open(dir, Synchronous::Normal).unwrap();
     let fanout = Arc::new(Fanout::new(64));
-    let (writer, thread) = writer::spawn(write, Arc::clone(&fanout), Arc::new(Metrics::new()), 16).unwrap();
+    let (writer, thread) = writer::spawn(write, Arc::clone(&fanout), Arc::new(Metrics::new()), 16, crate::detect::Knowledge::load(None, None).unwrap())
+        .unwrap();
     (store, writer, thread, fanout)
 }
 
@@ -332,4 +333,49 @@ fn a_version_1_store_migrates_and_keeps_its_flows_and_sensors() {
     assert_eq!((sensors[0].flows, sensors[0].accesses), (7, 0));
     assert_eq!(sensors[0].counters.unwrap().kernel_lost, 4);
     assert_eq!(sensors[0].counters.unwrap().payloads_lost, 0);
+}
+
+#[test]
+fn read_only_opening_needs_an_existing_current_store_and_never_writes() {
+    let dir = tempfile::tempdir().unwrap();
+    assert!(matches!(Store::open_read_only(dir.path()), Err(StoreError::Missing { .. })));
+    assert!(!dir.path().join(DATABASE_FILE).exists(), "a read-only open created the store");
+
+    let (store, write) = Store::open(dir.path(), Synchronous::Normal).unwrap();
+    let reader = Store::open_read_only(dir.path()).unwrap();
+    assert_eq!(reader.recorded_time_range().unwrap(), None);
+    assert!(reader.endpoint_regions().unwrap().is_empty());
+    // Its connections refuse writes.
+    let refused = reader.with_reader(|connection| Ok(connection.execute("DELETE FROM meta", [])?));
+    assert!(refused.is_err());
+    drop((store, write));
+
+    let connection = Connection::open(dir.path().join(DATABASE_FILE)).unwrap();
+    connection.pragma_update(None, "user_version", SCHEMA_VERSION - 1).unwrap();
+    assert!(matches!(Store::open_read_only(dir.path()), Err(StoreError::SchemaTooOld { .. })));
+    connection.pragma_update(None, "user_version", SCHEMA_VERSION + 1).unwrap();
+    assert!(matches!(Store::open_read_only(dir.path()), Err(StoreError::SchemaTooNew { .. })));
+}
+
+#[tokio::test]
+async fn the_recorded_time_range_spans_flows_and_data_accesses() {
+    let dir = tempfile::tempdir().unwrap();
+    let (store, writer, thread, _fanout) = start(dir.path());
+    let mut batch = SensorBatch {
+        session_id: "s".into(),
+        sequence: 1,
+        node: Some(Node { name: "n".into(), region: String::new(), zone: String::new() }),
+        flows: vec![flow(500, Direction::Outbound, FlowState::Closed, "w", ("10.0.0.2", 80))],
+        counters: Some(SensorCounters::default()),
+        ..SensorBatch::default()
+    };
+    batch.accesses = vec![DataAccess {
+        time_unix_nano: 900,
+        server: Some(Endpoint { ip: "10.0.0.3".into(), port: 5432 }),
+        ..DataAccess::default()
+    }];
+    let outcome = writer.write(batch).await;
+    assert!(matches!(outcome, Ok(WriteOutcome::Stored { .. })), "{outcome:?}");
+    assert_eq!(store.recorded_time_range().unwrap(), Some((500, 900)));
+    stop(writer, thread);
 }

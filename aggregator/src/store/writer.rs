@@ -20,9 +20,11 @@ use proto::v1::{LostEvent, LostEventSource, SensorBatch, SensorCounters};
 use rusqlite::{Connection, OptionalExtension, Transaction};
 use tokio::sync::{mpsc, oneshot};
 
+use super::findings::FindingBatch;
 use super::graph::{self, EdgeSums};
 use super::inventory::{self, InventorySums};
 use super::{PreparedBatch, StoreError, StoredAccessBatch, StoredBatch, WriteConnection, from_sql_int, sql_int};
+use crate::detect::{Detector, GroupView, Knowledge};
 use crate::fanout::{Fanout, LiveEvent};
 use crate::telemetry::Metrics;
 
@@ -148,15 +150,18 @@ struct Writer {
     metrics: Arc<Metrics>,
     stored_flows: Arc<AtomicU64>,
     stored_accesses: Arc<AtomicU64>,
+    detector: Detector,
 }
 
 /// Starts the writer thread. It runs until every [`StoreWriter`] clone is
-/// dropped and the queue is drained.
+/// dropped and the queue is drained. Columns are classified and findings
+/// detected with `knowledge` in the same transactions ([`crate::detect`]).
 pub fn spawn(
     write: WriteConnection,
     fanout: Arc<Fanout>,
     metrics: Arc<Metrics>,
     queue_batches: usize,
+    knowledge: Knowledge,
 ) -> Result<(StoreWriter, WriterThread), StoreError> {
     let (sender, receiver) = mpsc::channel(queue_batches.max(1));
     let stored_flows = Arc::new(AtomicU64::new(write.next_flow_id.saturating_sub(1)));
@@ -167,6 +172,7 @@ pub fn spawn(
         next_access_id: write.next_access_id,
         sessions: HashMap::new(),
         fanout,
+        detector: Detector::new(knowledge, Arc::clone(&metrics)),
         metrics,
         stored_flows: Arc::clone(&stored_flows),
         stored_accesses: Arc::clone(&stored_accesses),
@@ -193,6 +199,7 @@ pub(crate) fn counter_increase(previous: u64, current: u64) -> u64 {
 
 impl Writer {
     fn run(mut self, mut receiver: mpsc::Receiver<WriteRequest>) {
+        self.reclassify_stale();
         let mut group = Vec::new();
         while let Some(first) = receiver.blocking_recv() {
             let mut records = first.batch.len() + first.batch.access_count();
@@ -218,6 +225,32 @@ impl Writer {
         tracing::debug!("store writer stopped");
     }
 
+    /// Brings stored column classifications to the rules in force, before
+    /// the first batch.
+    fn reclassify_stale(&mut self) {
+        let result = (|| -> rusqlite::Result<Vec<proto::v1::Finding>> {
+            let transaction = self.connection.transaction()?;
+            let created = self.detector.reclassify_stale(&transaction, now_unix_nano())?;
+            transaction.commit()?;
+            Ok(created)
+        })();
+        match result {
+            Ok(created) => {
+                if let Some(first) = created.first() {
+                    let first_id = first.id;
+                    tracing::info!(findings = created.len(), "columns classified again with the rules in force");
+                    self.fanout.publish(LiveEvent::Findings(Arc::new(FindingBatch { first_id, findings: created })));
+                }
+            }
+            Err(error) => {
+                // Not fatal: columns are classified again when next seen.
+                self.detector.rolled_back();
+                self.metrics.store_errors.fetch_add(1, Ordering::Relaxed);
+                tracing::error!(%error, "classifying stored columns with the rules in force failed");
+            }
+        }
+    }
+
     fn commit_group(&mut self, group: &mut Vec<WriteRequest>) {
         let started = Instant::now();
         let now = now_unix_nano();
@@ -231,7 +264,9 @@ impl Writer {
             lost: Vec::new(),
             edges: EdgeSums::default(),
             inventory: InventorySums::default(),
+            node_regions: HashMap::new(),
         };
+        let mut created = Vec::new();
         let result = (|| -> rusqlite::Result<()> {
             let transaction = self.connection.transaction()?;
             for WriteRequest { batch, reply } in group.drain(..) {
@@ -240,6 +275,13 @@ impl Writer {
             }
             graph::upsert(&transaction, &sums.edges)?;
             inventory::upsert(&transaction, &sums.inventory)?;
+            let group = GroupView {
+                flows: &sums.stored,
+                accesses: &sums.stored_accesses,
+                node_regions: &sums.node_regions,
+                now,
+            };
+            created = self.detector.process(&transaction, &group)?;
             let mut update = transaction.prepare_cached("UPDATE meta SET value = ?1 WHERE key = ?2")?;
             update.execute(rusqlite::params![sql_int(sums.next_flow_id), "next_flow_id"])?;
             update.execute(rusqlite::params![sql_int(sums.next_access_id), "next_access_id"])?;
@@ -250,6 +292,7 @@ impl Writer {
             // Session state may hold changes of the rolled-back transaction:
             // forget it; it is reloaded from the store on the next batch.
             self.sessions.clear();
+            self.detector.rolled_back();
             self.metrics.store_errors.fetch_add(1, Ordering::Relaxed);
             tracing::error!(%error, batches = replies.len(), "store transaction failed");
             let message = error.to_string();
@@ -279,6 +322,10 @@ impl Writer {
         }
         for batch in stored_accesses {
             self.fanout.publish(LiveEvent::Accesses(Arc::new(batch)));
+        }
+        if let Some(first) = created.first() {
+            let first_id = first.id;
+            self.fanout.publish(LiveEvent::Findings(Arc::new(FindingBatch { first_id, findings: created })));
         }
         for (reply, outcome) in replies.into_iter().zip(outcomes) {
             // The handler may be gone (sensor disconnected): the batch is
@@ -329,6 +376,8 @@ struct Group {
     lost: Vec<LostEvent>,
     edges: EdgeSums,
     inventory: InventorySums,
+    /// Region of each node that sent a batch of the group.
+    node_regions: HashMap<String, String>,
 }
 
 fn write_batch(
@@ -346,6 +395,7 @@ fn write_batch(
         return Ok(WriteOutcome::Duplicate { last_stored_sequence: session.last_sequence });
     }
     let node = &batch.node;
+    group.node_regions.insert(node.name.clone(), node.region.clone());
     let counters = batch.counters;
     let previous = &session.counters;
     for (source, before, now_value) in [

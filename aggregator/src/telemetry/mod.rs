@@ -9,7 +9,7 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use proto::v1::LostEventSource;
+use proto::v1::{FindingKind, LostEventSource};
 
 #[cfg(test)]
 mod tests;
@@ -158,7 +158,24 @@ pub struct Metrics {
     pub store_errors: AtomicU64,
     commit_latency: Histogram,
     rate: Mutex<RateWindow>,
+    /// Findings created, by kind (in [`FINDING_KINDS`] order).
+    findings_created: [AtomicU64; FINDING_KINDS.len()],
+    /// Columns classified, or classified again because the result changed.
+    pub columns_classified: AtomicU64,
+    /// Value-signal counts ignored because their validator name is unknown
+    /// to this aggregator's classifier.
+    pub unknown_signal_validators: AtomicU64,
 }
+
+/// Finding kinds with their metric label.
+const FINDING_KINDS: [(FindingKind, &str); 6] = [
+    (FindingKind::Unknown, "unknown"),
+    (FindingKind::Transfer, "transfer"),
+    (FindingKind::NewFlow, "new_flow"),
+    (FindingKind::FirstPersonalDataRead, "first_personal_data_read"),
+    (FindingKind::NewSensitiveColumn, "new_sensitive_column"),
+    (FindingKind::NewRegion, "new_region"),
+];
 
 impl Default for Metrics {
     fn default() -> Self {
@@ -182,7 +199,22 @@ impl Metrics {
             store_errors: AtomicU64::new(0),
             commit_latency: Histogram::default(),
             rate: Mutex::new(RateWindow::default()),
+            findings_created: Default::default(),
+            columns_classified: AtomicU64::new(0),
+            unknown_signal_validators: AtomicU64::new(0),
         }
+    }
+
+    /// Counts one finding created.
+    pub fn finding_created(&self, kind: FindingKind) {
+        let index = FINDING_KINDS.iter().position(|(known, _)| *known == kind).unwrap_or(0);
+        self.findings_created[index].fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Findings of `kind` created by this process.
+    pub fn findings_created(&self, kind: FindingKind) -> u64 {
+        let index = FINDING_KINDS.iter().position(|(known, _)| *known == kind).unwrap_or(0);
+        self.findings_created[index].load(Ordering::Relaxed)
     }
 
     /// Time since the process started.
@@ -287,6 +319,26 @@ impl Metrics {
             "aggregator_store_errors_total",
             "Store transactions that failed; their batches were not acknowledged.",
             load(&self.store_errors),
+        );
+        header(&mut out, "aggregator_findings_created_total", "Findings created, by kind.", "counter");
+        for (index, (_, label)) in FINDING_KINDS.iter().enumerate().skip(1) {
+            let _ = writeln!(
+                out,
+                "aggregator_findings_created_total{{kind=\"{label}\"}} {}",
+                load(&self.findings_created[index])
+            );
+        }
+        counter(
+            &mut out,
+            "aggregator_columns_classified_total",
+            "Inventory columns classified, or classified again because new value signals or rules changed the result.",
+            load(&self.columns_classified),
+        );
+        counter(
+            &mut out,
+            "aggregator_unknown_signal_validators_total",
+            "Value-signal counts ignored because their validator name is unknown to the classifier.",
+            load(&self.unknown_signal_validators),
         );
         gauge(&mut out, "aggregator_stored_flows", "Flows in the store, all time.", stored_flows);
         gauge(&mut out, "aggregator_stored_accesses", "Data accesses in the store, all time.", stored_accesses);

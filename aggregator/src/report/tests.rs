@@ -1,0 +1,102 @@
+//! Escaping, spreadsheet safety and page limits of the renderers.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use super::csv::{Section, neutralize};
+use super::html::escape;
+
+#[test]
+fn html_escaping_covers_markup_and_quotes() {
+    assert_eq!(
+        escape("<script>alert('x')</script> & \"y\""),
+        "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp; &quot;y&quot;"
+    );
+    assert_eq!(escape("customers.e-mail"), "customers.e-mail");
+}
+
+#[test]
+fn formula_cells_are_neutralised_and_others_kept() {
+    for formula in ["=1+1", "+cmd", "-2+3", "@SUM(A1)", "\t=x", "\r=x"] {
+        assert_eq!(neutralize(formula), format!("'{formula}"));
+    }
+    for plain in ["checkout", "eu-central-1 → us-east-1", "12", ""] {
+        assert_eq!(neutralize(plain), plain);
+    }
+}
+
+#[test]
+fn sections_are_named_both_ways() {
+    for (name, section) in Section::ALL {
+        assert_eq!(Section::from_name(name), Some(section));
+        assert_eq!(section.name(), name);
+    }
+    assert_eq!(Section::from_name("Transfers"), Some(Section::Transfers));
+    assert_eq!(Section::from_name("everything"), None);
+}
+
+fn empty_report() -> super::Report {
+    super::Report {
+        header: super::Header {
+            generated_at: "2025-11-20T11:00:00Z".into(),
+            aggregator_version: "0.1.0".into(),
+            rules_versions: Vec::new(),
+            residency_version: "r".into(),
+            residency_as_of: "2025-11-01".into(),
+            evidence_from: None,
+            evidence_until: None,
+            nothing_observed: false,
+        },
+        summary: super::Summary::default(),
+        transfers: Vec::new(),
+        datastores: Vec::new(),
+        workloads: Vec::new(),
+        changes: Vec::new(),
+        nodes: Vec::new(),
+    }
+}
+
+fn change(id: u64) -> super::Change {
+    super::Change {
+        id,
+        kind: "NEW_FLOW".into(),
+        severity: "INFO".into(),
+        title: format!("change number {id}"),
+        explanation: String::new(),
+        source: "a".into(),
+        destination: "b".into(),
+        columns: Vec::new(),
+        categories: Vec::new(),
+        first_seen: "2025-11-20T10:00:00Z".into(),
+        last_seen: "2025-11-20T10:00:00Z".into(),
+        count: 1,
+    }
+}
+
+#[test]
+fn the_page_lists_the_newest_changes_and_says_how_many_more_the_other_forms_hold() {
+    let mut report = empty_report();
+    report.changes = (1..=502).rev().map(change).collect();
+    let html = super::html::render(&report);
+    assert!(html.contains("change number 502") && html.contains("change number 3"));
+    assert!(!html.contains("change number 2<"), "older changes are left out of the page");
+    assert!(html.contains("2 older changes are not shown here"), "the page says so");
+    let csv = super::csv::render(&report, Section::Changes).unwrap();
+    assert_eq!(String::from_utf8(csv).unwrap().lines().count(), 503, "CSV keeps them all");
+}
+
+#[test]
+fn unknown_places_and_times_read_as_unknown_not_as_blanks() {
+    let mut report = empty_report();
+    report.nodes.push(super::NodeCoverage {
+        name: "node-1".into(),
+        location: None,
+        sensor_version: String::new(),
+        first_seen: String::new(),
+        last_seen: "2025-11-20T10:00:00Z".into(),
+        events_lost: 3,
+    });
+    let html = super::html::render(&report);
+    let coverage = &html[html.find("id=\"coverage\"").unwrap()..];
+    assert_eq!(coverage.matches(">unknown<").count(), 3, "{coverage}");
+    assert!(coverage.contains("2025-11-20 10:00:00 UTC"));
+}
