@@ -8,6 +8,7 @@
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
 pub mod databases;
+pub mod netns;
 
 use std::{
     io::{BufRead, BufReader, Read as _, Write as _},
@@ -18,8 +19,9 @@ use std::{
 };
 
 use proto::v1::{
-    AccessKind, DataAccess, DataAccessFilter, FlowFilter, GetDataAccessesRequest, GetFlowsRequest, GetFlowsResponse,
-    ServerStatusRequest, ServerStatusResponse, get_data_accesses_response::ResponseTypes as AccessResponse,
+    AccessKind, DataAccess, DataAccessFilter, Finding, FlowFilter, GetDataAccessesRequest, GetFindingsRequest,
+    GetFlowsRequest, GetFlowsResponse, ServerStatusRequest, ServerStatusResponse,
+    get_data_accesses_response::ResponseTypes as AccessResponse, get_findings_response::ResponseTypes as FindingResponse,
     observer_client::ObserverClient,
 };
 
@@ -145,13 +147,19 @@ impl Aggregator {
     }
 
     pub fn start_on(data_dir: PathBuf, grpc_port: u16) -> Self {
+        Self::start_with(data_dir, grpc_port, &[])
+    }
+
+    /// Started with `extra` arguments to `aggregator serve` (e.g. `--residency FILE`).
+    pub fn start_with(data_dir: PathBuf, grpc_port: u16, extra: &[&std::ffi::OsStr]) -> Self {
         let grpc: SocketAddr = ([127, 0, 0, 1], grpc_port).into();
         let http: SocketAddr = ([127, 0, 0, 1], free_port()).into();
         let process = Process::spawn(
             "aggregator",
             Command::new(binary("aggregator"))
                 .args(["serve", "--listen", &grpc.to_string(), "--http-listen", &http.to_string(), "--data-dir"])
-                .arg(&data_dir),
+                .arg(&data_dir)
+                .args(extra),
         );
         wait_for_tcp(grpc, Duration::from_secs(30));
         Self { process, grpc, http, data_dir }
@@ -294,6 +302,24 @@ pub async fn accesses(aggregator: &Aggregator, filter: DataAccessFilter) -> Vec<
     while let Some(response) = stream.message().await.expect("data accesses") {
         if let Some(AccessResponse::DataAccess(access)) = response.response_types {
             out.push(access);
+        }
+    }
+    out
+}
+
+/// Every stored finding (`Observer.GetFindings`), oldest first.
+pub async fn findings(aggregator: &Aggregator) -> Vec<Finding> {
+    let mut stream = aggregator
+        .client()
+        .await
+        .get_findings(GetFindingsRequest::default())
+        .await
+        .expect("GetFindings")
+        .into_inner();
+    let mut out = Vec::new();
+    while let Some(response) = stream.message().await.expect("findings") {
+        if let Some(FindingResponse::Finding(finding)) = response.response_types {
+            out.push(finding);
         }
     }
     out
