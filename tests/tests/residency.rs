@@ -132,9 +132,17 @@ impl Scenario {
     /// One psql session in the EU namespace running the workload.
     fn run_workload(&self) {
         let mut psql = self.sites.a.command("psql");
-        psql.args(["-X", "-q", "-At", "-v", "ON_ERROR_STOP=1", "-h", &self.sites.b.address.to_string()]).args([
+        let (host, port) = (self.sites.b.address.to_string(), self.postgres.port.to_string());
+        psql.args([
+            "-X",
+            "-q",
+            "-At",
+            "-v",
+            "ON_ERROR_STOP=1",
+            "-h",
+            &host,
             "-p",
-            &self.postgres.port.to_string(),
+            &port,
             "-U",
             "postgres",
             "-d",
@@ -270,6 +278,11 @@ async fn an_eu_client_of_a_us_database_is_a_transfer_finding_and_literals_stay_o
     scenario.run_workload();
     let seen = scenario.wait_for_sessions(2).await;
     check_accesses(&scenario, &seen);
+    // Both ends are on this kernel: each statement is reported once, from
+    // the client's side, never again from the server's.
+    let to_datastore =
+        accesses(aggregator, DataAccessFilter { datastore: vec![datastore.clone()], ..Default::default() }).await;
+    assert_eq!(to_datastore.len(), seen.len(), "{to_datastore:#?}");
 
     let is_ours = |f: &Finding| f.kind() == FindingKind::Transfer && f.destination.contains(&datastore);
     let mut all = findings(aggregator).await;
