@@ -4,6 +4,7 @@
 //! the packages.
 
 use std::{
+    net::IpAddr,
     path::{Path, PathBuf},
     process::{Command, Output},
     time::{Duration, Instant},
@@ -39,18 +40,37 @@ fn postgres_bin() -> Option<PathBuf> {
     versions.pop().filter(|bin| bin.join("postgres").exists())
 }
 
+/// Where a [`Postgres`] server runs and who may reach it over TCP; the
+/// default is loopback only, in the test's own network namespace.
+#[derive(Clone, Debug, Default)]
+pub struct PostgresOptions {
+    /// Network namespace to run the server in (`ip netns exec`); its
+    /// loopback is then that namespace's own.
+    pub netns: Option<String>,
+    /// Addresses to listen on besides 127.0.0.1.
+    pub listen: Vec<IpAddr>,
+    /// Client networks (CIDR) let in without a password, besides loopback.
+    pub trust: Vec<String>,
+}
+
 /// A PostgreSQL server with `pg_stat_statements`, run by the `postgres`
 /// system user (the server refuses to run as root).
 pub struct Postgres {
     pub port: u16,
     bin: PathBuf,
     data: PathBuf,
+    netns: Option<String>,
     _dir: TempDir,
 }
 
 impl Postgres {
     /// None (after saying why) when PostgreSQL is not installed outside CI.
     pub fn start() -> Option<Self> {
+        Self::start_with(PostgresOptions::default())
+    }
+
+    /// Like [`Postgres::start`], placed and reachable as `options` say.
+    pub fn start_with(options: PostgresOptions) -> Option<Self> {
         let bin = postgres_bin();
         if !require("PostgreSQL", &bin.clone().unwrap_or_else(|| PathBuf::from("/usr/lib/postgresql/*/bin/postgres"))) {
             return None;
@@ -64,23 +84,34 @@ impl Postgres {
             as_postgres(&bin.join("initdb")).args(["-A", "trust", "-U", "postgres", "-D"]).arg(&data).output().expect("initdb"),
             "initdb",
         );
+        if !options.trust.is_empty() {
+            let mut hba = std::fs::read_to_string(data.join("pg_hba.conf")).expect("read pg_hba.conf");
+            for network in &options.trust {
+                hba.push_str(&format!("host all all {network} trust\n"));
+            }
+            std::fs::write(data.join("pg_hba.conf"), hba).expect("write pg_hba.conf");
+        }
+        // In another network namespace every port is free.
         let port = free_port();
-        let options = format!(
-            "-p {port} -k {} -c listen_addresses=127.0.0.1 -c shared_preload_libraries=pg_stat_statements -c pg_stat_statements.track=all -c fsync=off",
-            dir.0.display()
+        let listen: Vec<String> =
+            std::iter::once("127.0.0.1".to_owned()).chain(options.listen.iter().map(IpAddr::to_string)).collect();
+        let server_options = format!(
+            "-p {port} -k {} -c listen_addresses={} -c shared_preload_libraries=pg_stat_statements -c pg_stat_statements.track=all -c fsync=off",
+            dir.0.display(),
+            listen.join(",")
         );
         check(
-            as_postgres(&bin.join("pg_ctl"))
+            in_netns(options.netns.as_deref(), as_postgres(&bin.join("pg_ctl")))
                 .args(["-w", "-D"])
                 .arg(&data)
-                .args(["-o", &options, "-l"])
+                .args(["-o", &server_options, "-l"])
                 .arg(dir.0.join("log"))
                 .arg("start")
                 .output()
                 .expect("pg_ctl start"),
             "pg_ctl start",
         );
-        let server = Self { port, bin, data, _dir: dir };
+        let server = Self { port, bin, data, netns: options.netns, _dir: dir };
         server.psql("CREATE EXTENSION IF NOT EXISTS pg_stat_statements");
         Some(server)
     }
@@ -90,15 +121,16 @@ impl Postgres {
         check(self.psql_command().args(["-c", sql]).output().expect("psql"), "psql")
     }
 
+    /// psql over the server's loopback address (in its network namespace).
     pub fn psql_command(&self) -> Command {
-        let mut command = Command::new("psql");
+        let mut command = in_netns(self.netns.as_deref(), Command::new("psql"));
         command.args(["-X", "-q", "-At", "-h", "127.0.0.1", "-p", &self.port.to_string(), "-U", "postgres", "-d", "postgres"]);
         command
     }
 
-    /// `pgbench` against this server.
+    /// `pgbench` against this server over its loopback address.
     pub fn pgbench(&self) -> Command {
-        let mut command = Command::new("pgbench");
+        let mut command = in_netns(self.netns.as_deref(), Command::new("pgbench"));
         command.args(["-h", "127.0.0.1", "-p", &self.port.to_string(), "-U", "postgres"]);
         command
     }
@@ -131,6 +163,14 @@ fn as_postgres(program: &Path) -> Command {
     } else {
         Command::new(program)
     }
+}
+
+/// `command` run inside network namespace `netns`, when given.
+fn in_netns(netns: Option<&str>, command: Command) -> Command {
+    let Some(netns) = netns else { return command };
+    let mut wrapped = Command::new("ip");
+    wrapped.args(["netns", "exec", netns]).arg(command.get_program()).args(command.get_args());
+    wrapped
 }
 
 fn users_uid(name: &str) -> Option<u32> {

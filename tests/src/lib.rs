@@ -9,6 +9,7 @@
 
 pub mod databases;
 pub mod kubernetes_api;
+pub mod netns;
 
 use std::{
     io::{BufRead, BufReader, Read as _, Write as _},
@@ -19,8 +20,9 @@ use std::{
 };
 
 use proto::v1::{
-    AccessKind, DataAccess, DataAccessFilter, FlowFilter, GetDataAccessesRequest, GetFlowsRequest, GetFlowsResponse,
-    ServerStatusRequest, ServerStatusResponse, get_data_accesses_response::ResponseTypes as AccessResponse,
+    AccessKind, DataAccess, DataAccessFilter, Finding, FlowFilter, GetDataAccessesRequest, GetFindingsRequest,
+    GetFlowsRequest, GetFlowsResponse, ServerStatusRequest, ServerStatusResponse,
+    get_data_accesses_response::ResponseTypes as AccessResponse, get_findings_response::ResponseTypes as FindingResponse,
     observer_client::ObserverClient,
 };
 
@@ -149,7 +151,7 @@ impl Aggregator {
         Self::start_with(data_dir, grpc_port, &[])
     }
 
-    /// Starts with more `serve` arguments (e.g. `--kubernetes URL`).
+    /// Starts with more `serve` arguments (e.g. `--kubernetes URL`, `--residency FILE`).
     pub fn start_with(data_dir: PathBuf, grpc_port: u16, extra: &[&str]) -> Self {
         let grpc: SocketAddr = ([127, 0, 0, 1], grpc_port).into();
         let http: SocketAddr = ([127, 0, 0, 1], free_port()).into();
@@ -301,6 +303,24 @@ pub async fn accesses(aggregator: &Aggregator, filter: DataAccessFilter) -> Vec<
     while let Some(response) = stream.message().await.expect("data accesses") {
         if let Some(AccessResponse::DataAccess(access)) = response.response_types {
             out.push(access);
+        }
+    }
+    out
+}
+
+/// Every stored finding (`Observer.GetFindings`), oldest first.
+pub async fn findings(aggregator: &Aggregator) -> Vec<Finding> {
+    let mut stream = aggregator
+        .client()
+        .await
+        .get_findings(GetFindingsRequest::default())
+        .await
+        .expect("GetFindings")
+        .into_inner();
+    let mut out = Vec::new();
+    while let Some(response) = stream.message().await.expect("findings") {
+        if let Some(FindingResponse::Finding(finding)) = response.response_types {
+            out.push(finding);
         }
     }
     out

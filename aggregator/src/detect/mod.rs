@@ -168,6 +168,7 @@ pub fn merge(finding: &mut Finding, later: Finding) {
         }
         mine.sort();
     }
+    unite_uses(&mut finding.explanation, &later.explanation);
     for evidence in later.evidence {
         if finding.evidence.len() >= MAX_EVIDENCE {
             break;
@@ -178,6 +179,25 @@ pub fn merge(finding: &mut Finding, later: Finding) {
         if !known {
             finding.evidence.push(evidence);
         }
+    }
+}
+
+/// How a transfer's explanation says the workload used the data.
+const READS: &str = " reads personal data ";
+const WRITES: &str = " writes personal data ";
+const READS_AND_WRITES: &str = " reads and writes personal data ";
+
+/// A transfer seen reading and, later, writing (or the other way round)
+/// reads and writes: its explanation says so rather than what the first
+/// statement did.
+fn unite_uses(explanation: &mut String, later: &str) {
+    let texts = [explanation.as_str(), later];
+    let reads = texts.iter().any(|text| text.contains(READS) || text.contains(READS_AND_WRITES));
+    // " writes personal data " is part of READS_AND_WRITES too.
+    let writes = texts.iter().any(|text| text.contains(WRITES));
+    if reads && writes && !explanation.contains(READS_AND_WRITES) {
+        let used = if explanation.contains(READS) { READS } else { WRITES };
+        *explanation = explanation.replacen(used, READS_AND_WRITES, 1);
     }
 }
 
@@ -754,10 +774,10 @@ impl Detector {
                 (TransferClass::Unknown, "unknown: a place is not in the residency table".to_string())
             }
         };
-        let verb = match (reads, writes) {
-            (true, true) => "reads and writes",
-            (false, true) => "writes",
-            _ => "reads",
+        let uses = match (reads, writes) {
+            (true, true) => READS_AND_WRITES,
+            (false, true) => WRITES,
+            _ => READS,
         };
         let direction = format!("{} → {}", from.region, to.region);
         let mut built = finding(
@@ -765,7 +785,7 @@ impl Detector {
             format!("transfer|{}|{}|{client}|{datastore}", from.region, to.region),
             format!("Personal data moves {direction}: {from_name} → {to_name}"),
             format!(
-                "Workload {client} in {} {verb} personal data held by datastore {datastore} in {}. {}",
+                "Workload {client} in {}{uses}held by datastore {datastore} in {}. {}",
                 describe(client_place),
                 describe(server_place),
                 assessment.explanation
@@ -940,5 +960,22 @@ mod tests {
         assert_eq!(finding.severity(), Severity::High);
         let ids: Vec<u64> = finding.evidence.iter().map(|evidence| evidence.fingerprint_id).collect();
         assert_eq!(ids, (1..=MAX_EVIDENCE as u64).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn a_transfer_read_then_written_reads_and_writes() {
+        let said = |uses: &str| format!("Workload psql in region eu-central-1 (Germany, EU){uses}held by datastore d.");
+        for (first, later, united) in [
+            (READS, WRITES, READS_AND_WRITES),
+            (WRITES, READS, READS_AND_WRITES),
+            (READS, READS_AND_WRITES, READS_AND_WRITES),
+            (READS_AND_WRITES, WRITES, READS_AND_WRITES),
+            (READS, READS, READS),
+            (WRITES, WRITES, WRITES),
+        ] {
+            let mut finding = Finding { explanation: said(first), ..observation(10, Severity::Low, &[], 1) };
+            merge(&mut finding, Finding { explanation: said(later), ..observation(20, Severity::Low, &[], 2) });
+            assert_eq!(finding.explanation, said(united), "{first:?} then {later:?}");
+        }
     }
 }
