@@ -2,7 +2,7 @@
 //!
 //! Commands are queued in the order the client sent them and matched to responses, with or
 //! without `CLIENT_DEPRECATE_EOF`. Prepared statements are tracked by id, so a
-//! `COM_STMT_EXECUTE` reports the SQL it runs. Payloads of 16 MiB and more span several packets;
+//! `COM_STMT_EXECUTE` (and MariaDB's `COM_STMT_BULK_EXECUTE`) reports the SQL it runs. Payloads of 16 MiB and more span several packets;
 //! only the first packet of such a payload is decoded (up to [`Limits::max_buffered_message`]),
 //! the continuation packets are skipped and the message is flagged as truncated.
 
@@ -67,6 +67,8 @@ const COM_STMT_SEND_LONG_DATA: u8 = 0x18;
 const COM_STMT_CLOSE: u8 = 0x19;
 const COM_STMT_RESET: u8 = 0x1a;
 const COM_STMT_FETCH: u8 = 0x1c;
+/// MariaDB: one execution of a prepared statement for many parameter sets.
+const COM_STMT_BULK_EXECUTE: u8 = 0xfa;
 
 /// A decoded MySQL/MariaDB packet or a completed exchange. No event carries parameter or row values.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -135,6 +137,14 @@ pub enum Event {
         statement_id: u32,
         /// Cursor flags.
         flags: u8,
+    },
+    /// COM_STMT_BULK_EXECUTE (MariaDB): one execution for many parameter sets, whose values
+    /// are not kept.
+    BulkExecute {
+        /// Statement id.
+        statement_id: u32,
+        /// Bulk flags.
+        flags: u16,
     },
     /// COM_STMT_CLOSE.
     CloseStatement {
@@ -619,12 +629,22 @@ impl Connection {
                     Event::Query { sql, truncated }
                 });
             }
-            COM_STMT_EXECUTE => {
+            COM_STMT_EXECUTE | COM_STMT_BULK_EXECUTE => {
+                let bulk = command == COM_STMT_BULK_EXECUTE;
                 let Some(statement_id) = cursor.u32_le() else {
-                    events.push(self.malformed("COM_STMT_EXECUTE", "too short"));
+                    let message = if bulk {
+                        "COM_STMT_BULK_EXECUTE"
+                    } else {
+                        "COM_STMT_EXECUTE"
+                    };
+                    events.push(self.malformed(message, "too short"));
                     return;
                 };
-                let flags = cursor.u8().unwrap_or_default();
+                let (flags, bulk_flags) = if bulk {
+                    (0, cursor.u16_le().unwrap_or_default())
+                } else {
+                    (cursor.u8().unwrap_or_default(), 0)
+                };
                 let statement = self.statements.get(&statement_id);
                 let request = Request {
                     kind: RequestKind::Execute,
@@ -638,9 +658,16 @@ impl Connection {
                 if let Some(pending) = self.pending.back_mut() {
                     pending.statement_id = Some(statement_id);
                 }
-                events.push(Event::Execute {
-                    statement_id,
-                    flags,
+                events.push(if bulk {
+                    Event::BulkExecute {
+                        statement_id,
+                        flags: bulk_flags,
+                    }
+                } else {
+                    Event::Execute {
+                        statement_id,
+                        flags,
+                    }
                 });
             }
             COM_STMT_FETCH => {
@@ -1179,9 +1206,9 @@ fn plausible_command(bytes: &[u8]) -> bool {
     bytes.len() >= 5
         && sequence == 0
         && (1..MAX_PAYLOAD).contains(&len)
-        && payload
-            .first()
-            .is_some_and(|&command| (COM_QUIT..=0x1f).contains(&command))
+        && payload.first().is_some_and(|&command| {
+            (COM_QUIT..=0x1f).contains(&command) || command == COM_STMT_BULK_EXECUTE
+        })
 }
 
 /// A chunk that plausibly starts with the first packet of a response.
