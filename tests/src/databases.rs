@@ -209,7 +209,15 @@ impl MariaDb {
         command
     }
 
-    /// Statements of `digest_pattern` the server counted (performance_schema digests).
+    /// A global status counter, e.g. `Com_stmt_execute` (prepared statement
+    /// executions, which MariaDB's statement digests leave out).
+    pub fn status(&self, name: &str) -> u64 {
+        self.admin(&format!("SHOW GLOBAL STATUS LIKE '{name}'")).split_whitespace().nth(1).and_then(|value| value.parse().ok()).unwrap_or(0)
+    }
+
+    /// Text-protocol statements whose digest matches the `LIKE` pattern
+    /// (performance_schema statement digests; keywords in capitals,
+    /// identifiers quoted, literals as `?`).
     pub fn statement_calls(&self, pattern: &str) -> u64 {
         self.admin(&format!(
             "SELECT coalesce(sum(COUNT_STAR), 0) FROM performance_schema.events_statements_summary_by_digest WHERE DIGEST_TEXT LIKE '{pattern}'"
