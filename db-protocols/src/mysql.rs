@@ -328,7 +328,8 @@ impl Connection {
         self.phase == Phase::Finished
     }
 
-    /// The default schema: from the handshake response, then from COM_INIT_DB.
+    /// The default schema: from the handshake response, then from COM_INIT_DB or a successful
+    /// `USE schema` query.
     pub fn database(&self) -> Option<&str> {
         self.database.as_deref()
     }
@@ -1158,6 +1159,14 @@ impl Connection {
         if front.kind == Kind::Unknown && front.results.is_empty() && front.error.is_none() {
             return;
         }
+        // `USE schema` sent as a query switches the default schema like COM_INIT_DB.
+        if front.kind == Kind::Query
+            && front.error.is_none()
+            && let Some(schema) = front.request.sql.as_deref().and_then(use_statement)
+        {
+            self.database = Some(schema.clone());
+            events.push(Event::InitDb { schema });
+        }
         self.stats.exchanges += 1;
         events.push(Event::Exchange(Exchange {
             request: front.request,
@@ -1168,6 +1177,23 @@ impl Connection {
             incomplete: front.incomplete,
         }));
     }
+}
+
+/// The schema a `USE schema` statement switches to (quoted or not), if `sql` is one.
+fn use_statement(sql: &str) -> Option<String> {
+    let sql = sql.trim().trim_end_matches(';').trim_end();
+    let keyword = sql.get(..3)?;
+    let rest = sql.get(3..)?;
+    if !keyword.eq_ignore_ascii_case("use") || !rest.starts_with(|c: char| c.is_ascii_whitespace()) {
+        return None;
+    }
+    let name = rest.trim_start();
+    let name = match name.strip_prefix('`') {
+        Some(quoted) => quoted.strip_suffix('`')?.replace("``", "`"),
+        None if !name.is_empty() && !name.contains(|c: char| c.is_whitespace() || c == ';') => name.to_owned(),
+        None => return None,
+    };
+    (!name.is_empty()).then_some(name)
 }
 
 fn unknown_request() -> Request {

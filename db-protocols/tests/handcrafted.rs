@@ -598,3 +598,43 @@ fn mariadb_bulk_execute_runs_the_prepared_statement() {
     assert_eq!(connection.pending_requests(), 0);
     assert!(!format!("{events:?}").contains("secret-"));
 }
+
+#[test]
+fn mysql_use_query_switches_the_schema_when_it_succeeds() {
+    let mut connection = mysql::Connection::new();
+    let caps = 0x0200 | 0x8000 | 0x8 | 0x8_0000;
+    connection.feed(S, &greeting(), 0);
+    let response = handshake_response(caps, true);
+    connection.feed(C, &response, response.len() as u64);
+    connection.feed(S, &my(2, &[0, 0, 0, 2, 0, 0, 0]), 11);
+    assert_eq!(connection.database(), Some("shop"));
+    let mut run = |sql: &str, ok: bool| {
+        let mut query = vec![3u8];
+        query.extend_from_slice(sql.as_bytes());
+        let query = my(0, &query);
+        let mut events = connection.feed(C, &query, query.len() as u64);
+        let answer = if ok {
+            my(1, &[0, 0, 0, 2, 0, 0, 0])
+        } else {
+            let mut error = vec![0xff, 0x19, 0x04, b'#'];
+            error.extend_from_slice(b"42000Unknown database");
+            my(1, &error)
+        };
+        events.extend(connection.feed(S, &answer, answer.len() as u64));
+        events
+    };
+    let events = run("USE crm", true);
+    assert!(events.contains(&mysql::Event::InitDb { schema: "crm".into() }));
+    // A failed USE leaves the schema as it was.
+    let events = run("use nowhere", false);
+    assert!(!events.iter().any(|e| matches!(e, mysql::Event::InitDb { .. })));
+    let events = run("  use `my``db` ;", true);
+    assert!(events.contains(&mysql::Event::InitDb { schema: "my`db".into() }));
+    // Not a USE statement.
+    let events = run("SELECT user FROM users", true);
+    assert!(!events.iter().any(|e| matches!(e, mysql::Event::InitDb { .. })));
+    let events = run("useless", true);
+    assert!(!events.iter().any(|e| matches!(e, mysql::Event::InitDb { .. })));
+    drop(run);
+    assert_eq!(connection.database(), Some("my`db"));
+}

@@ -209,10 +209,21 @@ impl MariaDb {
         command
     }
 
-    /// A global status counter, e.g. `Com_stmt_execute` (prepared statement
-    /// executions, which MariaDB's statement digests leave out).
-    pub fn status(&self, name: &str) -> u64 {
-        self.admin(&format!("SHOW GLOBAL STATUS LIKE '{name}'")).split_whitespace().nth(1).and_then(|value| value.parse().ok()).unwrap_or(0)
+    /// Starts logging every command the server receives to the
+    /// `mysql.general_log` table (see [`MariaDb::logged_commands`]).
+    pub fn start_general_log(&self) {
+        self.admin("SET GLOBAL log_output = 'TABLE'; TRUNCATE mysql.general_log; SET GLOBAL general_log = 1");
+    }
+
+    /// Commands of `command_type` (`Query`, `Execute`, ...) in the general
+    /// log whose text matches the `LIKE` pattern.
+    pub fn logged_commands(&self, command_type: &str, pattern: &str) -> u64 {
+        self.admin(&format!(
+            "SELECT COUNT(*) FROM mysql.general_log WHERE command_type = '{command_type}' AND CONVERT(argument USING utf8mb4) LIKE '{pattern}'"
+        ))
+        .trim()
+        .parse()
+        .unwrap_or(0)
     }
 
     /// Text-protocol statements whose digest matches the `LIKE` pattern
