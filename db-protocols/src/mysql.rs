@@ -1184,13 +1184,16 @@ fn use_statement(sql: &str) -> Option<String> {
     let sql = sql.trim().trim_end_matches(';').trim_end();
     let keyword = sql.get(..3)?;
     let rest = sql.get(3..)?;
-    if !keyword.eq_ignore_ascii_case("use") || !rest.starts_with(|c: char| c.is_ascii_whitespace()) {
+    if !keyword.eq_ignore_ascii_case("use") || !rest.starts_with(|c: char| c.is_ascii_whitespace())
+    {
         return None;
     }
     let name = rest.trim_start();
     let name = match name.strip_prefix('`') {
         Some(quoted) => quoted.strip_suffix('`')?.replace("``", "`"),
-        None if !name.is_empty() && !name.contains(|c: char| c.is_whitespace() || c == ';') => name.to_owned(),
+        None if !name.is_empty() && !name.contains(|c: char| c.is_whitespace() || c == ';') => {
+            name.to_owned()
+        }
         None => return None,
     };
     (!name.is_empty()).then_some(name)

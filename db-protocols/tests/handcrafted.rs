@@ -624,17 +624,32 @@ fn mysql_use_query_switches_the_schema_when_it_succeeds() {
         events
     };
     let events = run("USE crm", true);
-    assert!(events.contains(&mysql::Event::InitDb { schema: "crm".into() }));
+    assert!(events.contains(&mysql::Event::InitDb {
+        schema: "crm".into()
+    }));
     // A failed USE leaves the schema as it was.
     let events = run("use nowhere", false);
-    assert!(!events.iter().any(|e| matches!(e, mysql::Event::InitDb { .. })));
+    assert!(
+        !events
+            .iter()
+            .any(|e| matches!(e, mysql::Event::InitDb { .. }))
+    );
     let events = run("  use `my``db` ;", true);
-    assert!(events.contains(&mysql::Event::InitDb { schema: "my`db".into() }));
+    assert!(events.contains(&mysql::Event::InitDb {
+        schema: "my`db".into()
+    }));
     // Not a USE statement.
     let events = run("SELECT user FROM users", true);
-    assert!(!events.iter().any(|e| matches!(e, mysql::Event::InitDb { .. })));
+    assert!(
+        !events
+            .iter()
+            .any(|e| matches!(e, mysql::Event::InitDb { .. }))
+    );
     let events = run("useless", true);
-    assert!(!events.iter().any(|e| matches!(e, mysql::Event::InitDb { .. })));
-    drop(run);
+    assert!(
+        !events
+            .iter()
+            .any(|e| matches!(e, mysql::Event::InitDb { .. }))
+    );
     assert_eq!(connection.database(), Some("my`db"));
 }
