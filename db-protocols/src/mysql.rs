@@ -2,7 +2,7 @@
 //!
 //! Commands are queued in the order the client sent them and matched to responses, with or
 //! without `CLIENT_DEPRECATE_EOF`. Prepared statements are tracked by id, so a
-//! `COM_STMT_EXECUTE` reports the SQL it runs. Payloads of 16 MiB and more span several packets;
+//! `COM_STMT_EXECUTE` (and MariaDB's `COM_STMT_BULK_EXECUTE`) reports the SQL it runs. Payloads of 16 MiB and more span several packets;
 //! only the first packet of such a payload is decoded (up to [`Limits::max_buffered_message`]),
 //! the continuation packets are skipped and the message is flagged as truncated.
 
@@ -67,6 +67,8 @@ const COM_STMT_SEND_LONG_DATA: u8 = 0x18;
 const COM_STMT_CLOSE: u8 = 0x19;
 const COM_STMT_RESET: u8 = 0x1a;
 const COM_STMT_FETCH: u8 = 0x1c;
+/// MariaDB: one execution of a prepared statement for many parameter sets.
+const COM_STMT_BULK_EXECUTE: u8 = 0xfa;
 
 /// A decoded MySQL/MariaDB packet or a completed exchange. No event carries parameter or row values.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -135,6 +137,14 @@ pub enum Event {
         statement_id: u32,
         /// Cursor flags.
         flags: u8,
+    },
+    /// COM_STMT_BULK_EXECUTE (MariaDB): one execution for many parameter sets, whose values
+    /// are not kept.
+    BulkExecute {
+        /// Statement id.
+        statement_id: u32,
+        /// Bulk flags.
+        flags: u16,
     },
     /// COM_STMT_CLOSE.
     CloseStatement {
@@ -318,7 +328,8 @@ impl Connection {
         self.phase == Phase::Finished
     }
 
-    /// The default schema: from the handshake response, then from COM_INIT_DB.
+    /// The default schema: from the handshake response, then from COM_INIT_DB or a successful
+    /// `USE schema` query.
     pub fn database(&self) -> Option<&str> {
         self.database.as_deref()
     }
@@ -619,12 +630,22 @@ impl Connection {
                     Event::Query { sql, truncated }
                 });
             }
-            COM_STMT_EXECUTE => {
+            COM_STMT_EXECUTE | COM_STMT_BULK_EXECUTE => {
+                let bulk = command == COM_STMT_BULK_EXECUTE;
                 let Some(statement_id) = cursor.u32_le() else {
-                    events.push(self.malformed("COM_STMT_EXECUTE", "too short"));
+                    let message = if bulk {
+                        "COM_STMT_BULK_EXECUTE"
+                    } else {
+                        "COM_STMT_EXECUTE"
+                    };
+                    events.push(self.malformed(message, "too short"));
                     return;
                 };
-                let flags = cursor.u8().unwrap_or_default();
+                let (flags, bulk_flags) = if bulk {
+                    (0, cursor.u16_le().unwrap_or_default())
+                } else {
+                    (cursor.u8().unwrap_or_default(), 0)
+                };
                 let statement = self.statements.get(&statement_id);
                 let request = Request {
                     kind: RequestKind::Execute,
@@ -638,9 +659,16 @@ impl Connection {
                 if let Some(pending) = self.pending.back_mut() {
                     pending.statement_id = Some(statement_id);
                 }
-                events.push(Event::Execute {
-                    statement_id,
-                    flags,
+                events.push(if bulk {
+                    Event::BulkExecute {
+                        statement_id,
+                        flags: bulk_flags,
+                    }
+                } else {
+                    Event::Execute {
+                        statement_id,
+                        flags,
+                    }
                 });
             }
             COM_STMT_FETCH => {
@@ -1131,6 +1159,14 @@ impl Connection {
         if front.kind == Kind::Unknown && front.results.is_empty() && front.error.is_none() {
             return;
         }
+        // `USE schema` sent as a query switches the default schema like COM_INIT_DB.
+        if front.kind == Kind::Query
+            && front.error.is_none()
+            && let Some(schema) = front.request.sql.as_deref().and_then(use_statement)
+        {
+            self.database = Some(schema.clone());
+            events.push(Event::InitDb { schema });
+        }
         self.stats.exchanges += 1;
         events.push(Event::Exchange(Exchange {
             request: front.request,
@@ -1141,6 +1177,26 @@ impl Connection {
             incomplete: front.incomplete,
         }));
     }
+}
+
+/// The schema a `USE schema` statement switches to (quoted or not), if `sql` is one.
+fn use_statement(sql: &str) -> Option<String> {
+    let sql = sql.trim().trim_end_matches(';').trim_end();
+    let keyword = sql.get(..3)?;
+    let rest = sql.get(3..)?;
+    if !keyword.eq_ignore_ascii_case("use") || !rest.starts_with(|c: char| c.is_ascii_whitespace())
+    {
+        return None;
+    }
+    let name = rest.trim_start();
+    let name = match name.strip_prefix('`') {
+        Some(quoted) => quoted.strip_suffix('`')?.replace("``", "`"),
+        None if !name.is_empty() && !name.contains(|c: char| c.is_whitespace() || c == ';') => {
+            name.to_owned()
+        }
+        None => return None,
+    };
+    (!name.is_empty()).then_some(name)
 }
 
 fn unknown_request() -> Request {
@@ -1179,9 +1235,9 @@ fn plausible_command(bytes: &[u8]) -> bool {
     bytes.len() >= 5
         && sequence == 0
         && (1..MAX_PAYLOAD).contains(&len)
-        && payload
-            .first()
-            .is_some_and(|&command| (COM_QUIT..=0x1f).contains(&command))
+        && payload.first().is_some_and(|&command| {
+            (COM_QUIT..=0x1f).contains(&command) || command == COM_STMT_BULK_EXECUTE
+        })
 }
 
 /// A chunk that plausibly starts with the first packet of a response.

@@ -549,3 +549,107 @@ fn mysql_compressed_protocol_is_reported_and_skipped() {
     assert_eq!(events.last(), Some(&mysql::Event::CompressionNegotiated));
     assert!(connection.is_finished());
 }
+
+#[test]
+fn mariadb_bulk_execute_runs_the_prepared_statement() {
+    let mut connection = mysql::Connection::new();
+    let caps = 0x0200 | 0x8000 | 0x8 | 0x8_0000;
+    let mut events = connection.feed(S, &greeting(), 0);
+    let response = handshake_response(caps, true);
+    events.extend(connection.feed(C, &response, response.len() as u64));
+    events.extend(connection.feed(S, &my(2, &[0, 0, 0, 2, 0, 0, 0]), 11));
+    let mut prepare = vec![0x16u8];
+    prepare.extend_from_slice(b"INSERT INTO orders (customer_id, note) VALUES (?, ?)");
+    let prepare = my(0, &prepare);
+    events.extend(connection.feed(C, &prepare, prepare.len() as u64));
+    // PREPARE_OK: statement 7, no columns, 2 parameters, then their definitions.
+    let mut server = my(1, &[0, 7, 0, 0, 0, 0, 0, 2, 0, 0, 0, 0]);
+    server.extend(my(2, &column("", "", "", "?", "")));
+    server.extend(my(3, &column("", "", "", "?", "")));
+    server.extend(my(4, &[0xfe, 0, 0, 2, 0]));
+    events.extend(connection.feed(S, &server, server.len() as u64));
+    // COM_STMT_BULK_EXECUTE: statement 7, SEND_TYPES_TO_SERVER, two types,
+    // then three rows of (indicator, value) pairs.
+    let mut bulk = vec![0xfa, 7, 0, 0, 0, 0x80, 0, 3, 0, 0xfd, 0];
+    for (id, note) in [(1u8, "secret-a"), (2, "secret-b"), (3, "secret-c")] {
+        bulk.extend([0, id, 0, 0, 0, 0]);
+        bulk.extend(lenenc(note));
+    }
+    let bulk = my(0, &bulk);
+    events.extend(connection.feed(C, &bulk, bulk.len() as u64));
+    assert!(events.contains(&mysql::Event::BulkExecute {
+        statement_id: 7,
+        flags: 0x80
+    }));
+    // OK: 3 rows affected.
+    let ok = my(1, &[0, 3, 0, 2, 0, 0, 0]);
+    events.extend(connection.feed(S, &ok, ok.len() as u64));
+    let exchanges =
+        common::exchanges(&events.iter().cloned().map(Event::MySql).collect::<Vec<_>>());
+    let last = exchanges.last().expect("exchange");
+    assert_eq!(last.request.kind, RequestKind::Execute);
+    assert_eq!(
+        last.request.sql.as_deref(),
+        Some("INSERT INTO orders (customer_id, note) VALUES (?, ?)")
+    );
+    assert_eq!(last.results.first().and_then(|r| r.row_count), Some(3));
+    assert!(last.error.is_none());
+    assert_eq!(connection.stats().parse_errors, 0);
+    assert_eq!(connection.pending_requests(), 0);
+    assert!(!format!("{events:?}").contains("secret-"));
+}
+
+#[test]
+fn mysql_use_query_switches_the_schema_when_it_succeeds() {
+    let mut connection = mysql::Connection::new();
+    let caps = 0x0200 | 0x8000 | 0x8 | 0x8_0000;
+    connection.feed(S, &greeting(), 0);
+    let response = handshake_response(caps, true);
+    connection.feed(C, &response, response.len() as u64);
+    connection.feed(S, &my(2, &[0, 0, 0, 2, 0, 0, 0]), 11);
+    assert_eq!(connection.database(), Some("shop"));
+    let mut run = |sql: &str, ok: bool| {
+        let mut query = vec![3u8];
+        query.extend_from_slice(sql.as_bytes());
+        let query = my(0, &query);
+        let mut events = connection.feed(C, &query, query.len() as u64);
+        let answer = if ok {
+            my(1, &[0, 0, 0, 2, 0, 0, 0])
+        } else {
+            let mut error = vec![0xff, 0x19, 0x04, b'#'];
+            error.extend_from_slice(b"42000Unknown database");
+            my(1, &error)
+        };
+        events.extend(connection.feed(S, &answer, answer.len() as u64));
+        events
+    };
+    let events = run("USE crm", true);
+    assert!(events.contains(&mysql::Event::InitDb {
+        schema: "crm".into()
+    }));
+    // A failed USE leaves the schema as it was.
+    let events = run("use nowhere", false);
+    assert!(
+        !events
+            .iter()
+            .any(|e| matches!(e, mysql::Event::InitDb { .. }))
+    );
+    let events = run("  use `my``db` ;", true);
+    assert!(events.contains(&mysql::Event::InitDb {
+        schema: "my`db".into()
+    }));
+    // Not a USE statement.
+    let events = run("SELECT user FROM users", true);
+    assert!(
+        !events
+            .iter()
+            .any(|e| matches!(e, mysql::Event::InitDb { .. }))
+    );
+    let events = run("useless", true);
+    assert!(
+        !events
+            .iter()
+            .any(|e| matches!(e, mysql::Event::InitDb { .. }))
+    );
+    assert_eq!(connection.database(), Some("my`db"));
+}

@@ -249,7 +249,26 @@ impl MariaDb {
         command
     }
 
-    /// Statements of `digest_pattern` the server counted (performance_schema digests).
+    /// Starts logging every command the server receives to the
+    /// `mysql.general_log` table (see [`MariaDb::logged_commands`]).
+    pub fn start_general_log(&self) {
+        self.admin("SET GLOBAL log_output = 'TABLE'; TRUNCATE mysql.general_log; SET GLOBAL general_log = 1");
+    }
+
+    /// Commands of `command_type` (`Query`, `Execute`, ...) in the general
+    /// log whose text matches the `LIKE` pattern.
+    pub fn logged_commands(&self, command_type: &str, pattern: &str) -> u64 {
+        self.admin(&format!(
+            "SELECT COUNT(*) FROM mysql.general_log WHERE command_type = '{command_type}' AND CONVERT(argument USING utf8mb4) LIKE '{pattern}'"
+        ))
+        .trim()
+        .parse()
+        .unwrap_or(0)
+    }
+
+    /// Text-protocol statements whose digest matches the `LIKE` pattern
+    /// (performance_schema statement digests; keywords in capitals,
+    /// identifiers quoted, literals as `?`).
     pub fn statement_calls(&self, pattern: &str) -> u64 {
         self.admin(&format!(
             "SELECT coalesce(sum(COUNT_STAR), 0) FROM performance_schema.events_statements_summary_by_digest WHERE DIGEST_TEXT LIKE '{pattern}'"

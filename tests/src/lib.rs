@@ -347,6 +347,74 @@ pub fn access_columns(access: &DataAccess, kind: AccessKind) -> std::collections
     access.columns.iter().filter(|c| c.kind == kind as i32).map(|c| format!("{}.{}", c.table, c.column)).collect()
 }
 
+/// The sensor's counters that move whenever a statement may have been
+/// missed: kernel payloads and bytes lost, undecodable messages, payloads of
+/// unknown connections.
+pub fn statement_losses(metrics: &str) -> u64 {
+    [
+        "dataflow_sensor_kernel_payloads_lost_total",
+        "dataflow_sensor_payload_bytes_lost_total",
+        "dataflow_sensor_protocol_errors_total",
+        "dataflow_sensor_payloads_without_connection_total",
+    ]
+    .iter()
+    .map(|name| metric(metrics, name).unwrap_or(0))
+    .sum()
+}
+
+/// The data-access records whose fingerprint contains `needle`.
+pub fn matching<'a>(seen: &'a [DataAccess], needle: &str) -> Vec<&'a DataAccess> {
+    seen.iter()
+        .filter(|a| a.fingerprint.contains(needle))
+        .collect()
+}
+
+/// Executions counted for records whose fingerprint contains `needle`
+/// (a statement's executions can span several flush intervals, one record
+/// each).
+pub fn executions(seen: &[DataAccess], needle: &str) -> u64 {
+    matching(seen, needle).iter().map(|a| a.count).sum()
+}
+
+/// Everything a subscriber can read from the aggregator (data accesses and
+/// recorded flows), as debug text, to search for literals.
+pub async fn subscriber_view(aggregator: &Aggregator) -> String {
+    let mut text = format!(
+        "{:?}",
+        accesses(aggregator, DataAccessFilter::default()).await
+    );
+    let mut recorded = aggregator
+        .client()
+        .await
+        .get_flows(GetFlowsRequest {
+            number: 100_000,
+            ..Default::default()
+        })
+        .await
+        .expect("GetFlows")
+        .into_inner();
+    while let Some(response) = recorded.message().await.expect("flows") {
+        text.push_str(&format!("{response:?}"));
+    }
+    text
+}
+
+/// Files under `dir` (recursively) whose bytes contain `needle`.
+pub fn files_containing(dir: &std::path::Path, needle: &str) -> Vec<PathBuf> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir(dir).expect("read data dir").flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            found.extend(files_containing(&path, needle));
+        } else if std::fs::read(&path)
+            .is_ok_and(|bytes| bytes.windows(needle.len()).any(|w| w == needle.as_bytes()))
+        {
+            found.push(path);
+        }
+    }
+    found
+}
+
 /// A fresh directory under the system temp dir, removed on drop.
 pub struct TempDir(pub PathBuf);
 

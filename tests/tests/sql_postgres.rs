@@ -10,8 +10,8 @@ use std::collections::BTreeSet;
 
 use proto::v1::{AccessKind, DataAccess, DataAccessFilter, GetFlowsRequest, GetInventoryRequest};
 use tests::{
-    Aggregator, Sensor, TempDir, access_columns as columns, accesses, databases::Postgres, metric, root_or_skip,
-    wait_for_accesses as wait_for,
+    Aggregator, Sensor, TempDir, access_columns as columns, accesses, databases::Postgres, executions, files_containing,
+    matching, root_or_skip, statement_losses, subscriber_view, wait_for_accesses as wait_for,
 };
 
 const SECRET: &str = "kept-on-node-7f3a9c";
@@ -209,10 +209,7 @@ async fn pgbench_statement_counts_match_the_servers() {
     };
     let seen = wait_for(&aggregator, filter, |seen| captured(seen) >= server_count).await;
     let metrics = sensor.metrics();
-    let lost = metric(&metrics, "dataflow_sensor_kernel_payloads_lost_total").unwrap_or(0)
-        + metric(&metrics, "dataflow_sensor_payload_bytes_lost_total").unwrap_or(0)
-        + metric(&metrics, "dataflow_sensor_protocol_errors_total").unwrap_or(0)
-        + metric(&metrics, "dataflow_sensor_payloads_without_connection_total").unwrap_or(0);
+    let lost = statement_losses(&metrics);
     let captured = captured(&seen);
     if lost == 0 {
         assert_eq!(captured, server_count, "every statement the server ran was captured");
@@ -224,4 +221,319 @@ async fn pgbench_statement_counts_match_the_servers() {
     assert_eq!(columns(sample, AccessKind::Read), set(&["public.pgbench_accounts.abalance", "public.pgbench_accounts.aid"]));
     assert!(sample.latency_max_ns > 0);
     eprintln!("pgbench: server ran {server_count}, sensor captured {captured}, losses {lost}\n{metrics}");
+}
+
+/// A real driver (tokio-postgres) speaks the extended protocol: named
+/// prepared statements executed many times with parameters, statements
+/// prepared anew for each call, a transaction, an execution that fails.
+#[tokio::test(flavor = "multi_thread")]
+async fn driver_prepared_statements_count_every_execution_and_keep_parameters_on_the_node() {
+    if !root_or_skip(
+        "driver_prepared_statements_count_every_execution_and_keep_parameters_on_the_node",
+    ) {
+        return;
+    }
+    const SECRET: &str = "driver-param-5d2e81";
+    let Some(postgres) = Postgres::start() else {
+        return;
+    };
+    postgres.psql(
+        "CREATE TABLE customers (id int PRIMARY KEY, email text, card_number text, full_name text);
+         CREATE TABLE orders (id serial PRIMARY KEY, customer_id int, total int, note text);
+         INSERT INTO customers SELECT i, 'c' || i || '@example.com', '4111', 'Name ' || i FROM generate_series(1, 10) i;",
+    );
+    let data = TempDir::new("e2e-pg-driver");
+    let aggregator = Aggregator::start(data.0.clone());
+    let sensor = Sensor::start(&aggregator.url(), &["--capture-bytes", "1024"]);
+    postgres.reset_statements();
+
+    let (mut client, connection) = tokio_postgres::connect(
+        &format!(
+            "host=127.0.0.1 port={} user=postgres dbname=postgres",
+            postgres.port
+        ),
+        tokio_postgres::NoTls,
+    )
+    .await
+    .unwrap();
+    tokio::spawn(connection);
+
+    // Named statements (Parse once, Bind/Execute each time).
+    let by_id = client
+        .prepare("SELECT email, full_name FROM customers WHERE id = $1")
+        .await
+        .unwrap();
+    for id in 1..=5i32 {
+        assert_eq!(client.query(&by_id, &[&id]).await.unwrap().len(), 1);
+    }
+    let by_name = client
+        .prepare("SELECT id FROM customers WHERE full_name = $1")
+        .await
+        .unwrap();
+    for _ in 0..3 {
+        assert!(client.query(&by_name, &[&SECRET]).await.unwrap().is_empty());
+    }
+    // A statement prepared for each call (and closed after it).
+    for id in 1..=4i32 {
+        client
+            .query("SELECT full_name FROM customers WHERE id = $1", &[&id])
+            .await
+            .unwrap();
+    }
+    // The simple protocol, with the literal in the text.
+    client
+        .simple_query(&format!(
+            "SELECT card_number FROM customers WHERE email = '{SECRET}'"
+        ))
+        .await
+        .unwrap();
+    // An execution that fails.
+    let insert_customer = client
+        .prepare("INSERT INTO customers (id, email) VALUES ($1, $2)")
+        .await
+        .unwrap();
+    let duplicate = client
+        .execute(&insert_customer, &[&1i32, &SECRET])
+        .await
+        .unwrap_err();
+    assert_eq!(
+        duplicate.code(),
+        Some(&tokio_postgres::error::SqlState::UNIQUE_VIOLATION)
+    );
+
+    let insert = client
+        .prepare("INSERT INTO orders (customer_id, total, note) VALUES ($1, $2, $3)")
+        .await
+        .unwrap();
+    let update = client
+        .prepare("UPDATE customers SET email = $1 WHERE id = $2")
+        .await
+        .unwrap();
+    let join = client
+        .prepare("SELECT c.full_name, o.total FROM customers c JOIN orders o ON o.customer_id = c.id WHERE o.note = $1")
+        .await
+        .unwrap();
+    let transaction = client.transaction().await.unwrap();
+    for (customer, total) in [(1i32, 10i32), (2, 20)] {
+        transaction
+            .execute(&insert, &[&customer, &total, &SECRET])
+            .await
+            .unwrap();
+    }
+    transaction
+        .execute(&update, &[&format!("{SECRET}@example.com"), &3i32])
+        .await
+        .unwrap();
+    for _ in 0..2 {
+        assert_eq!(transaction.query(&join, &[&SECRET]).await.unwrap().len(), 2);
+    }
+    transaction.commit().await.unwrap();
+    drop(client);
+
+    let expected: [(&str, u64, &str); 8] = [
+        (
+            "SELECT email, full_name FROM customers WHERE id = ",
+            5,
+            "SELECT email, full_name FROM customers WHERE id = $1",
+        ),
+        (
+            "SELECT id FROM customers WHERE full_name = ",
+            3,
+            "SELECT id FROM customers WHERE full_name = $1",
+        ),
+        (
+            "SELECT full_name FROM customers WHERE id = ",
+            4,
+            "SELECT full_name FROM customers WHERE id = $1",
+        ),
+        (
+            "SELECT card_number FROM customers",
+            1,
+            "SELECT card_number FROM customers WHERE email = $1",
+        ),
+        (
+            "INSERT INTO customers",
+            1,
+            "INSERT INTO customers (id, email) VALUES ($1, $2)",
+        ),
+        (
+            "INSERT INTO orders",
+            2,
+            "INSERT INTO orders (customer_id, total, note) VALUES ($1, $2, $3)",
+        ),
+        (
+            "UPDATE customers",
+            1,
+            "UPDATE customers SET email = $1 WHERE id = $2",
+        ),
+        (
+            "SELECT c.full_name, o.total",
+            2,
+            "SELECT c.full_name, o.total FROM customers c JOIN orders o ON o.customer_id = c.id WHERE o.note = $1",
+        ),
+    ];
+    let filter = DataAccessFilter {
+        datastore: vec![format!("127.0.0.1:{}", postgres.port)],
+        ..Default::default()
+    };
+    let seen = wait_for(&aggregator, filter, |seen| {
+        expected
+            .iter()
+            .all(|(needle, count, _)| executions(seen, needle) >= *count)
+    })
+    .await;
+    let one = |needle: &str| -> DataAccess {
+        let found = matching(&seen, needle);
+        let first = found.first().copied().cloned().unwrap_or_else(|| {
+            panic!("no access with fingerprint containing {needle:?} in {seen:#?}")
+        });
+        assert!(
+            found.iter().all(|a| a.fingerprint == first.fingerprint),
+            "{needle:?} matches one statement only"
+        );
+        first
+    };
+
+    // Exactly the tables and columns each statement read and wrote.
+    let by_id = one("SELECT email, full_name FROM customers WHERE id = ");
+    assert_eq!(
+        (
+            by_id.operation.as_str(),
+            by_id.user.as_str(),
+            by_id.database.as_str()
+        ),
+        ("SELECT", "postgres", "postgres")
+    );
+    assert_eq!(
+        by_id.fingerprint,
+        "SELECT email, full_name FROM customers WHERE id = ?"
+    );
+    assert_eq!(by_id.tables_read, ["public.customers"]);
+    assert!(by_id.tables_written.is_empty());
+    assert_eq!(
+        columns(&by_id, AccessKind::Read),
+        set(&[
+            "public.customers.email",
+            "public.customers.full_name",
+            "public.customers.id"
+        ])
+    );
+    assert!(columns(&by_id, AccessKind::Write).is_empty());
+    assert_eq!(
+        matching(&seen, "SELECT email, full_name FROM customers WHERE id = ")
+            .iter()
+            .map(|a| a.rows)
+            .sum::<u64>(),
+        5
+    );
+
+    let by_name = one("SELECT id FROM customers WHERE full_name = ");
+    assert_eq!(
+        columns(&by_name, AccessKind::Read),
+        set(&["public.customers.full_name", "public.customers.id"])
+    );
+    let per_call = one("SELECT full_name FROM customers WHERE id = ");
+    assert_eq!(
+        columns(&per_call, AccessKind::Read),
+        set(&["public.customers.full_name", "public.customers.id"])
+    );
+    let simple = one("SELECT card_number FROM customers");
+    assert_eq!(
+        columns(&simple, AccessKind::Read),
+        set(&["public.customers.card_number", "public.customers.email"])
+    );
+
+    let failed = one("INSERT INTO customers");
+    assert_eq!((failed.errors, failed.error_code.as_str()), (1, "23505"));
+    assert_eq!(
+        columns(&failed, AccessKind::Write),
+        set(&["public.customers.email", "public.customers.id"])
+    );
+
+    let insert = one("INSERT INTO orders");
+    assert_eq!(insert.operation, "INSERT");
+    assert_eq!(insert.tables_written, ["public.orders"]);
+    assert!(insert.tables_read.is_empty());
+    assert_eq!(
+        columns(&insert, AccessKind::Write),
+        set(&[
+            "public.orders.customer_id",
+            "public.orders.note",
+            "public.orders.total"
+        ])
+    );
+    assert!(columns(&insert, AccessKind::Read).is_empty());
+    assert_eq!(insert.errors, 0);
+
+    let update = one("UPDATE customers");
+    assert_eq!(update.tables_written, ["public.customers"]);
+    assert_eq!(
+        columns(&update, AccessKind::Write),
+        set(&["public.customers.email"])
+    );
+    assert_eq!(
+        columns(&update, AccessKind::Read),
+        set(&["public.customers.id"])
+    );
+
+    let join = one("SELECT c.full_name, o.total");
+    assert_eq!(
+        join.tables_read.iter().cloned().collect::<BTreeSet<_>>(),
+        set(&["public.customers", "public.orders"])
+    );
+    assert_eq!(
+        columns(&join, AccessKind::Read),
+        set(&[
+            "public.customers.full_name",
+            "public.customers.id",
+            "public.orders.customer_id",
+            "public.orders.note",
+            "public.orders.total"
+        ])
+    );
+    assert!(columns(&join, AccessKind::Write).is_empty());
+
+    // Counts per fingerprint: every execution once, preparing none; equal
+    // to the server's own count unless a loss was counted.
+    let lost = statement_losses(&sensor.metrics());
+    for (needle, count, query) in expected {
+        let captured = executions(&seen, needle);
+        // pg_stat_statements counts completed statements only.
+        let completed = if needle == "INSERT INTO customers" {
+            0
+        } else {
+            count
+        };
+        assert_eq!(
+            postgres.statement_calls(query),
+            completed,
+            "the server completed {query:?} {completed} times"
+        );
+        if lost == 0 {
+            assert_eq!(captured, count, "executions of {needle:?}");
+        } else {
+            assert!(
+                captured <= count,
+                "{needle:?}: {captured} captured, {count} run, {lost} lost"
+            );
+        }
+    }
+
+    // Privacy: the parameter values and the literal stayed on the node.
+    let view = subscriber_view(&aggregator).await;
+    assert!(
+        view.contains("SELECT c.full_name"),
+        "the subscriber view holds the accesses"
+    );
+    assert!(
+        !view.contains(SECRET),
+        "a parameter or literal reached a subscriber"
+    );
+    drop(sensor);
+    drop(aggregator);
+    assert_eq!(
+        files_containing(&data.0, SECRET),
+        Vec::<std::path::PathBuf>::new(),
+        "files in the data dir hold a literal"
+    );
 }

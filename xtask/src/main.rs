@@ -3,6 +3,7 @@
 //! nothing but `cargo xtask run` or `cargo xtask test`.
 
 mod bench;
+mod fuzz;
 mod setup;
 mod util;
 
@@ -55,11 +56,21 @@ enum Cmd {
         #[arg(long, default_value = "")]
         zone: String,
     },
-    /// Install test dependencies, build, and run every test.
+    /// Install test dependencies, build, and run every test; without a test
+    /// filter, then run each fuzz target for a few seconds.
     Test {
         /// Extra arguments for `cargo test` (e.g. a test name filter).
         #[arg(trailing_var_arg = true)]
         args: Vec<String>,
+    },
+    /// Run the libFuzzer targets of fuzz/ (nightly toolchain and cargo-fuzz,
+    /// installed when missing), each for `--seconds`.
+    Fuzz {
+        /// Seconds per target.
+        #[arg(long, default_value_t = 60)]
+        seconds: u64,
+        /// Targets to run (all when none): postgres, mysql, fingerprint, analyze.
+        targets: Vec<String>,
     },
     /// Run the benchmarks and print a table; `--write` also updates
     /// docs/benchmarks.md.
@@ -76,6 +87,7 @@ fn main() -> anyhow::Result<()> {
         Cmd::Build { release } => build(release),
         Cmd::Run { release, data_dir, listen, region, zone } => run_main_job(release, &data_dir, &listen, &region, &zone),
         Cmd::Test { args } => test(&args),
+        Cmd::Fuzz { seconds, targets } => fuzz::run_targets(seconds, &targets),
         Cmd::Bench { write } => bench::run(write),
     }
 }
@@ -198,5 +210,13 @@ fn test(args: &[String]) -> anyhow::Result<()> {
     say("building the binaries the end-to-end tests start");
     run(cargo().args(["build", "--bins"]))?;
     say("running the tests");
-    run(cargo().args(["test", "--no-fail-fast"]).args(args))
+    let tests = run(cargo().args(["test", "--no-fail-fast"]).args(args));
+    // The whole suite (no filter) also fuzzes each target briefly.
+    if args.is_empty() {
+        fuzz::run_targets(FUZZ_SECONDS_IN_TESTS, &[])?;
+    }
+    tests
 }
+
+/// Seconds each fuzz target runs in `cargo xtask test`.
+const FUZZ_SECONDS_IN_TESTS: u64 = 10;

@@ -31,7 +31,7 @@ fn rustup() -> Command {
     command
 }
 
-fn ensure_nightly() -> anyhow::Result<()> {
+pub fn ensure_nightly() -> anyhow::Result<()> {
     let toolchains = output(rustup().args(["toolchain", "list"])).context("rustup is needed to build the kernel programs")?;
     if !toolchains.lines().any(|line| line.starts_with("nightly")) {
         say("installing the nightly Rust toolchain (the kernel programs need it)");
