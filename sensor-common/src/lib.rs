@@ -295,8 +295,12 @@ pub mod counter {
     pub const PENDING_MAP_FULL: u32 = 9;
     /// Payloads whose user memory could not be read.
     pub const PAYLOAD_READ_FAILED: u32 = 10;
+    /// Payload bytes of captured connections still owed to the sensor (not
+    /// copied, waiting to be reported with the connection's next record)
+    /// when the connection closed.
+    pub const PAYLOAD_BYTES_LOST_AT_CLOSE: u32 = 11;
     /// Number of counters.
-    pub const COUNT: u32 = 11;
+    pub const COUNT: u32 = 12;
 }
 
 /// Kernel structure offsets, read from the kernel's BTF by the sensor at

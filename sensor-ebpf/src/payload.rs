@@ -53,6 +53,7 @@ static SCRATCH: PerCpuArray<PayloadEvent> = PerCpuArray::with_max_entries(1, 0);
 static CAPTURE_CONFIG: CaptureConfig = CaptureConfig { max_bytes: 0, probe_payloads: 0 };
 
 const HEADER: usize = core::mem::size_of::<PayloadHeader>();
+const BPF_RB_FORCE_WAKEUP: u64 = 2;
 // Offsets in the sys_enter_* records of the syscalls below: fd, then the
 // buffer (or iovec array, or msghdr), then the length (or count, or flags).
 const ARG_FD: usize = 16;
@@ -122,8 +123,22 @@ pub fn forget_socket(key: u64, sk: u64) {
     // SAFETY: read and compared before removing.
     if let Some(state) = unsafe { CAPTURE.get(&key) } {
         if state.socket == sk {
+            count_owed_bytes(state);
             let _ = CAPTURE.remove(&key);
         }
+    }
+}
+
+/// Bytes a closing connection still owed the sensor: counted, so that no
+/// loss is silent.
+#[inline(always)]
+fn count_owed_bytes(state: &CaptureState) {
+    if state.mode == capture_mode::OFF {
+        return;
+    }
+    let owed = u64::from(state.lost_bytes[0]) + u64::from(state.lost_bytes[1]);
+    if owed > 0 {
+        add(counter::PAYLOAD_BYTES_LOST_AT_CLOSE, owed);
     }
 }
 
@@ -151,7 +166,12 @@ pub fn sys_enter_close(ctx: TracePointContext) -> u32 {
     // SAFETY: offset within the record.
     if let Ok(fd) = unsafe { ctx.read_at::<u64>(ARG_FD) } {
         let pid = (bpf_get_current_pid_tgid() >> 32) as u32;
-        let _ = CAPTURE.remove(&key_of(pid, fd));
+        let key = key_of(pid, fd);
+        // SAFETY: read before removing.
+        if let Some(state) = unsafe { CAPTURE.get(&key) } {
+            count_owed_bytes(state);
+            let _ = CAPTURE.remove(&key);
+        }
     }
     0
 }
@@ -245,7 +265,10 @@ fn emit_payload(key: u64, state: *mut CaptureState, direction: u8, kind: u8, buf
     }
     // SAFETY: `total` is within the scratch record.
     let bytes = unsafe { core::slice::from_raw_parts((event as *const PayloadEvent).cast::<u8>(), total) };
-    match PAYLOAD_EVENTS.output::<[u8]>(bytes, wakeup_flags(&PAYLOAD_EVENTS)) {
+    // While a connection is being recognised the sensor is woken at once:
+    // its decision (FULL or OFF) must come before the probe budget is spent.
+    let flags = if state.mode == capture_mode::PROBE { BPF_RB_FORCE_WAKEUP } else { wakeup_flags(&PAYLOAD_EVENTS) };
+    match PAYLOAD_EVENTS.output::<[u8]>(bytes, flags) {
         Ok(()) => {
             state.lost_bytes[lane] = 0;
             count(counter::PAYLOADS);

@@ -421,8 +421,10 @@ impl DatabaseTracker {
         let Some(sql) = exchange.request.sql.as_deref() else {
             return;
         };
-        // Preparing a statement runs nothing: its executions are counted.
-        if exchange.request.kind == db_protocols::RequestKind::Prepare {
+        // Preparing a statement runs nothing: its executions are counted. A
+        // statement the server refuses to prepare (unknown table, missing
+        // privilege) is never executed, so the refusal is the one attempt.
+        if exchange.request.kind == db_protocols::RequestKind::Prepare && exchange.error.is_none() {
             return;
         }
         let dialect = match protocol {

@@ -354,6 +354,7 @@ pub fn statement_losses(metrics: &str) -> u64 {
     [
         "dataflow_sensor_kernel_payloads_lost_total",
         "dataflow_sensor_payload_bytes_lost_total",
+        "dataflow_sensor_kernel_payload_bytes_lost_at_close_total",
         "dataflow_sensor_protocol_errors_total",
         "dataflow_sensor_payloads_without_connection_total",
     ]

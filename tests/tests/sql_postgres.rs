@@ -328,6 +328,10 @@ async fn driver_prepared_statements_count_every_execution_and_keep_parameters_on
         assert_eq!(transaction.query(&join, &[&SECRET]).await.unwrap().len(), 2);
     }
     transaction.commit().await.unwrap();
+    // A statement the server refuses to prepare is never executed: the
+    // refusal is recorded as its one attempt.
+    let refused = client.prepare("SELECT email FROM missing_customers WHERE id = $1").await.unwrap_err();
+    assert_eq!(refused.code(), Some(&tokio_postgres::error::SqlState::UNDEFINED_TABLE));
     drop(client);
 
     let expected: [(&str, u64, &str); 8] = [
@@ -518,6 +522,16 @@ async fn driver_prepared_statements_count_every_execution_and_keep_parameters_on
             );
         }
     }
+
+    let refused = wait_for(
+        &aggregator,
+        DataAccessFilter { datastore: vec![format!("127.0.0.1:{}", postgres.port)], ..Default::default() },
+        |seen| executions(seen, "missing_customers") >= 1,
+    )
+    .await;
+    let refused = matching(&refused, "missing_customers");
+    assert_eq!(refused.len(), 1, "{refused:#?}");
+    assert_eq!((refused[0].count, refused[0].errors, refused[0].error_code.as_str()), (1, 1, "42P01"));
 
     // Privacy: the parameter values and the literal stayed on the node.
     let view = subscriber_view(&aggregator).await;

@@ -140,6 +140,7 @@ pub struct KernelCounters {
     pub capture_map_full: u64,
     pub pending_map_full: u64,
     pub payload_read_failed: u64,
+    pub payload_bytes_lost_at_close: u64,
 }
 
 /// Reads the programs' per-CPU counters.
@@ -186,6 +187,7 @@ impl CounterReader {
             capture_map_full: sum(counter::CAPTURE_MAP_FULL)?,
             pending_map_full: sum(counter::PENDING_MAP_FULL)?,
             payload_read_failed: sum(counter::PAYLOAD_READ_FAILED)?,
+            payload_bytes_lost_at_close: sum(counter::PAYLOAD_BYTES_LOST_AT_CLOSE)?,
         })
     }
 }
