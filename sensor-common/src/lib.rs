@@ -295,12 +295,15 @@ pub mod counter {
     pub const PENDING_MAP_FULL: u32 = 9;
     /// Payloads whose user memory could not be read.
     pub const PAYLOAD_READ_FAILED: u32 = 10;
-    /// Payload bytes of captured connections still owed to the sensor (not
-    /// copied, waiting to be reported with the connection's next record)
-    /// when the connection closed.
+    /// Payload bytes of connections decoded in full still owed to the
+    /// sensor (not copied, waiting to be reported with the connection's next
+    /// record) when the connection closed.
     pub const PAYLOAD_BYTES_LOST_AT_CLOSE: u32 = 11;
+    /// The same for connections whose protocol was still being recognised
+    /// (most are not databases and would have been turned off).
+    pub const PROBE_BYTES_LOST_AT_CLOSE: u32 = 12;
     /// Number of counters.
-    pub const COUNT: u32 = 12;
+    pub const COUNT: u32 = 13;
 }
 
 /// Kernel structure offsets, read from the kernel's BTF by the sensor at

@@ -133,12 +133,14 @@ pub fn forget_socket(key: u64, sk: u64) {
 /// loss is silent.
 #[inline(always)]
 fn count_owed_bytes(state: &CaptureState) {
-    if state.mode == capture_mode::OFF {
+    let owed = u64::from(state.lost_bytes[0]) + u64::from(state.lost_bytes[1]);
+    if owed == 0 {
         return;
     }
-    let owed = u64::from(state.lost_bytes[0]) + u64::from(state.lost_bytes[1]);
-    if owed > 0 {
-        add(counter::PAYLOAD_BYTES_LOST_AT_CLOSE, owed);
+    match state.mode {
+        capture_mode::FULL => add(counter::PAYLOAD_BYTES_LOST_AT_CLOSE, owed),
+        capture_mode::PROBE => add(counter::PROBE_BYTES_LOST_AT_CLOSE, owed),
+        _ => {}
     }
 }
 

@@ -90,7 +90,8 @@ impl Stats {
         metric("dataflow_sensor_kernel_capture_map_full_total", "counter", "Connections not captured because the capture map was full.", kernel.capture_map_full);
         metric("dataflow_sensor_kernel_pending_map_full_total", "counter", "Receives not captured because the pending-receive map was full.", kernel.pending_map_full);
         metric("dataflow_sensor_kernel_payload_read_failed_total", "counter", "Payloads whose user memory could not be read.", kernel.payload_read_failed);
-        metric("dataflow_sensor_kernel_payload_bytes_lost_at_close_total", "counter", "Payload bytes of captured connections not delivered when they closed (sent while the protocol was still being recognised, or not readable).", kernel.payload_bytes_lost_at_close);
+        metric("dataflow_sensor_kernel_payload_bytes_lost_at_close_total", "counter", "Payload bytes of database connections not delivered when they closed (ring buffer full or memory not readable, with no later record to report them).", kernel.payload_bytes_lost_at_close);
+        metric("dataflow_sensor_kernel_probe_bytes_lost_at_close_total", "counter", "Payload bytes not seen of connections that closed while their protocol was still being recognised (a database connection counted here lost statements).", kernel.probe_bytes_lost_at_close);
         metric("dataflow_sensor_payloads_total", "counter", "Payload records the sensor read.", self.payloads.load(Relaxed));
         metric("dataflow_sensor_payload_bytes_total", "counter", "Captured payload bytes the sensor read.", self.payload_bytes.load(Relaxed));
         metric("dataflow_sensor_decode_errors_total", "counter", "Kernel records that could not be decoded.", self.decode_errors.load(Relaxed));

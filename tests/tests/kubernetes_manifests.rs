@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 
 use k8s_openapi::api::apps::v1::{DaemonSet, Deployment};
 use k8s_openapi::api::core::v1::{
-    Container, Namespace, PersistentVolumeClaim, PodSpec, ResourceQuota, Service, ServiceAccount,
+    ConfigMap, Container, Namespace, PersistentVolumeClaim, PodSpec, ResourceQuota, Service, ServiceAccount,
 };
 use k8s_openapi::api::networking::v1::NetworkPolicy;
 use k8s_openapi::api::rbac::v1::{ClusterRole, ClusterRoleBinding, PolicyRule, Role, RoleBinding};
@@ -152,6 +152,7 @@ fn check_document(document: &Value) -> Result<Vec<String>, String> {
     let kind = document["kind"].as_str().unwrap_or_default();
     match (api_version, kind) {
         ("v1", "Namespace") => round_trip::<Namespace>(document),
+        ("v1", "ConfigMap") => round_trip::<ConfigMap>(document),
         ("v1", "ServiceAccount") => round_trip::<ServiceAccount>(document),
         ("v1", "Service") => round_trip::<Service>(document),
         ("v1", "PersistentVolumeClaim") => round_trip::<PersistentVolumeClaim>(document),
@@ -770,4 +771,41 @@ fn aggregator_reads_pods_and_services_cluster_wide_to_name_peers() {
         !policy_types.iter().any(|kind| kind == "Egress"),
         "an egress policy would cut the aggregator off from the API server"
     );
+}
+
+#[test]
+fn aggregator_configuration_files_are_valid_and_mounted_where_it_reads_them() {
+    let documents = documents();
+    let config: ConfigMap = find(&documents, "ConfigMap", "aggregator-config").typed();
+    let data = config.data.expect("the ConfigMap has data");
+    let residency_text = data.get("residency.toml").expect("residency.toml in the ConfigMap");
+    let rules_text = data.get("rules.toml").expect("rules.toml in the ConfigMap");
+    // The same libraries the aggregator reads them with, at start.
+    residency::Locator::builtin()
+        .expect("built-in residency table")
+        .with_overrides("residency.toml", residency_text)
+        .expect("residency.toml is a valid residency file");
+    classifier::Engine::builder()
+        .rules_text("rules.toml", rules_text)
+        .and_then(|builder| builder.build())
+        .expect("rules.toml is a valid rules file");
+
+    let deployment = find(&documents, "Deployment", "aggregator");
+    let spec = pod_spec(deployment).expect("the aggregator's pod spec");
+    let container = only_container(&spec);
+    let mount = container
+        .volume_mounts
+        .as_ref()
+        .and_then(|mounts| mounts.iter().find(|mount| mount.name == "config"))
+        .expect("the config volume is mounted");
+    assert_eq!((mount.mount_path.as_str(), mount.read_only), ("/etc/dataflow", Some(true)));
+    for (variable, key) in [("AGGREGATOR_RESIDENCY", "residency.toml"), ("AGGREGATOR_RULES", "rules.toml")] {
+        assert_eq!(env_value(container, variable), Some(format!("/etc/dataflow/{key}").as_str()), "{variable}");
+    }
+    let volume = spec
+        .volumes
+        .as_ref()
+        .and_then(|volumes| volumes.iter().find(|volume| volume.name == "config"))
+        .expect("the config volume");
+    assert_eq!(volume.config_map.as_ref().map(|source| source.name.as_str()), Some("aggregator-config"));
 }

@@ -141,6 +141,7 @@ pub struct KernelCounters {
     pub pending_map_full: u64,
     pub payload_read_failed: u64,
     pub payload_bytes_lost_at_close: u64,
+    pub probe_bytes_lost_at_close: u64,
 }
 
 /// Reads the programs' per-CPU counters.
@@ -188,6 +189,7 @@ impl CounterReader {
             pending_map_full: sum(counter::PENDING_MAP_FULL)?,
             payload_read_failed: sum(counter::PAYLOAD_READ_FAILED)?,
             payload_bytes_lost_at_close: sum(counter::PAYLOAD_BYTES_LOST_AT_CLOSE)?,
+            probe_bytes_lost_at_close: sum(counter::PROBE_BYTES_LOST_AT_CLOSE)?,
         })
     }
 }
