@@ -6,7 +6,7 @@ use proto::v1::get_data_accesses_response::ResponseTypes as AccessResponseTypes;
 use proto::v1::get_findings_response::ResponseTypes as FindingResponseTypes;
 use proto::v1::get_flows_response::ResponseTypes;
 use proto::v1::{
-    AccessKind, ColumnClassification, DataAccess, Finding, FindingKind, GetFindingsResponse, Place, Severity,
+    AccessKind, ColumnClassification, DataAccess, Finding, FindingKind, GetFindingsResponse, Place,
     TransferClass, DatabaseProtocol, Direction, Flow, FlowState, GetDataAccessesResponse, GetFlowsResponse,
     InventoryAccessor, InventoryDatastore, LostEvent, LostEventSource, Protocol, ServerStatusResponse,
     ServiceGraphEdge,
@@ -355,25 +355,9 @@ fn classification_text(classification: Option<&ColumnClassification>) -> String 
     }
 }
 
-fn severity_name(severity: i32) -> &'static str {
-    match Severity::try_from(severity).unwrap_or(Severity::Unknown) {
-        Severity::High => "HIGH",
-        Severity::Medium => "MEDIUM",
-        Severity::Low => "LOW",
-        Severity::Info => "INFO",
-        Severity::Unknown => "?",
-    }
-}
-
-fn finding_kind_name(kind: i32) -> &'static str {
-    match FindingKind::try_from(kind).unwrap_or(FindingKind::Unknown) {
-        FindingKind::Transfer => "TRANSFER",
-        FindingKind::NewFlow => "NEW_FLOW",
-        FindingKind::FirstPersonalDataRead => "FIRST_PERSONAL_DATA_READ",
-        FindingKind::NewSensitiveColumn => "NEW_SENSITIVE_COLUMN",
-        FindingKind::NewRegion => "NEW_REGION",
-        FindingKind::Unknown => "?",
-    }
+/// A name for the terminal: `?` where the report's name is empty or unknown.
+fn shown(name: &'static str) -> &'static str {
+    if name.is_empty() || name == "UNKNOWN" { "?" } else { name }
 }
 
 fn place_text(place: Option<&Place>) -> String {
@@ -394,8 +378,8 @@ pub fn finding(finding: &Finding) -> String {
         out,
         "{} {:<6} {:<24} {}  (first seen {}, last seen {}, {}×)",
         finding.id,
-        severity_name(finding.severity),
-        finding_kind_name(finding.kind),
+        shown(crate::report::severity_name(finding.severity)),
+        shown(crate::report::kind_name(finding.kind)),
         finding.title,
         format_rfc3339(finding.first_seen_unix_nano, 0),
         format_rfc3339(finding.last_seen_unix_nano, 0),

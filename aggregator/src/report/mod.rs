@@ -468,7 +468,8 @@ pub fn severity_name(severity: i32) -> &'static str {
     }
 }
 
-fn kind_name(kind: i32) -> &'static str {
+/// "TRANSFER", "NEW_FLOW", … ("UNKNOWN" for unknown).
+pub fn kind_name(kind: i32) -> &'static str {
     match FindingKind::try_from(kind).unwrap_or(FindingKind::Unknown) {
         FindingKind::Transfer => "TRANSFER",
         FindingKind::NewFlow => "NEW_FLOW",
