@@ -148,6 +148,9 @@ fn read_tuple(ctx: &TracePointContext, fam: u16) -> Result<Tuple, i64> {
     }
 }
 
+/// Ring buffer output flag: wake the consumer now.
+pub(crate) const BPF_RB_FORCE_WAKEUP: u64 = 2;
+
 /// Ring buffer flags for a record: wake the sensor only once the ring holds
 /// an eighth of its size. The sensor also drains the rings on a short timer,
 /// so records never wait long; without this, every record of a busy
@@ -157,7 +160,6 @@ pub(crate) fn wakeup_flags(ring: &RingBuf) -> u64 {
     const BPF_RB_AVAIL_DATA: u64 = 0;
     const BPF_RB_RING_SIZE: u64 = 1;
     const BPF_RB_NO_WAKEUP: u64 = 1;
-    const BPF_RB_FORCE_WAKEUP: u64 = 2;
     if ring.query(BPF_RB_AVAIL_DATA) >= ring.query(BPF_RB_RING_SIZE) / 8 {
         BPF_RB_FORCE_WAKEUP
     } else {

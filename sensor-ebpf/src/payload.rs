@@ -23,7 +23,7 @@ use sensor_common::{
     flow, syscall,
 };
 
-use crate::{add, count, wakeup_flags};
+use crate::{BPF_RB_FORCE_WAKEUP, add, count, wakeup_flags};
 
 /// Payload records for the sensor. Userspace may resize it before loading.
 #[map]
@@ -53,7 +53,6 @@ static SCRATCH: PerCpuArray<PayloadEvent> = PerCpuArray::with_max_entries(1, 0);
 static CAPTURE_CONFIG: CaptureConfig = CaptureConfig { max_bytes: 0, probe_payloads: 0 };
 
 const HEADER: usize = core::mem::size_of::<PayloadHeader>();
-const BPF_RB_FORCE_WAKEUP: u64 = 2;
 // Offsets in the sys_enter_* records of the syscalls below: fd, then the
 // buffer (or iovec array, or msghdr), then the length (or count, or flags).
 const ARG_FD: usize = 16;

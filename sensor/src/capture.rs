@@ -100,15 +100,28 @@ fn drain_payloads(
             Ok((header, data)) => {
                 pipeline.stats.payloads.fetch_add(1, Relaxed);
                 pipeline.stats.payload_bytes.fetch_add(data.len() as u64, Relaxed);
-                // The connection's OPEN event travels in the other ring and
-                // may not have been read yet: read it first.
-                if !pipeline.database.knows(&header) {
-                    drain_connections(connections, pipeline);
-                }
+                // Connection events travel in the other ring: read those
+                // already there first, so the payload meets its own
+                // connection and its peer's (an accept on this node names
+                // the server of a local client).
+                drain_connections(connections, pipeline);
                 pipeline.database.on_payload(&header, data, control);
             }
             Err(error) => pipeline.decode_error(&error),
         }
+    }
+}
+
+/// Reads what both rings hold now, without waiting for readiness.
+fn drain_both(
+    connections: &mut AsyncFd<RingBuf<MapData>>,
+    payloads: Option<&mut AsyncFd<RingBuf<MapData>>>,
+    control: Option<&mut KernelCapture>,
+    pipeline: &mut Pipeline,
+) {
+    drain_connections(connections.get_mut(), pipeline);
+    if let (Some(ring), Some(control)) = (payloads, control) {
+        drain_payloads(ring.get_mut(), connections.get_mut(), pipeline, control);
     }
 }
 
@@ -154,18 +167,12 @@ pub async fn run(
                 guard.clear_ready();
             }
             _ = drain.tick() => {
-                drain_connections(connections.get_mut(), &mut pipeline);
-                if let (Some(ring), Some(control)) = (payloads.as_mut(), control.as_mut()) {
-                    drain_payloads(ring.get_mut(), connections.get_mut(), &mut pipeline, control);
-                }
+                drain_both(&mut connections, payloads.as_mut(), control.as_mut(), &mut pipeline);
             }
             _ = ticker.tick() => pipeline.flush_accesses(),
             _ = shutdown.changed() => {
                 // Take what is already in the rings before stopping.
-                drain_connections(connections.get_mut(), &mut pipeline);
-                if let (Some(ring), Some(control)) = (payloads.as_mut(), control.as_mut()) {
-                    drain_payloads(ring.get_mut(), connections.get_mut(), &mut pipeline, control);
-                }
+                drain_both(&mut connections, payloads.as_mut(), control.as_mut(), &mut pipeline);
                 pipeline.flush_accesses();
                 return Ok(());
             }

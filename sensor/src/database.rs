@@ -222,10 +222,7 @@ fn socket_addr(endpoint: &Endpoint) -> Option<SocketAddr> {
 fn result_shape(exchange: &Exchange) -> u64 {
     let mut hasher = std::collections::hash_map::DefaultHasher::new();
     for result in &exchange.results {
-        result.columns.len().hash(&mut hasher);
-        for column in &result.columns {
-            column.hash(&mut hasher);
-        }
+        result.columns.hash(&mut hasher);
     }
     hasher.finish()
 }
@@ -304,11 +301,6 @@ impl DatabaseTracker {
             self.connections.remove(&socket);
         }
         self.closed = std::mem::take(&mut self.closing);
-    }
-
-    /// True when the connection's OPEN flow has been seen.
-    pub fn knows(&self, header: &PayloadHeader) -> bool {
-        self.sockets.contains_key(&(header.socket, header.opened_ns))
     }
 
     /// Decodes one payload.
