@@ -171,6 +171,15 @@ pub struct Stats {
     pub exchanges: u64,
 }
 
+impl Stats {
+    /// Counts one chunk fed: `captured` bytes standing for `real_len` (never less than captured).
+    pub(crate) fn count_chunk(&mut self, captured: usize, real_len: u64) {
+        self.chunks += 1;
+        self.captured_bytes = self.captured_bytes.saturating_add(captured as u64);
+        self.real_bytes = self.real_bytes.saturating_add(real_len.max(captured as u64));
+    }
+}
+
 /// The request side of an [`Exchange`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RequestKind {

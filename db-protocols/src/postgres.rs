@@ -345,12 +345,7 @@ impl Connection {
         rows: &mut dyn RowSink,
     ) -> Vec<Event> {
         let mut events = Vec::new();
-        self.stats.chunks += 1;
-        self.stats.captured_bytes = self.stats.captured_bytes.saturating_add(data.len() as u64);
-        self.stats.real_bytes = self
-            .stats
-            .real_bytes
-            .saturating_add(real_len.max(data.len() as u64));
+        self.stats.count_chunk(data.len(), real_len);
         let chunk = self.chunk;
         self.chunk += 1;
         if self.phase == Phase::Finished {
