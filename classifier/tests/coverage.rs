@@ -115,6 +115,7 @@ const RULE_CASES: &[(&str, &str, &str, Option<&str>)] = &[
     ("mac_address", "devices", "mac_address", Some("MAC_ADDRESS")),
     ("device_id", "installs", "advertising_id", Some("DEVICE_ID")),
     ("device_id", "sessions", "user_agent", Some("DEVICE_ID")),
+    ("device_id.push_endpoint", "web_push_subscriptions", "endpoint", Some("DEVICE_ID")),
     ("password", "users", "password_hash", Some("PASSWORD")),
     ("password.bare_pass", "users", "pass", Some("PASSWORD")),
     ("api_key", "users", "reset_password_token", Some("API_KEY")),
@@ -157,6 +158,7 @@ const OUTSIDE_CONTEXT: &[(&str, &str)] = &[
     ("discount_coupons", "code"),
     ("photos", "orientation"),
     ("timezone", "std_offset"),
+    ("webhooks", "endpoint"),
     ("demos", "demo_handle"),
     // Rules that do not apply to an organisation's tables.
     ("stores", "email"),
