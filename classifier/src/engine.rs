@@ -415,9 +415,9 @@ impl Engine {
     fn table_contexts(&self, table: &str) -> u64 {
         // Like a column name, a table name is about its last word (`user_roles` holds roles,
         // `company_users` holds users); generic last words (`customer_entity`, `patient_data`) pass
-        // the question to the word before. When the head word belongs to no context, the words
-        // before it may still give the contexts marked `any_word` (`channel_sms` is a channel's,
-        // `invitation_requests` hold codes), but not the others: `user_roles.name` names a role.
+        // the question to the word before. The words before the head word still give the contexts
+        // marked `any_word` (`channel_sms` is a channel's, `invitation_requests` hold codes), but
+        // not the others: `user_roles.name` names a role.
         const GENERIC: &[&str] = &[
             "entity", "entities", "data", "info", "information", "detail", "details", "table", "tbl", "master",
             "record", "records", "main", "base", "extra", "ext", "meta", "tmp", "temp", "view", "v",
@@ -452,9 +452,6 @@ impl Engine {
                         lookup(singular);
                     }
                 }
-            }
-            if mask != 0 {
-                break;
             }
             allowed = self.context_any_word;
         }
