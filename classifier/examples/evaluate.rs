@@ -1,6 +1,6 @@
 //! Precision, recall and F1 of the default rules on the labelled columns in `eval/columns.jsonl`,
-//! per split (dev, old-heldout, heldout, then all), for the binary "is personal data" and per
-//! entity. Prints markdown that can be pasted into docs, headed by the command that produced it.
+//! per split (dev, old-heldout, heldout-4, then all), for the binary "is personal data" and per
+//! entity, and per source schema for the binary measure. Prints markdown that can be pasted into docs, headed by the command that produced it.
 //!
 //! `cargo run -p classifier --example evaluate --release`
 //!
@@ -14,7 +14,7 @@ use classifier::{ColumnRef, Engine};
 use serde::Deserialize;
 
 /// Splits in the order they are reported; `all` is added after them.
-const SPLITS: [&str; 5] = ["dev", "old-heldout", "heldout", "heldout-2", "heldout-3"];
+const SPLITS: [&str; 3] = ["dev", "old-heldout", "heldout-4"];
 
 #[derive(Deserialize)]
 struct Labelled {
@@ -96,6 +96,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     );
 
     let mut summary = Vec::new();
+    let mut by_source: Vec<(&str, String, usize, usize, Counts)> = Vec::new();
     for split in SPLITS.iter().copied().chain(["all"]) {
         if only.as_ref().is_some_and(|only| !only.iter().any(|name| name == split)) {
             continue;
@@ -107,14 +108,20 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let mut binary = Counts::default();
         let mut per_entity: BTreeMap<String, Counts> = BTreeMap::new();
         let mut mistakes = Vec::new();
+        let mut sources_seen: BTreeMap<&str, (usize, usize, Counts)> = BTreeMap::new();
         for row in &selected {
             let predicted = engine.classify(&ColumnRef::new(&row.table, &row.column), None).entity;
             let expected = row.entity.as_deref();
-            match (expected.is_some(), predicted.is_some()) {
-                (true, true) => binary.true_positive += 1,
-                (false, true) => binary.false_positive += 1,
-                (true, false) => binary.false_negative += 1,
-                (false, false) => {}
+            let source = sources_seen.entry(row.repo.as_str()).or_default();
+            source.0 += 1;
+            source.1 += usize::from(expected.is_some());
+            for counts in [&mut binary, &mut source.2] {
+                match (expected.is_some(), predicted.is_some()) {
+                    (true, true) => counts.true_positive += 1,
+                    (false, true) => counts.false_positive += 1,
+                    (true, false) => counts.false_negative += 1,
+                    (false, false) => {}
+                }
             }
             if predicted != expected {
                 mistakes.push(format!("{}.{}: labelled {expected:?}, predicted {predicted:?}", row.table, row.column));
@@ -147,6 +154,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
         println!();
         summary.push((split, selected.len(), positives, binary.scores()));
+        if split != "all" {
+            by_source.extend(
+                sources_seen.into_iter().map(|(repo, (columns, personal, counts))| (split, repo.to_owned(), columns, personal, counts)),
+            );
+        }
         if errors.lists(split) && split != "all" {
             println!("Mistakes ({}):\n", mistakes.len());
             for mistake in &mistakes {
@@ -161,6 +173,14 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("| --- | ---: | ---: | ---: | ---: | ---: |");
     for (split, columns, positives, (precision, recall, f1)) in summary {
         println!("| {split} | {columns} | {positives} | {precision:.3} | {recall:.3} | {f1:.3} |");
+    }
+
+    println!("\n### Summary by source: is personal data\n");
+    println!("| split | source | columns | personal | precision | recall | F1 |");
+    println!("| --- | --- | ---: | ---: | ---: | ---: | ---: |");
+    for (split, repo, columns, positives, counts) in by_source {
+        let (precision, recall, f1) = counts.scores();
+        println!("| {split} | {repo} | {columns} | {positives} | {precision:.3} | {recall:.3} | {f1:.3} |");
     }
     Ok(())
 }

@@ -206,6 +206,8 @@ pub struct Engine {
     context_names: Vec<Box<str>>,
     context_words: WordMap<u64>,
     context_yields: Vec<u64>,
+    /// Contexts a table gets from any word of its name, not only from its head word.
+    context_any_word: u64,
     modifiers: WordMap<u8>,
     labels: Vec<Label>,
     min_confidence: f64,
@@ -299,8 +301,12 @@ impl Engine {
         };
         let mut context_words: WordMap<u64> = WordMap::default();
         let mut context_yields = Vec::with_capacity(context_names.len());
+        let mut context_any_word = 0u64;
         for (name, (context, _)) in &rules.contexts {
             let bit = context_bit(name);
+            if context.any_word {
+                context_any_word |= bit;
+            }
             for word in &context.words {
                 for split in Words::split(word).iter() {
                     *context_words.entry(split.into()).or_default() |= bit;
@@ -384,6 +390,7 @@ impl Engine {
             context_names,
             context_words,
             context_yields,
+            context_any_word,
             modifiers,
             labels,
             min_confidence,
@@ -407,14 +414,17 @@ impl Engine {
 
     fn table_contexts(&self, table: &str) -> u64 {
         // Like a column name, a table name is about its last word (`user_roles` holds roles,
-        // `company_users` holds users); generic last words (`customer_entity`, `patient_data`)
-        // pass the question to the word before.
+        // `company_users` holds users); generic last words (`customer_entity`, `patient_data`) pass
+        // the question to the word before. The words before the head word still give the contexts
+        // marked `any_word` (`channel_sms` is a channel's, `invitation_requests` hold codes), but
+        // not the others: `user_roles.name` names a role.
         const GENERIC: &[&str] = &[
             "entity", "entities", "data", "info", "information", "detail", "details", "table", "tbl", "master",
             "record", "records", "main", "base", "extra", "ext", "meta", "tmp", "temp", "view", "v",
         ];
         let words = Words::split(table);
         let mut mask = 0u64;
+        let mut allowed = u64::MAX;
         for index in (0..words.len()).rev() {
             let word = words.get(index);
             if word.bytes().all(|b| b.is_ascii_digit()) || GENERIC.contains(&word) {
@@ -422,7 +432,7 @@ impl Engine {
             }
             let mut lookup = |candidate: &str| {
                 if let Some(bits) = self.context_words.get(candidate) {
-                    mask |= bits;
+                    mask |= bits & allowed;
                 }
             };
             lookup(word);
@@ -443,7 +453,7 @@ impl Engine {
                     }
                 }
             }
-            break;
+            allowed = self.context_any_word;
         }
         // A context that yields to another one that also matched does not count.
         let mut effective = mask;
@@ -516,12 +526,16 @@ impl Engine {
             }
             let split_at = if begins_known && !INFLECTIONS.contains(&word.as_bytes()[length - 1]) && known(&word[..length - 1]) {
                 Some(length - 1)
+            } else if begins_known && length >= 6 && word.ends_with("ip") && known(&word[..length - 2]) {
+                // `ip` is the one two-letter word schemas run on to another (`lastip`, `userip`).
+                Some(length - 2)
             } else {
+                // Two words of three letters each are too often one word (`export` is not exp + ort).
                 (3..=length - 3).filter(|_| ends_known).find(|at| {
                     let (head, tail) = word.split_at(*at);
                     has(&self.vocabulary_beginnings, tail.get(..3).and_then(ending_of))
                         && known(tail)
-                        && (known(head) || (head.len() <= 4 && tail.len() >= 5))
+                        && ((known(head) && (head.len() >= 4 || tail.len() >= 4)) || (head.len() <= 4 && tail.len() >= 5))
                 })
             };
             match split_at {

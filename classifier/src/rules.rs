@@ -35,6 +35,9 @@ pub(crate) struct ContextDefinition {
     pub(crate) words: Vec<String>,
     #[serde(default)]
     pub(crate) yields_to: Vec<String>,
+    /// Whether any word of a table's name gives this context, not only its head word.
+    #[serde(default)]
+    pub(crate) any_word: bool,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
