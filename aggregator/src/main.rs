@@ -53,6 +53,9 @@ Examples:
   aggregator serve
   aggregator serve --listen 0.0.0.0:50051 --data-dir /var/lib/dataflow --http-listen 0.0.0.0:9091
   aggregator serve --kubernetes http://127.0.0.1:8001    # through `kubectl proxy`
+  aggregator serve --residency residency.toml --residency-refresh 1m
+
+Peers no sensor sees are placed by the --residency file: address ranges, and host names looked up with the system resolver at start and every --residency-refresh (an address a name no longer resolves to stops being placed by it; failed lookups are logged and counted on /metrics, never fatal). An entry for exactly an address wins over a host name, a host name over a range.
 
 In Kubernetes (or with a kubeconfig), the aggregator watches every pod and Service of the cluster and names the workload behind each flow's remote address; it needs get, list and watch on pods and services, and get on replicasets and jobs.
 
@@ -230,6 +233,12 @@ struct ServeArgs {
     /// endpoints no sensor sees. Checked at start; see docs/findings.md.
     #[arg(long, value_name = "FILE", env = "AGGREGATOR_RESIDENCY")]
     residency: Option<PathBuf>,
+    /// How often the residency file's host names are looked up again (system resolver), since DNS
+    /// answers change: an address a name no longer resolves to stops being placed by it. They are
+    /// also looked up at start. Failed lookups are logged and counted, never fatal.
+    #[arg(long, value_name = "INTERVAL", default_value = "5m", env = "AGGREGATOR_RESIDENCY_REFRESH",
+          value_parser = parse_refresh)]
+    residency_refresh: std::time::Duration,
 }
 
 #[derive(Args, Debug)]
@@ -246,7 +255,8 @@ struct ReportArgs {
     /// Directory of the aggregator's store (holds aggregator.db).
     #[arg(long, default_value = "./data", env = "AGGREGATOR_DATA_DIR")]
     data_dir: PathBuf,
-    /// Residency file (TOML) used to place datastores and nodes; give the one `serve` uses.
+    /// Residency file (TOML) used to place datastores and nodes; give the one `serve` uses. Its host
+    /// names are looked up once, now (system resolver).
     #[arg(long, value_name = "FILE", env = "AGGREGATOR_RESIDENCY")]
     residency: Option<PathBuf>,
 }
@@ -359,6 +369,15 @@ struct FindingsArgs {
     /// Print one JSON object per line.
     #[arg(long)]
     json: bool,
+}
+
+fn parse_refresh(value: &str) -> Result<std::time::Duration, String> {
+    let interval = aggregator::client::time::parse_interval(value)?;
+    let least = aggregator::detect::host_names::MIN_REFRESH_INTERVAL;
+    if interval < least {
+        return Err(format!("must be at least {} s: lookups must not hammer the resolver", least.as_secs()));
+    }
+    Ok(interval)
 }
 
 fn parse_kubernetes(value: &str) -> Result<KubernetesApi, String> {
@@ -891,6 +910,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     config.kubernetes = args.kubernetes;
     config.rules_file = args.rules;
     config.residency_file = args.residency;
+    config.residency_refresh = args.residency_refresh;
     let running = server::start(config).await.context("cannot start the aggregator")?;
     shutdown_signal().await;
     running.shutdown().await.context("shutdown failed")?;
@@ -1054,6 +1074,10 @@ fn write_report(args: &ReportArgs) -> anyhow::Result<()> {
         Some(path) => residency::Locator::builtin().and_then(|locator| locator.with_overrides_file(path)),
     }
     .context("invalid --residency file")?;
+    let lookups = residency.refresh_hosts(&residency::SystemResolver, std::time::Instant::now());
+    for failure in &lookups.failures {
+        eprintln!("warning: residency host name {} did not resolve: {}", failure.name, failure.error);
+    }
     let store = aggregator::store::Store::open_read_only(&args.data_dir)?;
     let report = aggregator::report::build(&store, &residency, now_unix_nano())?;
     let bytes = match args.format {

@@ -15,7 +15,7 @@ use tokio::task::JoinHandle;
 use tokio_stream::wrappers::TcpListenerStream;
 
 use crate::context::{ConnectedSensors, Context};
-use crate::detect::{Knowledge, KnowledgeError};
+use crate::detect::{Knowledge, KnowledgeError, host_names};
 use crate::fanout::Fanout;
 use crate::ingest::{IngestLimits, IngestService};
 use crate::observer::ObserverService;
@@ -61,6 +61,11 @@ pub struct ServerConfig {
     pub rules_file: Option<PathBuf>,
     /// User residency overrides (regions, address ranges, host names).
     pub residency_file: Option<PathBuf>,
+    /// How often the residency file's host names are looked up again.
+    pub residency_refresh: Duration,
+    /// Looks the residency file's host names up (the system's resolver by
+    /// default).
+    pub host_resolver: Arc<dyn residency::Resolver>,
 }
 
 impl ServerConfig {
@@ -78,6 +83,8 @@ impl ServerConfig {
             kubernetes: KubernetesApi::Off,
             rules_file: None,
             residency_file: None,
+            residency_refresh: host_names::DEFAULT_REFRESH_INTERVAL,
+            host_resolver: Arc::new(residency::SystemResolver),
         }
     }
 }
@@ -211,6 +218,16 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, ServerError> {
         knowledge,
     )?;
     let (shutdown, shutdown_receiver) = watch::channel(false);
+    // Before the listeners: the first batches are placed by the answers.
+    // The task ends at shutdown.
+    let _host_names = host_names::start(
+        (*locator).clone(),
+        Arc::clone(&config.host_resolver),
+        config.residency_refresh,
+        Arc::clone(&metrics),
+        shutdown_receiver.clone(),
+    )
+    .await;
     let context = Context {
         store: Arc::new(store),
         fanout,

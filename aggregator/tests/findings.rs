@@ -505,6 +505,7 @@ fn the_documented_configuration_examples_load() {
     assert!(knowledge.engine.rules_version().ends_with("+acme-2025-11"));
     assert_eq!(knowledge.locator.locate_ip("10.50.1.2".parse().unwrap()).unwrap().region, "us-east-1");
     assert_eq!(knowledge.locator.locate_ip("192.168.10.7".parse().unwrap()).unwrap().country, "DE");
+    assert_eq!(knowledge.locator.host_names().count(), 2);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

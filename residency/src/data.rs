@@ -107,7 +107,9 @@ pub(crate) struct NetworkEntry {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct HostEntry {
-    pub(crate) pattern: String,
+    /// `pattern` is the name of earlier versions of the format.
+    #[serde(alias = "pattern")]
+    pub(crate) name: String,
     pub(crate) region: String,
 }
 

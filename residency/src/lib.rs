@@ -4,7 +4,9 @@
 //! [`Place`]: region, city, country and GDPR [`Jurisdiction`]. The built-in table
 //! (`data/regions.toml`, versioned and dated) covers the public regions of the three clouds and
 //! the European Commission's adequacy decisions; a user file overrides any entry and adds
-//! on-premises regions, address ranges and host names for peers no sensor sees.
+//! on-premises regions, address ranges and host names for peers no sensor sees. Host names place
+//! the addresses they resolve to: [`Locator::refresh_hosts`] looks them up (with a [`Resolver`],
+//! such as the system's), and its owner repeats that as DNS answers change.
 //! [`assess_transfer`] then says what a flow of personal data between two places means under
 //! GDPR Chapter V, in a sentence a compliance officer can read.
 //!
@@ -29,6 +31,7 @@ mod network;
 mod transfer;
 
 pub use data::{BUILTIN_DATA, Adequacy, Jurisdiction};
+pub use hosts::{HostLookupFailure, HostRefresh, Placement, Resolver, STALE_ANSWER_LIMIT, SystemResolver};
 pub use locator::{Locator, Place};
 pub use network::Cidr;
 pub use transfer::{TransferAssessment, TransferKind, assess_transfer, assess_transfer_between};

@@ -1,14 +1,16 @@
 //! Lookups of regions, addresses and host names.
 
 use std::collections::HashMap;
+use std::io;
 use std::net::IpAddr;
 use std::path::Path;
+use std::time::Instant;
 
 use serde::Serialize;
 
 use crate::Error;
 use crate::data::{self, Adequacy, BUILTIN_DATA, BUILTIN_ORIGIN, Jurisdiction, Position, country_code};
-use crate::hosts::HostPattern;
+use crate::hosts::{self, HostAddresses, HostRefresh, Placement, Resolver};
 use crate::network::{Cidr, PrefixTable};
 
 /// Where a workload or datastore is.
@@ -56,6 +58,10 @@ struct Country {
 
 /// Maps regions, addresses and host names to places. Build once from the built-in table and
 /// any user overrides; lookups do not allocate beyond the returned [`Place`].
+///
+/// Configured host names place the addresses they resolve to, which change: the owner looks
+/// them up at start and periodically ([`Locator::refresh_hosts`]). The answers are shared by
+/// every clone of a locator, so one refresh serves all of them.
 #[derive(Debug, Clone)]
 pub struct Locator {
     version: String,
@@ -64,7 +70,10 @@ pub struct Locator {
     countries: HashMap<String, Country>,
     adequacy: HashMap<String, Adequacy>,
     networks: PrefixTable<String>,
-    hosts: Vec<(HostPattern, String)>,
+    /// `[[host]]` entries: (name, region), in file order.
+    hosts: Vec<(String, String)>,
+    /// The addresses of `hosts` at the last refresh.
+    resolved: HostAddresses,
 }
 
 impl Locator {
@@ -78,6 +87,7 @@ impl Locator {
             adequacy: HashMap::new(),
             networks: PrefixTable::default(),
             hosts: Vec::new(),
+            resolved: HostAddresses::default(),
         };
         locator.merge(BUILTIN_ORIGIN, BUILTIN_DATA)?;
         Ok(locator)
@@ -110,10 +120,13 @@ impl Locator {
     /// cidr = "10.20.0.0/16"
     /// region = "dc-frankfurt-1"
     ///
-    /// [[host]]                            # … or by host name: exact, or globs with * and ?
-    /// pattern = "*.eu-central-1.rds.amazonaws.com"
+    /// [[host]]                            # … or by host name, resolved to addresses (no wildcards)
+    /// name = "orders.abc123.eu-central-1.rds.amazonaws.com"
     /// region = "eu-central-1"
     /// ```
+    ///
+    /// Host names are checked here but place nothing until they are looked up
+    /// ([`Locator::refresh_hosts`]).
     pub fn with_overrides(mut self, origin: &str, text: &str) -> Result<Locator, Error> {
         self.merge(origin, text)?;
         Ok(self)
@@ -206,13 +219,20 @@ impl Locator {
             let region = self.known_region(&entry.region, &position)?;
             self.networks.insert(cidr, region);
         }
+        let hosts_changed = !file.host.is_empty();
         for entry in file.host {
             let position = Position::at(origin, text, entry.span().start);
             let entry = entry.into_inner();
-            let pattern = HostPattern::parse(&entry.pattern).map_err(|message| position.error(message))?;
+            let name = hosts::parse_host_name(&entry.name).map_err(|message| position.error(message))?;
             let region = self.known_region(&entry.region, &position)?;
-            self.hosts.retain(|(existing, _)| *existing != pattern);
-            self.hosts.push((pattern, region));
+            // A later entry for the same name replaces the earlier one (user overrides).
+            self.hosts.retain(|(existing, _)| *existing != name);
+            self.hosts.push((name, region));
+        }
+        if hosts_changed {
+            // Answers are kept per entry: a new list of entries starts without any, and apart
+            // from the clones made before.
+            self.resolved = HostAddresses::default();
         }
         Ok(())
     }
@@ -287,25 +307,62 @@ impl Locator {
         })
     }
 
-    /// The place of an address, from the configured ranges (longest prefix wins).
+    /// The place of an address by the residency configuration (see [`Locator::locate_address`]).
     pub fn locate_ip(&self, address: IpAddr) -> Option<Place> {
-        let region = self.networks.lookup(address)?;
-        self.locate_region(region)
+        self.locate_address(address).map(|(place, _)| place)
     }
 
-    /// The place of a host name: configured patterns first (an exact name beats a glob; among globs
-    /// the most specific wins), then AWS endpoint names that carry their region
-    /// (`mydb.abc.eu-central-1.rds.amazonaws.com`).
+    /// The place of an address by the residency configuration, and the entry that placed it.
+    /// The more specific statement wins:
+    ///
+    /// 1. a `[[network]]` entry for exactly this address (`/32`, `/128`);
+    /// 2. a `[[host]]` name that resolved to it at the last refresh (if names of different
+    ///    regions resolve to it, none of them places it);
+    /// 3. the longest `[[network]]` range that holds it.
+    pub fn locate_address(&self, address: IpAddr) -> Option<(Place, Placement)> {
+        let address = address.to_canonical();
+        let network = self.networks.lookup_entry(address);
+        if let Some((cidr, region)) = network
+            && cidr.is_single_address()
+        {
+            return Some((self.locate_region(region)?, Placement::Network(*cidr)));
+        }
+        if !self.hosts.is_empty()
+            && let Some((name, region)) = self.resolved.owner(address).and_then(|index| self.hosts.get(index))
+        {
+            return Some((self.locate_region(region)?, Placement::HostName { name: name.clone(), address }));
+        }
+        let (cidr, region) = network?;
+        Some((self.locate_region(region)?, Placement::Network(*cidr)))
+    }
+
+    /// The `[[host]]` entries: (name, region), in file order.
+    pub fn host_names(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.hosts.iter().map(|(name, region)| (name.as_str(), region.as_str()))
+    }
+
+    /// Looks every configured host name up with `resolver`, one after the other, and places the
+    /// addresses of the answers from now on (see [`Locator::apply_host_answers`]).
+    pub fn refresh_hosts(&self, resolver: &dyn Resolver, now: Instant) -> HostRefresh {
+        let answers = self.hosts.iter().map(|(name, _)| (name.clone(), resolver.resolve(name))).collect();
+        self.apply_host_answers(answers, now)
+    }
+
+    /// Places the addresses of lookups made elsewhere (name → result; e.g. concurrently, with a
+    /// timeout) from now on, for this locator and every clone of it. An address a name no longer
+    /// resolves to stops being placed by it. A name whose lookup failed, or that has no result,
+    /// keeps the addresses of its last answer for up to [`crate::STALE_ANSWER_LIMIT`].
+    pub fn apply_host_answers(&self, answers: HashMap<String, io::Result<Vec<IpAddr>>>, now: Instant) -> HostRefresh {
+        self.resolved.apply(&self.hosts, answers, now)
+    }
+
+    /// The place of a host name: a configured `[[host]]` name, then AWS endpoint names that carry
+    /// their region (`mydb.abc.eu-central-1.rds.amazonaws.com`).
     pub fn locate_host(&self, host: &str) -> Option<Place> {
-        let configured = self
-            .hosts
-            .iter()
-            .filter(|(pattern, _)| pattern.matches(host))
-            .max_by_key(|(pattern, _)| (!pattern.as_str().contains(['*', '?']), pattern.specificity()));
-        if let Some((_, region)) = configured {
+        let host = host.trim().trim_end_matches('.').to_ascii_lowercase();
+        if let Some((_, region)) = self.hosts.iter().find(|(name, _)| *name == host) {
             return self.locate_region(region);
         }
-        let host = host.trim().trim_end_matches('.').to_ascii_lowercase();
         if host.ends_with(".amazonaws.com") || host.ends_with(".amazonaws.com.cn") {
             return host.split('.').find_map(|label| {
                 self.regions

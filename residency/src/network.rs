@@ -40,6 +40,11 @@ impl Cidr {
         self.prefix
     }
 
+    /// Whether the range holds one address (`/32`, `/128`): an entry for exactly that address.
+    pub fn is_single_address(&self) -> bool {
+        self.prefix == if self.v6 { 128 } else { 32 }
+    }
+
     /// Whether `address` lies in this range (IPv4-mapped IPv6 addresses count as IPv4).
     pub fn contains(&self, address: IpAddr) -> bool {
         let (bits, v6) = to_bits(address);
@@ -102,8 +107,14 @@ impl<T> PrefixTable<T> {
         self.entries.insert(position, (cidr, value));
     }
 
+    #[cfg(test)]
     pub(crate) fn lookup(&self, address: IpAddr) -> Option<&T> {
-        self.entries.iter().find(|(cidr, _)| cidr.contains(address)).map(|(_, value)| value)
+        self.lookup_entry(address).map(|(_, value)| value)
+    }
+
+    /// The longest matching range and its value.
+    pub(crate) fn lookup_entry(&self, address: IpAddr) -> Option<(&Cidr, &T)> {
+        self.entries.iter().find(|(cidr, _)| cidr.contains(address)).map(|(cidr, value)| (cidr, value))
     }
 }
 

@@ -122,15 +122,11 @@ cidr = "fd00:1234::/32"
 region = "dc-hanoi"
 
 [[host]]
-pattern = "*.rds.amazonaws.com"
+name = "orders.c9akciq32.ap-south-1.rds.amazonaws.com"
 region = "us-east-1"
 
 [[host]]
-pattern = "*.eu-west-1.rds.amazonaws.com"
-region = "eu-west-1"
-
-[[host]]
-pattern = "payments.partner.example"
+pattern = "payments.partner.example"  # the earlier spelling of `name`
 region = "dc-hanoi"
 "#;
 
@@ -165,11 +161,11 @@ fn addresses_resolve_by_longest_prefix() {
 }
 
 #[test]
-fn host_names_resolve_by_pattern_then_by_aws_endpoint() {
+fn host_names_resolve_by_configured_name_then_by_aws_endpoint() {
     let locator = with_overrides();
     let region = |host: &str| locator.locate_host(host).map(|p| p.region);
-    assert_eq!(region("orders.c9akciq32.eu-west-1.rds.amazonaws.com"), Some("eu-west-1".to_owned()), "most specific glob");
-    assert_eq!(region("orders.c9akciq32.ap-south-1.rds.amazonaws.com"), Some("us-east-1".to_owned()), "broader glob");
+    assert_eq!(region("orders.c9akciq32.eu-west-1.rds.amazonaws.com"), Some("eu-west-1".to_owned()), "AWS endpoint");
+    assert_eq!(region("orders.c9akciq32.ap-south-1.rds.amazonaws.com"), Some("us-east-1".to_owned()), "configured");
     assert_eq!(region("PAYMENTS.partner.example."), Some("dc-hanoi".to_owned()), "exact, any case, trailing dot");
     assert_eq!(region("other.partner.example"), None);
     let plain = builtin();
@@ -198,7 +194,7 @@ fn bad_configuration_says_what_and_where() {
     assert_eq!(line, 2);
     assert!(message.contains("prefix length"), "{message}");
 
-    let (line, message) = config_error("[[host]]\npattern = \"db.internal\"\nregion = \"nowhere\"\n");
+    let (line, message) = config_error("[[host]]\nname = \"db.internal\"\nregion = \"nowhere\"\n");
     assert_eq!(line, 1);
     assert!(message.contains("unknown region \"nowhere\""), "{message}");
 
@@ -216,7 +212,13 @@ fn bad_configuration_says_what_and_where() {
 
     let (line, message) = config_error("version = \"1\"\n\n[[host]]\npattern = \"^db[0-9]$\"\nregion = \"us-east-1\"\n");
     assert_eq!(line, 3);
-    assert!(message.contains("globs"), "{message}");
+    assert!(message.contains("contains '^'"), "{message}");
+
+    // A wildcard cannot be looked up, so it would place nothing: refused, with what to do instead.
+    let (line, message) =
+        config_error("version = \"1\"\n\n[[host]]\nname = \"*.rds.amazonaws.com\"\nregion = \"us-east-1\"\n");
+    assert_eq!(line, 3);
+    assert!(message.contains("wildcards are not supported") && message.contains("[[network]]"), "{message}");
 
     let (line, message) = config_error("a = 1\nregions = [\n");
     assert!(line >= 1 && !message.is_empty());

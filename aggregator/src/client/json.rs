@@ -641,6 +641,9 @@ pub struct JsonPlace {
     pub jurisdiction: String,
     /// `override` or `node`.
     pub placed_by: String,
+    /// For `override`: the residency entry that placed it (`host name db.example.com (resolved 10.50.0.9)`).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub override_entry: String,
 }
 
 impl From<&Place> for JsonPlace {
@@ -651,6 +654,7 @@ impl From<&Place> for JsonPlace {
             country_name: place.country_name.clone(),
             jurisdiction: place.jurisdiction.clone(),
             placed_by: place.placed_by.clone(),
+            override_entry: place.override_entry.clone(),
         }
     }
 }

@@ -364,7 +364,8 @@ fn place_text(place: Option<&Place>) -> String {
     match place {
         Some(place) if !place.region.is_empty() => {
             let country = if place.country.is_empty() { "country unknown" } else { &place.country };
-            format!("{} ({country}, by {})", place.region, place.placed_by)
+            let by = if place.override_entry.is_empty() { &place.placed_by } else { &place.override_entry };
+            format!("{} ({country}, by {by})", place.region)
         }
         _ => "unknown".to_string(),
     }

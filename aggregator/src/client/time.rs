@@ -24,6 +24,13 @@ pub fn parse_time(value: &str, now_unix_nano: u64) -> Result<u64, TimeError> {
     parse_rfc3339(value).ok_or_else(error)
 }
 
+/// Reads an interval such as `30s`, `5m` or `1h30m` (a command-line option).
+pub fn parse_interval(value: &str) -> Result<std::time::Duration, String> {
+    parse_duration(value.trim())
+        .map(std::time::Duration::from_nanos)
+        .ok_or_else(|| format!("invalid interval {value:?}: expected a duration such as 30s, 5m, 2h or 1h30m"))
+}
+
 /// `1h30m`, `90s`, `2d`: nanoseconds.
 fn parse_duration(value: &str) -> Option<u64> {
     if value.is_empty() {

@@ -18,6 +18,7 @@
 //! 4. candidates with the same identity are merged, then merged with the
 //!    stored finding of that identity or stored as a new one.
 
+pub mod host_names;
 pub mod places;
 pub mod severity;
 pub mod signals;
@@ -227,13 +228,20 @@ fn client_name<'a>(access: &'a DataAccess, process: Option<&'a Process>) -> &'a 
         .unwrap_or("")
 }
 
-/// "Frankfurt region eu-central-1, Germany (eu)"-style words for a place.
+/// "Frankfurt region eu-central-1, Germany (eu)"-style words for a place;
+/// a place decided by a host name says so, with the address it resolved to
+/// then: DNS answers change, and the finding must say what it rests on.
 fn describe(place: &Place) -> String {
-    if place.country_name.is_empty() {
+    let mut words = if place.country_name.is_empty() {
         format!("region {} (country unknown)", place.region)
     } else {
         format!("region {} ({}, {})", place.region, place.country_name, jurisdiction_words(&place.jurisdiction))
+    };
+    if place.override_entry.starts_with(places::BY_HOST_NAME) {
+        words.push_str(", placed by ");
+        words.push_str(&place.override_entry);
     }
+    words
 }
 
 fn jurisdiction_words(jurisdiction: &str) -> &str {

@@ -1,7 +1,9 @@
 //! Where the ends of data accesses and flows are.
 //!
 //! Never guessed: an end is placed by (1) a residency override for its
-//! address, else (2) the region of the node whose sensor saw its process;
+//! address (a `[[network]]` entry, or a `[[host]]` name that resolved to it
+//! at the last refresh, see [`super::host_names`]), else (2) the region of
+//! the node whose sensor saw its process;
 //! otherwise it is unknown. The process of a data access's client is seen by
 //! the sensor that reported the access when `client` is set; the server's by
 //! the sensor that reported an access without a client (captured on the
@@ -19,6 +21,8 @@ use residency::{Jurisdiction, Locator};
 pub const BY_OVERRIDE: &str = "override";
 /// See [`BY_OVERRIDE`].
 pub const BY_NODE: &str = "node";
+/// How `Place.override_entry` starts for a place decided by a `[[host]]` name.
+pub const BY_HOST_NAME: &str = "host name ";
 
 /// The residency table with the user's overrides, and the regions of the
 /// server addresses sensors reported.
@@ -65,16 +69,18 @@ impl Places {
         place
     }
 
-    /// The place an override gives `ip`, if any.
+    /// The place an override gives `ip`, if any, naming the entry that
+    /// placed it (see [`residency::Locator::locate_address`] for which wins).
     pub fn override_for(&self, ip: &str) -> Option<Place> {
         let address = ip.parse::<IpAddr>().ok()?;
-        let located = self.locator.locate_ip(address)?;
+        let (located, placement) = self.locator.locate_address(address)?;
         Some(Place {
             region: located.region,
             country: located.country,
             country_name: located.country_name,
             jurisdiction: jurisdiction_name(&located.jurisdiction).to_string(),
             placed_by: BY_OVERRIDE.to_string(),
+            override_entry: placement.to_string(),
         })
     }
 
@@ -107,5 +113,35 @@ impl Places {
     /// starts again from `endpoints`.
     pub fn reset_endpoints(&mut self, endpoints: HashMap<String, String>) {
         self.endpoints = endpoints;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{BY_HOST_NAME, BY_OVERRIDE, Places};
+    use std::collections::HashMap;
+    use std::time::Instant;
+
+    #[test]
+    fn an_override_names_the_entry_that_placed_it() {
+        let locator = residency::Locator::builtin()
+            .and_then(|locator| {
+                locator.with_overrides(
+                    "test.toml",
+                    "[[network]]\ncidr = \"10.50.0.0/16\"\nregion = \"eu-central-1\"\n\n\
+                     [[host]]\nname = \"db.example.com\"\nregion = \"us-east-1\"\n",
+                )
+            })
+            .unwrap_or_else(|error| panic!("{error}"));
+        let answers = HashMap::from([("db.example.com".to_string(), Ok(vec!["10.50.0.9".parse().unwrap_or_else(|_| unreachable!())]))]);
+        locator.apply_host_answers(answers, Instant::now());
+        let places = Places::new(locator, HashMap::new());
+        let by_name = places.override_for("10.50.0.9").unwrap_or_default();
+        assert_eq!((by_name.region.as_str(), by_name.placed_by.as_str()), ("us-east-1", BY_OVERRIDE));
+        assert_eq!(by_name.override_entry, "host name db.example.com (resolved 10.50.0.9)");
+        assert!(by_name.override_entry.starts_with(BY_HOST_NAME));
+        let by_range = places.override_for("10.50.0.10").unwrap_or_default();
+        assert_eq!((by_range.region.as_str(), by_range.override_entry.as_str()), ("eu-central-1", "network 10.50.0.0/16"));
+        assert_eq!(places.override_for("192.0.2.1"), None);
     }
 }

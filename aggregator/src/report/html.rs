@@ -453,7 +453,13 @@ fn datastores(out: &mut String, report: &Report) {
             format!("{} <span class=\"muted\">({})</span>", escape(&datastore.name), escape(&datastore.id))
         };
         let placed = datastore.location.as_ref().map_or(String::new(), |location| {
-            format!(" <span class=\"muted\">placed by {}</span>", escape(placed_by_words(&location.placed_by)))
+            let entry =
+                if location.override_entry.is_empty() { String::new() } else { format!(": {}", location.override_entry) };
+            format!(
+                " <span class=\"muted\">placed by {}{}</span>",
+                escape(placed_by_words(&location.placed_by)),
+                escape(&entry)
+            )
         });
         let _ = write!(
             out,

@@ -229,8 +229,12 @@ pub struct Location {
     pub country_name: String,
     /// "eu", "eea", "adequate", "third_country"; empty when unknown.
     pub jurisdiction: String,
-    /// "override" (residency file, by address) or "node" (the region of the node that saw the process).
+    /// "override" (residency file, by address or host name) or "node" (the region of the node that saw the process).
     pub placed_by: String,
+    /// For "override": the residency entry that placed it ("network 10.50.0.0/16",
+    /// "host name db.example.com (resolved 10.50.0.9)").
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub override_entry: String,
 }
 
 impl Location {
@@ -241,6 +245,7 @@ impl Location {
             country_name: place.country_name.clone(),
             jurisdiction: place.jurisdiction.clone(),
             placed_by: place.placed_by.clone(),
+            override_entry: place.override_entry.clone(),
         })
     }
 }

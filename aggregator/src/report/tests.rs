@@ -100,3 +100,35 @@ fn unknown_places_and_times_read_as_unknown_not_as_blanks() {
     assert_eq!(coverage.matches(">unknown<").count(), 3, "{coverage}");
     assert!(coverage.contains("2025-11-20 10:00:00 UTC"));
 }
+
+#[test]
+fn a_datastore_placed_by_a_host_name_says_so() {
+    let mut report = empty_report();
+    report.datastores.push(super::Datastore {
+        id: "10.50.0.9:5432".into(),
+        name: String::new(),
+        protocol: "postgresql".into(),
+        location: Some(super::Location {
+            region: "us-east-1".into(),
+            country: "US".into(),
+            country_name: "United States".into(),
+            jurisdiction: "adequate".into(),
+            placed_by: "override".into(),
+            override_entry: "host name orders-db.example.com (resolved 10.50.0.9)".into(),
+        }),
+        databases: vec!["shop".into()],
+        tables: 1,
+        columns: 1,
+        categories: Vec::new(),
+        personal_data_columns: Vec::new(),
+        first_seen: "2025-11-20T10:00:00Z".into(),
+        last_seen: "2025-11-20T10:00:00Z".into(),
+    });
+    let html = super::html::render(&report);
+    assert!(
+        html.contains("placed by residency configuration: host name orders-db.example.com (resolved 10.50.0.9)"),
+        "{html}"
+    );
+    let json = String::from_utf8(report.to_json().unwrap()).unwrap();
+    assert!(json.contains("\"override_entry\": \"host name orders-db.example.com (resolved 10.50.0.9)\""), "{json}");
+}

@@ -165,6 +165,16 @@ pub struct Metrics {
     /// Value-signal counts ignored because their validator name is unknown
     /// to this aggregator's classifier.
     pub unknown_signal_validators: AtomicU64,
+    /// Lookups of residency host names.
+    pub host_lookups: AtomicU64,
+    /// Lookups of residency host names that failed.
+    pub host_lookup_failures: AtomicU64,
+    /// Addresses placed by residency host names after the last refresh.
+    pub host_addresses: AtomicU64,
+    /// Residency host names that place no address after the last refresh.
+    pub hosts_unresolved: AtomicU64,
+    /// Addresses that residency host names of different regions resolve to.
+    pub host_address_conflicts: AtomicU64,
 }
 
 /// Finding kinds with their metric label.
@@ -202,6 +212,11 @@ impl Metrics {
             findings_created: Default::default(),
             columns_classified: AtomicU64::new(0),
             unknown_signal_validators: AtomicU64::new(0),
+            host_lookups: AtomicU64::new(0),
+            host_lookup_failures: AtomicU64::new(0),
+            host_addresses: AtomicU64::new(0),
+            hosts_unresolved: AtomicU64::new(0),
+            host_address_conflicts: AtomicU64::new(0),
         }
     }
 
@@ -339,6 +354,36 @@ impl Metrics {
             "aggregator_unknown_signal_validators_total",
             "Value-signal counts ignored because their validator name is unknown to the classifier.",
             load(&self.unknown_signal_validators),
+        );
+        counter(
+            &mut out,
+            "aggregator_residency_host_lookups_total",
+            "Lookups of the residency file's host names (at start and every refresh).",
+            load(&self.host_lookups),
+        );
+        counter(
+            &mut out,
+            "aggregator_residency_host_lookup_failures_total",
+            "Lookups of residency host names that failed or timed out; the name keeps its last answer for up to an hour.",
+            load(&self.host_lookup_failures),
+        );
+        gauge(
+            &mut out,
+            "aggregator_residency_host_addresses",
+            "Addresses placed by residency host names after the last refresh.",
+            load(&self.host_addresses),
+        );
+        gauge(
+            &mut out,
+            "aggregator_residency_hosts_unresolved",
+            "Residency host names that place no address after the last refresh.",
+            load(&self.hosts_unresolved),
+        );
+        gauge(
+            &mut out,
+            "aggregator_residency_host_address_conflicts",
+            "Addresses that residency host names of different regions resolve to, placed by none of them.",
+            load(&self.host_address_conflicts),
         );
         gauge(&mut out, "aggregator_stored_flows", "Flows in the store, all time.", stored_flows);
         gauge(&mut out, "aggregator_stored_accesses", "Data accesses in the store, all time.", stored_accesses);
