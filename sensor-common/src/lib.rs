@@ -269,6 +269,12 @@ pub struct CaptureConfig {
     /// Payloads copied from a new connection before it turns OFF unless the
     /// sensor recognised its protocol.
     pub probe_payloads: u32,
+    /// Offsets in `struct pt_regs` of a syscall's first two arguments (the
+    /// fd and the buffer), from the kernel's BTF; zero when unknown. With
+    /// them, receive programs read their arguments at syscall exit and no
+    /// entry program runs.
+    pub regs_fd: u32,
+    pub regs_buffer: u32,
 }
 
 /// Indexes of the per-CPU `COUNTERS` array the sensor reads and reports.

@@ -8,12 +8,18 @@
 //! uninteresting sockets — costs one failed hash lookup per syscall.
 //!
 //! Sends are copied at syscall entry (the buffer is filled); receives at
-//! exit, with the buffer address kept from entry in `PENDING_READS`.
+//! exit. A receive's arguments (fd, buffer) are read at exit from the
+//! registers the syscall saved (`bpf_task_pt_regs`, Linux 5.15+), so a
+//! receive costs one program run and no map update; on older kernels the
+//! entry program keeps them for the exit in `PENDING_READS`.
 //! Records carry the real length, so the sensor's parsers stay in step when
 //! a payload is cut to the limit; cuts and losses are counted.
 
 use aya_ebpf::{
-    helpers::{bpf_get_current_pid_tgid, bpf_ktime_get_ns, bpf_probe_read_user, bpf_probe_read_user_buf},
+    helpers::{
+        bpf_get_current_pid_tgid, bpf_get_current_task_btf, bpf_ktime_get_ns, bpf_probe_read_kernel,
+        bpf_probe_read_user, bpf_probe_read_user_buf, bpf_task_pt_regs,
+    },
     macros::{map, tracepoint},
     maps::{HashMap, PerCpuArray, RingBuf},
     programs::TracePointContext,
@@ -50,7 +56,7 @@ static SCRATCH: PerCpuArray<PayloadEvent> = PerCpuArray::with_max_entries(1, 0);
 
 /// Written by the sensor before loading.
 #[unsafe(no_mangle)]
-static CAPTURE_CONFIG: CaptureConfig = CaptureConfig { max_bytes: 0, probe_payloads: 0 };
+static CAPTURE_CONFIG: CaptureConfig = CaptureConfig { max_bytes: 0, probe_payloads: 0, regs_fd: 0, regs_buffer: 0 };
 
 const HEADER: usize = core::mem::size_of::<PayloadHeader>();
 // Offsets in the sys_enter_* records of the syscalls below: fd, then the
@@ -390,16 +396,54 @@ fn on_receive_exit(ctx: &TracePointContext) -> Option<()> {
     if !take_payload(state, flow::INGRESS, ret as u64) {
         return None;
     }
-    let key = pending.key;
-    let buffer = match pending.syscall {
-        syscall::READV => iovecs(pending.buffer, 1)?.0,
+    emit_received(pending.key, state, pending.syscall, pending.buffer, ret as u64)
+}
+
+/// A receive seen at exit only: the fd and buffer come from the registers
+/// the syscall saved on entry. Failed and empty receives (EAGAIN from a
+/// non-blocking socket, end of file) leave after reading the return value.
+#[inline(always)]
+fn on_receive_exit_with_registers(ctx: &TracePointContext, kind: u8) -> Option<()> {
+    let config = config();
+    if config.max_bytes == 0 || config.regs_fd == 0 {
+        return None;
+    }
+    // SAFETY: offset within the record.
+    let ret = unsafe { ctx.read_at::<i64>(EXIT_RET) }.ok()?;
+    if ret <= 0 {
+        return None;
+    }
+    // SAFETY: the current task's BTF pointer is what bpf_task_pt_regs takes;
+    // the saved registers are read through bpf_probe_read_kernel, which
+    // fails cleanly.
+    let (fd, registers) = unsafe {
+        let registers = bpf_task_pt_regs(bpf_get_current_task_btf()) as u64;
+        (bpf_probe_read_kernel((registers + u64::from(config.regs_fd)) as *const u64).ok()?, registers)
+    };
+    let key = key_of((bpf_get_current_pid_tgid() >> 32) as u32, fd);
+    let state = watched(key)?;
+    if !take_payload(state, flow::INGRESS, ret as u64) {
+        return None;
+    }
+    // SAFETY: as above.
+    let argument =
+        unsafe { bpf_probe_read_kernel((registers + u64::from(config.regs_buffer)) as *const u64) }.ok()?;
+    emit_received(key, state, kind, argument, ret as u64)
+}
+
+/// Copies a received payload: `argument` is the syscall's buffer, iovec
+/// array or msghdr.
+#[inline(always)]
+fn emit_received(key: u64, state: *mut CaptureState, kind: u8, argument: u64, real_len: u64) -> Option<()> {
+    let buffer = match kind {
+        syscall::READV => iovecs(argument, 1)?.0,
         syscall::RECVMSG => {
-            let (iov, _) = msghdr_iovecs(pending.buffer)?;
+            let (iov, _) = msghdr_iovecs(argument)?;
             iovecs(iov, 1)?.0
         }
-        _ => pending.buffer,
+        _ => argument,
     };
-    emit_payload(key, state, flow::INGRESS, pending.syscall, buffer, ret as u64);
+    emit_payload(key, state, flow::INGRESS, kind, buffer, real_len);
     Some(())
 }
 
@@ -414,7 +458,7 @@ macro_rules! send_tracepoint {
 }
 
 macro_rules! receive_tracepoints {
-    ($enter:ident, $exit:ident, $kind:expr) => {
+    ($enter:ident, $exit:ident, $exit_only:ident, $kind:expr) => {
         #[tracepoint]
         pub fn $enter(ctx: TracePointContext) -> u32 {
             let _ = on_receive_entry(&ctx, $kind);
@@ -426,6 +470,12 @@ macro_rules! receive_tracepoints {
             let _ = on_receive_exit(&ctx);
             0
         }
+
+        #[tracepoint]
+        pub fn $exit_only(ctx: TracePointContext) -> u32 {
+            let _ = on_receive_exit_with_registers(&ctx, $kind);
+            0
+        }
     };
 }
 
@@ -433,10 +483,10 @@ send_tracepoint!(sys_enter_write, syscall::WRITE);
 send_tracepoint!(sys_enter_writev, syscall::WRITEV);
 send_tracepoint!(sys_enter_sendto, syscall::SENDTO);
 send_tracepoint!(sys_enter_sendmsg, syscall::SENDMSG);
-receive_tracepoints!(sys_enter_read, sys_exit_read, syscall::READ);
-receive_tracepoints!(sys_enter_readv, sys_exit_readv, syscall::READV);
-receive_tracepoints!(sys_enter_recvfrom, sys_exit_recvfrom, syscall::RECVFROM);
-receive_tracepoints!(sys_enter_recvmsg, sys_exit_recvmsg, syscall::RECVMSG);
+receive_tracepoints!(sys_enter_read, sys_exit_read, read_exit_only, syscall::READ);
+receive_tracepoints!(sys_enter_readv, sys_exit_readv, readv_exit_only, syscall::READV);
+receive_tracepoints!(sys_enter_recvfrom, sys_exit_recvfrom, recvfrom_exit_only, syscall::RECVFROM);
+receive_tracepoints!(sys_enter_recvmsg, sys_exit_recvmsg, recvmsg_exit_only, syscall::RECVMSG);
 
 /// A thread exits: forget its receive slot.
 #[tracepoint]

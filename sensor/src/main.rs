@@ -55,6 +55,11 @@ struct Args {
     /// Payloads copied from each new connection to recognise its protocol.
     #[arg(long, default_value_t = 8)]
     probe_payloads: u32,
+    /// Follow receives from syscall entry to exit (two program runs per
+    /// receive and a per-thread map entry) even where the kernel lets them be
+    /// read at exit alone. Chosen automatically before Linux 5.15.
+    #[arg(long)]
+    receives_at_entry: bool,
     /// Result rows per database connection and flush interval whose values
     /// are checked on this node (is it an email address, a card number, …)
     /// to help classify columns. Only the counts leave the node, never a
@@ -161,6 +166,7 @@ async fn main() -> anyhow::Result<()> {
         max_connections: args.max_connections,
         capture_bytes: args.capture_bytes,
         probe_payloads: args.probe_payloads,
+        receives_at_exit: !args.receives_at_entry,
         payload_ring_bytes: args.payload_ring_bytes,
         btf_path: args.btf.clone(),
         tracefs_path: args.tracefs.clone(),

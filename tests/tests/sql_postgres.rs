@@ -183,12 +183,30 @@ async fn pgbench_statement_counts_match_the_servers() {
     if !root_or_skip("pgbench_statement_counts_match_the_servers") {
         return;
     }
+    pgbench_counts_match(false).await;
+}
+
+/// The same with receives followed from syscall entry to exit, the way the
+/// sensor captures them on kernels before 5.15.
+#[tokio::test(flavor = "multi_thread")]
+async fn pgbench_statement_counts_match_the_servers_with_receives_followed_from_entry() {
+    if !root_or_skip("pgbench_statement_counts_match_the_servers_with_receives_followed_from_entry") {
+        return;
+    }
+    pgbench_counts_match(true).await;
+}
+
+async fn pgbench_counts_match(receives_at_entry: bool) {
     let Some(postgres) = Postgres::start() else { return };
     let init = postgres.pgbench().args(["-i", "-q", "postgres"]).output().unwrap();
     assert!(init.status.success(), "pgbench -i: {}", String::from_utf8_lossy(&init.stderr));
     let data = TempDir::new("e2e-pgbench");
     let aggregator = Aggregator::start(data.0.clone());
-    let sensor = Sensor::start(&aggregator.url(), &["--capture-bytes", "512"]);
+    let mut arguments = vec!["--capture-bytes", "512"];
+    if receives_at_entry {
+        arguments.push("--receives-at-entry");
+    }
+    let sensor = Sensor::start(&aggregator.url(), &arguments);
     postgres.reset_statements();
 
     // Simple protocol, then extended protocol with prepared statements.
@@ -220,6 +238,12 @@ async fn pgbench_statement_counts_match_the_servers() {
     let sample = seen.iter().find(|a| a.fingerprint.starts_with("SELECT abalance")).unwrap();
     assert_eq!(columns(sample, AccessKind::Read), set(&["public.pgbench_accounts.abalance", "public.pgbench_accounts.aid"]));
     assert!(sample.latency_max_ns > 0);
+    // The receive path asked for is the one loaded (the metrics list every
+    // loaded program).
+    let loaded = |program: &str| metrics.contains(&format!("dataflow_sensor_kernel_program_runs_total{{program=\"{program}\"}}"));
+    let (used, unused) = if receives_at_entry { ("sys_enter_recvfrom", "recvfrom_exit_only") } else { ("recvfrom_exit_only", "sys_enter_recvfrom") };
+    assert!(loaded(used), "{used} is loaded");
+    assert!(!loaded(unused), "{unused} is not loaded");
     eprintln!("pgbench: server ran {server_count}, sensor captured {captured}, losses {lost}\n{metrics}");
 }
 

@@ -197,6 +197,24 @@ pub fn kernel_offsets(blob: &[u8]) -> Result<KernelOffsets, BtfError> {
     })
 }
 
+/// Offsets in `struct pt_regs` of a syscall's first and second arguments as
+/// they stand at syscall exit, on the architecture the sensor runs on.
+///
+/// x86_64 keeps every argument register (`di`, `si`) untouched through the
+/// syscall; arm64 overwrites `x0` with the return value and keeps the first
+/// argument in `orig_x0`. Other architectures: `None`, and the receive
+/// programs take their arguments at syscall entry instead.
+pub fn syscall_argument_offsets(blob: &[u8]) -> Result<Option<(u64, u64)>, BtfError> {
+    let btf = Btf::parse(blob)?;
+    if cfg!(target_arch = "x86_64") {
+        Ok(Some((btf.member_offset("pt_regs", "di")?, btf.member_offset("pt_regs", "si")?)))
+    } else if cfg!(target_arch = "aarch64") {
+        Ok(Some((btf.member_offset("pt_regs", "orig_x0")?, btf.member_offset("pt_regs", "regs")? + 8)))
+    } else {
+        Ok(None)
+    }
+}
+
 #[cfg(test)]
 #[path = "btf_tests.rs"]
 mod tests;

@@ -96,3 +96,14 @@ fn resolves_every_offset_on_this_kernel() {
     assert!(offsets.task_files > 0);
     assert_ne!(offsets.tcp_bytes_received, offsets.tcp_bytes_acked);
 }
+
+#[test]
+#[cfg(target_arch = "x86_64")]
+fn syscall_arguments_are_where_the_x86_64_abi_puts_them() {
+    let Ok(blob) = std::fs::read("/sys/kernel/btf/vmlinux") else {
+        eprintln!("skipped: /sys/kernel/btf/vmlinux is not readable here");
+        return;
+    };
+    // struct pt_regs: r15 r14 r13 r12 bp bx r11 r10 r9 r8 ax cx dx si di …
+    assert_eq!(syscall_argument_offsets(&blob).unwrap(), Some((14 * 8, 13 * 8)));
+}

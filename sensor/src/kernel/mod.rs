@@ -29,7 +29,6 @@ pub const TRACEPOINTS: &[(&str, &str)] = &[
 
 /// Tracepoints of payload capture, attached only when it is enabled.
 pub const PAYLOAD_TRACEPOINTS: &[(&str, &str)] = &[
-    ("sched", "sched_process_exit"),
     ("syscalls", "sys_enter_connect"),
     ("syscalls", "sys_exit_connect"),
     ("syscalls", "sys_enter_close"),
@@ -37,6 +36,22 @@ pub const PAYLOAD_TRACEPOINTS: &[(&str, &str)] = &[
     ("syscalls", "sys_enter_writev"),
     ("syscalls", "sys_enter_sendto"),
     ("syscalls", "sys_enter_sendmsg"),
+];
+
+/// Receives seen at syscall exit only, as (tracepoint, program): the
+/// programs read the fd and buffer from the registers the syscall saved
+/// (`bpf_task_pt_regs`, Linux 5.15+).
+pub const RECEIVES_AT_EXIT: &[(&str, &str)] = &[
+    ("sys_exit_read", "read_exit_only"),
+    ("sys_exit_readv", "readv_exit_only"),
+    ("sys_exit_recvfrom", "recvfrom_exit_only"),
+    ("sys_exit_recvmsg", "recvmsg_exit_only"),
+];
+
+/// Receives on kernels without `bpf_task_pt_regs`: the entry program keeps
+/// the arguments per thread for the exit program.
+pub const RECEIVES_AT_ENTRY_AND_EXIT: &[(&str, &str)] = &[
+    ("sched", "sched_process_exit"),
     ("syscalls", "sys_enter_read"),
     ("syscalls", "sys_exit_read"),
     ("syscalls", "sys_enter_readv"),
@@ -96,6 +111,10 @@ pub struct KernelConfig {
     /// Payloads copied from each new connection while its protocol is being
     /// recognised.
     pub probe_payloads: u32,
+    /// Read a receive's arguments at syscall exit from the saved registers
+    /// where the kernel allows it (5.15+), instead of keeping them from the
+    /// entry.
+    pub receives_at_exit: bool,
     /// Size of the payload ring buffer, in bytes.
     pub payload_ring_bytes: u32,
     /// Where the kernel's BTF is.
@@ -111,6 +130,7 @@ impl Default for KernelConfig {
             max_connections: 65536,
             capture_bytes: 0,
             probe_payloads: 4,
+            receives_at_exit: true,
             payload_ring_bytes: 16 << 20,
             btf_path: "/sys/kernel/btf/vmlinux".into(),
             tracefs_path: tracefs::DEFAULT_PATH.into(),
@@ -208,23 +228,27 @@ impl Kernel {
         tracefs::ensure_mounted(&config.tracefs_path)?;
         raise_memlock_limit();
 
-        let offsets = match std::fs::read(&config.btf_path) {
-            Ok(blob) => match btf::kernel_offsets(&blob) {
-                Ok(offsets) => Some(offsets),
-                Err(error) => {
-                    tracing::warn!(%error, "kernel structure offsets unavailable: servers' processes and byte counts will be missing");
-                    None
-                }
-            },
-            Err(error) => {
-                tracing::warn!(%error, path = %config.btf_path.display(), "cannot read the kernel's BTF: servers' processes and byte counts will be missing");
-                None
-            }
-        };
+        let btf = std::fs::read(&config.btf_path)
+            .map_err(|error| tracing::warn!(%error, path = %config.btf_path.display(), "cannot read the kernel's BTF: servers' processes and byte counts will be missing"))
+            .ok();
+        let offsets = btf.as_deref().and_then(|blob| {
+            btf::kernel_offsets(blob)
+                .map_err(|error| tracing::warn!(%error, "kernel structure offsets unavailable: servers' processes and byte counts will be missing"))
+                .ok()
+        });
+        let registers = btf.as_deref().filter(|_| config.receives_at_exit).and_then(|blob| {
+            btf::syscall_argument_offsets(blob)
+                .map_err(|error| tracing::info!(%error, "syscall registers not found in the kernel's BTF: receives are followed from entry to exit"))
+                .ok()
+                .flatten()
+        });
         let globals = offsets.unwrap_or_default();
+        let (regs_fd, regs_buffer) = registers.unwrap_or_default();
         let capture = CaptureConfig {
             max_bytes: config.capture_bytes.min(MAX_CAPTURE as u32),
             probe_payloads: config.probe_payloads,
+            regs_fd: regs_fd as u32,
+            regs_buffer: regs_buffer as u32,
         };
         let mut ebpf = EbpfLoader::new()
             .override_global("OFFSETS", &globals, true)
@@ -236,22 +260,37 @@ impl Kernel {
             .load(PROGRAMS)
             .map_err(KernelError::Load)?;
 
+        let mut attached = 0;
         let payloads: &[(&'static str, &'static str)] = if capture.max_bytes > 0 { PAYLOAD_TRACEPOINTS } else { &[] };
         for &(category, name) in TRACEPOINTS.iter().chain(payloads) {
-            let program: &mut TracePoint = ebpf
-                .program_mut(name)
-                .ok_or(KernelError::MissingProgram { name })?
-                .try_into()
-                .map_err(|source| KernelError::Program { name, source })?;
-            program.load().map_err(|source| KernelError::Program { name, source })?;
-            program
-                .attach(category, name)
-                .map_err(|source| KernelError::Attach { category, name, source })?;
+            attach(&mut ebpf, category, name, name)?;
+            attached += 1;
+        }
+        let mut receives_at_exit = false;
+        if capture.max_bytes > 0 {
+            receives_at_exit = capture.regs_fd != 0
+                && RECEIVES_AT_EXIT.iter().all(|&(_, program)| {
+                    load(&mut ebpf, program)
+                        .map_err(|error| tracing::info!(%error, "receives are followed from entry to exit (bpf_task_pt_regs needs Linux 5.15)"))
+                        .is_ok()
+                });
+            if receives_at_exit {
+                for &(tracepoint, program) in RECEIVES_AT_EXIT {
+                    attach(&mut ebpf, "syscalls", tracepoint, program)?;
+                }
+                attached += RECEIVES_AT_EXIT.len();
+            } else {
+                for &(category, name) in RECEIVES_AT_ENTRY_AND_EXIT {
+                    attach(&mut ebpf, category, name, name)?;
+                }
+                attached += RECEIVES_AT_ENTRY_AND_EXIT.len();
+            }
         }
         tracing::info!(
-            tracepoints = TRACEPOINTS.len() + payloads.len(),
+            tracepoints = attached,
             btf_offsets = offsets.is_some(),
             capture_bytes = capture.max_bytes,
+            receives_at_exit,
             "kernel programs attached"
         );
         Ok(Self { ebpf, offsets })
@@ -305,6 +344,28 @@ impl Kernel {
             }
         }
     }
+}
+
+/// The tracepoint program `name`, loaded into the kernel.
+fn load<'a>(ebpf: &'a mut Ebpf, name: &'static str) -> Result<&'a mut TracePoint, KernelError> {
+    let program: &mut TracePoint = ebpf
+        .program_mut(name)
+        .ok_or(KernelError::MissingProgram { name })?
+        .try_into()
+        .map_err(|source| KernelError::Program { name, source })?;
+    if program.fd().is_err() {
+        program.load().map_err(|source| KernelError::Program { name, source })?;
+    }
+    Ok(program)
+}
+
+/// Attaches program `name` to tracepoint `category:tracepoint`, loading it
+/// first if needed.
+fn attach(ebpf: &mut Ebpf, category: &'static str, tracepoint: &'static str, name: &'static str) -> Result<(), KernelError> {
+    load(ebpf, name)?
+        .attach(category, tracepoint)
+        .map_err(|source| KernelError::Attach { category, name: tracepoint, source })?;
+    Ok(())
 }
 
 /// True when the effective capability set has CAP_BPF (39) and CAP_PERFMON (38).
