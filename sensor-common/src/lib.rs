@@ -275,6 +275,10 @@ pub struct CaptureConfig {
     /// entry program runs.
     pub regs_fd: u32,
     pub regs_buffer: u32,
+    /// Bytes waiting in the payload ring from which a record wakes the
+    /// sensor (an eighth of the ring); below it the sensor's timer drains.
+    pub wake_at: u32,
+    pub _pad: u32,
 }
 
 /// Indexes of the per-CPU `COUNTERS` array the sensor reads and reports.

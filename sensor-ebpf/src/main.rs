@@ -148,18 +148,21 @@ fn read_tuple(ctx: &TracePointContext, fam: u16) -> Result<Tuple, i64> {
     }
 }
 
-/// Ring buffer output flag: wake the consumer now.
+/// Ring buffer output flags: wake the consumer now, or do not.
 pub(crate) const BPF_RB_FORCE_WAKEUP: u64 = 2;
+pub(crate) const BPF_RB_NO_WAKEUP: u64 = 1;
+/// `bpf_ringbuf_query` flags: bytes waiting, and the ring's size.
+pub(crate) const BPF_RB_AVAIL_DATA: u64 = 0;
+const BPF_RB_RING_SIZE: u64 = 1;
 
 /// Ring buffer flags for a record: wake the sensor only once the ring holds
 /// an eighth of its size. The sensor also drains the rings on a short timer,
 /// so records never wait long; without this, every record of a busy
-/// connection would cost a wake-up and a context switch.
+/// connection would cost a wake-up and a context switch. (Payload records,
+/// far more frequent, compare with a threshold the sensor computed, one
+/// query instead of two: see `payload::emit_payload`.)
 #[inline(always)]
-pub(crate) fn wakeup_flags(ring: &RingBuf) -> u64 {
-    const BPF_RB_AVAIL_DATA: u64 = 0;
-    const BPF_RB_RING_SIZE: u64 = 1;
-    const BPF_RB_NO_WAKEUP: u64 = 1;
+fn wakeup_flags(ring: &RingBuf) -> u64 {
     if ring.query(BPF_RB_AVAIL_DATA) >= ring.query(BPF_RB_RING_SIZE) / 8 {
         BPF_RB_FORCE_WAKEUP
     } else {

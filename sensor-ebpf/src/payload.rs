@@ -29,7 +29,7 @@ use sensor_common::{
     flow, syscall,
 };
 
-use crate::{BPF_RB_FORCE_WAKEUP, add, count, wakeup_flags};
+use crate::{BPF_RB_AVAIL_DATA, BPF_RB_FORCE_WAKEUP, BPF_RB_NO_WAKEUP, add, count};
 
 /// Payload records for the sensor. Userspace may resize it before loading.
 #[map]
@@ -56,7 +56,7 @@ static SCRATCH: PerCpuArray<PayloadEvent> = PerCpuArray::with_max_entries(1, 0);
 
 /// Written by the sensor before loading.
 #[unsafe(no_mangle)]
-static CAPTURE_CONFIG: CaptureConfig = CaptureConfig { max_bytes: 0, probe_payloads: 0, regs_fd: 0, regs_buffer: 0 };
+static CAPTURE_CONFIG: CaptureConfig = CaptureConfig { max_bytes: 0, probe_payloads: 0, regs_fd: 0, regs_buffer: 0, wake_at: 0, _pad: 0 };
 
 const HEADER: usize = core::mem::size_of::<PayloadHeader>();
 // Offsets in the sys_enter_* records of the syscalls below: fd, then the
@@ -274,7 +274,13 @@ fn emit_payload(key: u64, state: *mut CaptureState, direction: u8, kind: u8, buf
     let bytes = unsafe { core::slice::from_raw_parts((event as *const PayloadEvent).cast::<u8>(), total) };
     // While a connection is being recognised the sensor is woken at once:
     // its decision (FULL or OFF) must come before the probe budget is spent.
-    let flags = if state.mode == capture_mode::PROBE { BPF_RB_FORCE_WAKEUP } else { wakeup_flags(&PAYLOAD_EVENTS) };
+    let flags = if state.mode == capture_mode::PROBE
+        || PAYLOAD_EVENTS.query(BPF_RB_AVAIL_DATA) >= u64::from(config().wake_at)
+    {
+        BPF_RB_FORCE_WAKEUP
+    } else {
+        BPF_RB_NO_WAKEUP
+    };
     match PAYLOAD_EVENTS.output::<[u8]>(bytes, flags) {
         Ok(()) => {
             state.lost_bytes[lane] = 0;

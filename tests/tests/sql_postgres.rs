@@ -229,12 +229,11 @@ async fn pgbench_counts_match(receives_at_entry: bool) {
     let metrics = sensor.metrics();
     let lost = statement_losses(&metrics);
     let captured = captured(&seen);
-    if lost == 0 {
-        assert_eq!(captured, server_count, "every statement the server ran was captured");
-    } else {
-        // A shortfall must show in the loss counters, never silently.
-        assert!(captured < server_count, "{captured} captured, {server_count} run, {lost} lost");
-    }
+    // Never more than the server ran; a shortfall must show in the loss
+    // counters, never silently. (The sensor watches the whole machine, so
+    // its counters may also hold losses of other tests' connections.)
+    assert!(captured <= server_count, "{captured} captured, {server_count} run");
+    assert!(captured == server_count || lost > 0, "{captured} captured, {server_count} run, nothing counted lost");
     let sample = seen.iter().find(|a| a.fingerprint.starts_with("SELECT abalance")).unwrap();
     assert_eq!(columns(sample, AccessKind::Read), set(&["public.pgbench_accounts.abalance", "public.pgbench_accounts.aid"]));
     assert!(sample.latency_max_ns > 0);

@@ -249,6 +249,8 @@ impl Kernel {
             probe_payloads: config.probe_payloads,
             regs_fd: regs_fd as u32,
             regs_buffer: regs_buffer as u32,
+            wake_at: config.payload_ring_bytes / 8,
+            _pad: 0,
         };
         let mut ebpf = EbpfLoader::new()
             .override_global("OFFSETS", &globals, true)
