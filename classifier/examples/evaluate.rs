@@ -14,7 +14,7 @@ use classifier::{ColumnRef, Engine};
 use serde::Deserialize;
 
 /// Splits in the order they are reported; `all` is added after them.
-const SPLITS: [&str; 3] = ["dev", "old-heldout", "heldout-4"];
+const SPLITS: [&str; 4] = ["dev", "old-heldout", "heldout-4", "heldout-5"];
 
 #[derive(Deserialize)]
 struct Labelled {
