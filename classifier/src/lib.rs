@@ -29,6 +29,7 @@
 mod engine;
 mod jsonl;
 mod labels;
+pub mod model;
 mod rules;
 mod signals;
 mod tokens;
@@ -38,7 +39,8 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
-pub use engine::{Classification, ColumnRef, Engine, EngineBuilder, Reason, ValueEffect};
+pub use engine::{Classification, ColumnRef, Engine, EngineBuilder, ModelEffect, Reason, ValueEffect};
+pub use model::{DEFAULT_MODEL, FeatureSet, Model, Policy, TrainingOptions, TrainingRow};
 pub use jsonl::{Event, Summary, classify_jsonl, classify_jsonl_with};
 pub use rules::DEFAULT_RULES;
 pub use signals::{Strength, Validator, ValueSignals, compute_signals, compute_signals_at};
