@@ -461,17 +461,30 @@ impl Engine {
     /// `r:modified`, `r:nomatch`). Training reads these; classifying hashes the same text.
     pub fn model_feature_names(&self, column: &ColumnRef<'_>, features: FeatureSet, rule_outcome: bool) -> Vec<String> {
         let mut sink = NameSink(Vec::new());
+        let words = self.column_words(column);
         let rule = rule_outcome.then(|| {
             let mut reasons = Vec::new();
-            self.match_name(column, &mut reasons)
+            self.match_name(column, &words, &mut reasons)
         });
-        self.emit_features(column, features, rule.as_ref(), &mut sink);
+        self.emit_features(column, &words, features, rule.as_ref(), &mut sink);
         sink.0
     }
 
-    fn emit_features(&self, column: &ColumnRef<'_>, set: FeatureSet, rule: Option<&NameOutcome>, sink: &mut impl FeatureSink) {
+    /// The words of a column name as the rules and the scorer read them.
+    fn column_words(&self, column: &ColumnRef<'_>) -> Words {
         let mut words = Words::split(column.column);
         self.split_compounds(&mut words);
+        words
+    }
+
+    fn emit_features(
+        &self,
+        column: &ColumnRef<'_>,
+        words: &Words,
+        set: FeatureSet,
+        rule: Option<&NameOutcome>,
+        sink: &mut impl FeatureSink,
+    ) {
         let mut meaningful = [""; crate::tokens::MAX_WORDS];
         let mut count = 0;
         for word in words.iter().filter(|word| !word.bytes().all(|b| b.is_ascii_digit())) {
@@ -540,7 +553,13 @@ impl Engine {
     }
 
     /// Lets the learned scorer confirm, add or set aside what the name rules found.
-    fn apply_model<'e>(&'e self, column: &ColumnRef<'_>, name: NameOutcome, reasons: &mut Vec<Reason<'e>>) -> NameOutcome {
+    fn apply_model<'e>(
+        &'e self,
+        column: &ColumnRef<'_>,
+        words: &Words,
+        name: NameOutcome,
+        reasons: &mut Vec<Reason<'e>>,
+    ) -> NameOutcome {
         let Some(model) = &self.model else {
             return name;
         };
@@ -555,7 +574,7 @@ impl Engine {
             return name;
         }
         let mut sink = HashSink { hashes: [0; MAX_FEATURES], count: 0 };
-        self.emit_features(column, model.feature_set(), policy.uses_rule_features().then_some(&name), &mut sink);
+        self.emit_features(column, words, model.feature_set(), policy.uses_rule_features().then_some(&name), &mut sink);
         let hashes = &sink.hashes[..sink.count];
         let (add_at, veto_below) = match policy {
             Policy::Gate { add_at, veto_below, .. } => (add_at, veto_below),
@@ -563,11 +582,11 @@ impl Engine {
             Policy::RulesOnly => return name,
         };
         // Scoring without the explanation first keeps the common case (nothing to say) cheap.
-        let quick = model.score(hashes, false);
+        let probability = model.probability(hashes);
         let effect = match name {
-            NameOutcome::Entity { .. } if quick.probability < veto_below => ModelEffect::Vetoed,
+            NameOutcome::Entity { .. } if probability < veto_below => ModelEffect::Vetoed,
             NameOutcome::Entity { .. } => ModelEffect::Agreed,
-            NameOutcome::NotPersonal { .. } | NameOutcome::Modified | NameOutcome::NoMatch if quick.probability >= add_at => {
+            NameOutcome::NotPersonal { .. } | NameOutcome::Modified | NameOutcome::NoMatch if probability >= add_at => {
                 ModelEffect::Added
             }
             _ => return name,
@@ -662,8 +681,9 @@ impl Engine {
             };
         }
         let mut reasons = Vec::new();
-        let name = self.match_name(column, &mut reasons);
-        let name = self.apply_model(column, name, &mut reasons);
+        let words = self.column_words(column);
+        let name = self.match_name(column, &words, &mut reasons);
+        let name = self.apply_model(column, &words, name, &mut reasons);
         let (entity, category, confidence) = self.combine(name, signals, &mut reasons);
         match entity {
             Some(index) if confidence >= self.min_confidence => Classification {
@@ -733,9 +753,7 @@ impl Engine {
         }
     }
 
-    fn match_name<'e>(&'e self, column: &ColumnRef<'_>, reasons: &mut Vec<Reason<'e>>) -> NameOutcome {
-        let mut words = Words::split(column.column);
-        self.split_compounds(&mut words);
+    fn match_name<'e>(&'e self, column: &ColumnRef<'_>, words: &Words, reasons: &mut Vec<Reason<'e>>) -> NameOutcome {
         let count = words.len();
         if count == 0 {
             return NameOutcome::NoMatch;
@@ -901,7 +919,7 @@ const GENERIC_TABLE_WORDS: &[&str] = &[
 ];
 
 /// Most features one column gives the learned scorer (words, pairs, table, trigrams).
-const MAX_FEATURES: usize = 256;
+const MAX_FEATURES: usize = 128;
 
 /// Receives features as pieces of text (`kind`, then the parts that make the feature's name).
 trait FeatureSink {

@@ -12,6 +12,10 @@
 //! Rules are data: the defaults ship in `rules/default.toml` (versioned) and a user file can add,
 //! replace or disable rules and pin columns with manual labels, which always win.
 //!
+//! A learned scorer over the same name words ([`model`], `rules/model.tsv`) can be combined with
+//! the rules; the shipped model file's policy is `rules-only`, because no combination beat the
+//! rules alone in leave-one-schema-out cross-validation (see `eval/README.md`).
+//!
 //! ```
 //! use classifier::{ColumnRef, Engine, compute_signals};
 //!

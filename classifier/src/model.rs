@@ -369,6 +369,17 @@ impl Model {
         self.index.get(&FeatureHash::of(feature)).map(|position| self.features[*position as usize].weight)
     }
 
+    /// The probability alone, for the common case where nothing needs explaining.
+    pub(crate) fn probability(&self, hashes: &[u64]) -> f64 {
+        let logit = self.bias
+            + hashes
+                .iter()
+                .filter_map(|hash| self.index.get(hash))
+                .map(|position| self.features[*position as usize].weight)
+                .sum::<f64>();
+        sigmoid(logit)
+    }
+
     /// Scores a column from the hashes of its features (duplicates count once each time given).
     pub(crate) fn score(&self, hashes: &[u64], explain: bool) -> Score<'_> {
         let mut logit = self.bias;

@@ -35,6 +35,7 @@ fn scores_sum_weights_and_name_the_entity_voted_for() {
     assert!((score.probability - 0.880_797).abs() < 1e-5, "{}", score.probability);
     assert_eq!(score.entity, "EMAIL_ADDRESS");
     assert_eq!(score.top, ["w:email", "t:user"]);
+    assert_eq!(model.probability(&hashes), score.probability, "the quick path agrees");
     let none = model.score(&[FeatureHash::of("w:file")], false);
     assert!(none.probability < 0.02);
     assert_eq!(none.entity, "PERSON_NAME", "no vote: the fallback entity");
