@@ -1,10 +1,12 @@
-//! Columns per second classified by name alone, over the labelled evaluation columns.
+//! Columns per second classified by name alone, over the labelled evaluation columns: with the
+//! default engine (rules alone, as shipped) and with the shipped model file combined with the
+//! rules as the best variant of the leave-one-schema-out comparison (`names_only_hybrid`).
 //!
 //! `cargo bench -p classifier --bench classify`
 
 use std::hint::black_box;
 
-use classifier::{ColumnRef, Engine};
+use classifier::{ColumnRef, DEFAULT_MODEL, Engine, Model, Policy};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 
 fn columns() -> Vec<(String, String)> {
@@ -19,19 +21,27 @@ fn classify_names(criterion: &mut Criterion) {
     let Ok(engine) = Engine::with_default_rules() else {
         return;
     };
+    let hybrid_policy = Policy::Gate { add_at: 0.9, veto_below: 0.0, strong_rule: 0.75 };
+    let Ok(hybrid) = Model::parse("rules/model.tsv", DEFAULT_MODEL)
+        .and_then(|model| Engine::builder().model(Some(model.with_policy(hybrid_policy))).build())
+    else {
+        return;
+    };
     let columns = columns();
     let mut group = criterion.benchmark_group("classify");
     group.throughput(Throughput::Elements(columns.len() as u64));
-    group.bench_function("names_only", |bencher| {
-        bencher.iter(|| {
-            let mut sensitive = 0usize;
-            for (table, column) in &columns {
-                let classification = engine.classify(&ColumnRef::new(table, column), None);
-                sensitive += usize::from(classification.entity.is_some());
-            }
-            black_box(sensitive)
+    for (name, engine) in [("names_only", &engine), ("names_only_hybrid", &hybrid)] {
+        group.bench_function(name, |bencher| {
+            bencher.iter(|| {
+                let mut sensitive = 0usize;
+                for (table, column) in &columns {
+                    let classification = engine.classify(&ColumnRef::new(table, column), None);
+                    sensitive += usize::from(classification.entity.is_some());
+                }
+                black_box(sensitive)
+            });
         });
-    });
+    }
     group.finish();
 }
 

@@ -8,6 +8,7 @@ use std::path::Path;
 use serde::Serialize;
 
 use crate::labels::{Label, LabelPattern};
+use crate::model::{DEFAULT_MODEL, DEFAULT_MODEL_ORIGIN, FeatureHash, FeatureSet, Model, Policy};
 use crate::rules::{DEFAULT_RULES, DEFAULT_RULES_ORIGIN, RuleSet};
 use crate::signals::{Strength, Validator, ValueSignals};
 use crate::tokens::Words;
@@ -96,6 +97,20 @@ pub enum Reason<'e> {
         /// What this did to the outcome.
         effect: ValueEffect,
     },
+    /// The learned scorer was asked (see `rules/model.tsv`): its probability that the column
+    /// holds personal data, what that did, and the features that raised the score most
+    /// (`w:` a word of the column, `b:` two adjacent words, `h:` its last word, `t:` the table's
+    /// head word, `tc:` a table context, `c:` three letters of the name, `r:` the rule outcome).
+    Model {
+        /// Probability from the model, 0 to 1.
+        score: f64,
+        /// What this did to the outcome.
+        effect: ModelEffect,
+        /// The entity the model's features point to.
+        entity: &'e str,
+        /// Features that raised the score most.
+        features: Vec<&'e str>,
+    },
     /// The values of a column whose name suggests a checkable entity did not pass its validator.
     ValuesDisagree {
         /// Entity the name suggested.
@@ -117,6 +132,18 @@ pub enum ValueEffect {
     Classified,
     /// Values point to another entity but the name signal was stronger; confidence lowered.
     Outweighed,
+}
+
+/// What the learned scorer did to a classification.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ModelEffect {
+    /// No rule classified the column; the score did.
+    Added,
+    /// A weak rule match was set aside because the score was low.
+    Vetoed,
+    /// The score agreed with the rule match.
+    Agreed,
 }
 
 /// Entities whose values, when sampled, are expected to pass their validator: a column named
@@ -211,6 +238,7 @@ pub struct Engine {
     modifiers: WordMap<u8>,
     labels: Vec<Label>,
     min_confidence: f64,
+    model: Option<Model>,
 }
 
 /// Builds an [`Engine`] from the default rules, user rule files and labels.
@@ -220,6 +248,8 @@ pub struct EngineBuilder {
     loaded_default: bool,
     min_confidence: f64,
     error: Option<String>,
+    model: Option<Model>,
+    model_error: Option<String>,
 }
 
 impl Default for EngineBuilder {
@@ -234,7 +264,11 @@ impl EngineBuilder {
         let mut rules = RuleSet::default();
         // The default rules are tested; should they ever fail to parse, `build` reports it.
         let error = rules.merge_text(DEFAULT_RULES_ORIGIN, DEFAULT_RULES).err().map(|error| error.to_string());
-        EngineBuilder { rules, loaded_default: true, min_confidence: DEFAULT_MIN_CONFIDENCE, error }
+        let (model, model_error) = match Model::parse(DEFAULT_MODEL_ORIGIN, DEFAULT_MODEL) {
+            Ok(model) => (Some(model), None),
+            Err(error) => (None, Some(error.to_string())),
+        };
+        EngineBuilder { rules, loaded_default: true, min_confidence: DEFAULT_MIN_CONFIDENCE, error, model, model_error }
     }
 
     /// A builder without the default rules, for users who ship a complete rule set of their own.
@@ -244,7 +278,21 @@ impl EngineBuilder {
             loaded_default: false,
             min_confidence: DEFAULT_MIN_CONFIDENCE,
             error: None,
+            model: None,
+            model_error: None,
         }
+    }
+
+    /// Uses `model` instead of the shipped one (`None`: rules alone).
+    pub fn model(mut self, model: Option<Model>) -> EngineBuilder {
+        self.model = model;
+        self.model_error = None;
+        self
+    }
+
+    /// Classifies by rules alone, without the learned scorer.
+    pub fn without_model(self) -> EngineBuilder {
+        self.model(None)
     }
 
     /// Merges a user rules file (same format as the defaults; may also hold `[[label]]` entries).
@@ -273,9 +321,14 @@ impl EngineBuilder {
         if let Some(message) = self.error {
             return Err(Error::Rules { origin: DEFAULT_RULES_ORIGIN.to_owned(), line: 0, column: 0, message });
         }
+        if let Some(message) = self.model_error {
+            return Err(Error::Rules { origin: DEFAULT_MODEL_ORIGIN.to_owned(), line: 0, column: 0, message });
+        }
         let mut rules = self.rules;
         rules.validate()?;
-        Engine::compile(rules, self.loaded_default, self.min_confidence)
+        let mut engine = Engine::compile(rules, self.loaded_default, self.min_confidence)?;
+        engine.model = self.model.filter(|model| model.policy() != Policy::RulesOnly);
+        Ok(engine)
     }
 }
 
@@ -394,7 +447,160 @@ impl Engine {
             modifiers,
             labels,
             min_confidence,
+            model: None,
         })
+    }
+
+    /// The learned scorer in use, if any.
+    pub fn model(&self) -> Option<&Model> {
+        self.model.as_ref()
+    }
+
+    /// The names of the features the learned scorer reads for a column (`w:email`, `t:user`, …),
+    /// in the order they are computed; with `rule_outcome`, the rules' outcome too (`r:<rule id>`,
+    /// `r:modified`, `r:nomatch`). Training reads these; classifying hashes the same text.
+    pub fn model_feature_names(&self, column: &ColumnRef<'_>, features: FeatureSet, rule_outcome: bool) -> Vec<String> {
+        let mut sink = NameSink(Vec::new());
+        let words = self.column_words(column);
+        let rule = rule_outcome.then(|| {
+            let mut reasons = Vec::new();
+            self.match_name(column, &words, &mut reasons)
+        });
+        self.emit_features(column, &words, features, rule.as_ref(), &mut sink);
+        sink.0
+    }
+
+    /// The words of a column name as the rules and the scorer read them.
+    fn column_words(&self, column: &ColumnRef<'_>) -> Words {
+        let mut words = Words::split(column.column);
+        self.split_compounds(&mut words);
+        words
+    }
+
+    fn emit_features(
+        &self,
+        column: &ColumnRef<'_>,
+        words: &Words,
+        set: FeatureSet,
+        rule: Option<&NameOutcome>,
+        sink: &mut impl FeatureSink,
+    ) {
+        let mut meaningful = [""; crate::tokens::MAX_WORDS];
+        let mut count = 0;
+        for word in words.iter().filter(|word| !word.bytes().all(|b| b.is_ascii_digit())) {
+            meaningful[count] = word;
+            count += 1;
+        }
+        let meaningful = &meaningful[..count];
+        for word in meaningful {
+            sink.emit("w", &[word]);
+        }
+        if set.bigrams {
+            for pair in meaningful.windows(2) {
+                sink.emit("b", &[pair[0], "_", pair[1]]);
+            }
+        }
+        if let Some(last) = meaningful.last() {
+            sink.emit("h", &[last]);
+        }
+        if set.table {
+            let table = Words::split(column.table);
+            let head = (0..table.len()).rev().map(|index| table.get(index)).find(|word| {
+                !word.bytes().all(|b| b.is_ascii_digit()) && !GENERIC_TABLE_WORDS.contains(word)
+            });
+            if let Some(head) = head {
+                let singular = if head.len() > 3 { head.strip_suffix('s').unwrap_or(head) } else { head };
+                sink.emit("t", &[singular]);
+            }
+            let mask = self.table_contexts(column.table);
+            for (index, name) in self.context_names.iter().enumerate() {
+                if mask & (1 << index) != 0 {
+                    sink.emit("tc", &[name]);
+                }
+            }
+        }
+        if set.trigrams {
+            let mut joined = [0u8; 160];
+            let mut length = 0;
+            joined[0] = b'^';
+            length += 1;
+            for (index, word) in meaningful.iter().enumerate() {
+                if index > 0 && length < joined.len() - 1 {
+                    joined[length] = b'_';
+                    length += 1;
+                }
+                let take = word.len().min(joined.len() - 1 - length);
+                joined[length..length + take].copy_from_slice(&word.as_bytes()[..take]);
+                length += take;
+            }
+            joined[length] = b'$';
+            length += 1;
+            for gram in joined[..length].windows(3) {
+                // Only ASCII bytes are ever written to `joined`.
+                sink.emit("c", &[std::str::from_utf8(gram).unwrap_or_default()]);
+            }
+        }
+        if let Some(rule) = rule {
+            let outcome = match rule {
+                NameOutcome::Entity { rule, .. } | NameOutcome::NotPersonal { rule, .. } => {
+                    self.rules.get(*rule).map_or("model", |rule| &*rule.id)
+                }
+                NameOutcome::Modified => "modified",
+                NameOutcome::NoMatch => "nomatch",
+            };
+            sink.emit("r", &[outcome]);
+        }
+    }
+
+    /// Lets the learned scorer confirm, add or set aside what the name rules found.
+    fn apply_model<'e>(
+        &'e self,
+        column: &ColumnRef<'_>,
+        words: &Words,
+        name: NameOutcome,
+        reasons: &mut Vec<Reason<'e>>,
+    ) -> NameOutcome {
+        let Some(model) = &self.model else {
+            return name;
+        };
+        let policy = model.policy();
+        let ask = match (policy, &name) {
+            (Policy::RulesOnly, _) => false,
+            (Policy::Gate { strong_rule, .. }, NameOutcome::Entity { confidence, .. }) => *confidence < strong_rule,
+            (Policy::Gate { .. }, NameOutcome::NotPersonal { .. }) => false,
+            _ => true,
+        };
+        if !ask {
+            return name;
+        }
+        let mut sink = HashSink { hashes: [0; MAX_FEATURES], count: 0 };
+        self.emit_features(column, words, model.feature_set(), policy.uses_rule_features().then_some(&name), &mut sink);
+        let hashes = &sink.hashes[..sink.count];
+        let (add_at, veto_below) = match policy {
+            Policy::Gate { add_at, veto_below, .. } => (add_at, veto_below),
+            Policy::Stacked { add_at } => (add_at, add_at),
+            Policy::RulesOnly => return name,
+        };
+        // Scoring without the explanation first keeps the common case (nothing to say) cheap.
+        let probability = model.probability(hashes);
+        let effect = match name {
+            NameOutcome::Entity { .. } if probability < veto_below => ModelEffect::Vetoed,
+            NameOutcome::Entity { .. } => ModelEffect::Agreed,
+            NameOutcome::NotPersonal { .. } | NameOutcome::Modified | NameOutcome::NoMatch if probability >= add_at => {
+                ModelEffect::Added
+            }
+            _ => return name,
+        };
+        let score = model.score(hashes, true);
+        reasons.push(Reason::Model { score: round(score.probability), effect, entity: score.entity, features: score.top });
+        match effect {
+            ModelEffect::Vetoed => NameOutcome::Modified,
+            ModelEffect::Agreed => name,
+            ModelEffect::Added => match self.entities.iter().position(|(entity, _)| **entity == *score.entity) {
+                Some(entity) => NameOutcome::Entity { entity, category: None, confidence: score.probability, rule: usize::MAX },
+                None => name,
+            },
+        }
     }
 
     /// Version of the rules (the default rules' version, then any user file's, joined by `+`).
@@ -418,10 +624,7 @@ impl Engine {
         // the question to the word before. The words before the head word still give the contexts
         // marked `any_word` (`channel_sms` is a channel's, `invitation_requests` hold codes), but
         // not the others: `user_roles.name` names a role.
-        const GENERIC: &[&str] = &[
-            "entity", "entities", "data", "info", "information", "detail", "details", "table", "tbl", "master",
-            "record", "records", "main", "base", "extra", "ext", "meta", "tmp", "temp", "view", "v",
-        ];
+        const GENERIC: &[&str] = GENERIC_TABLE_WORDS;
         let words = Words::split(table);
         let mut mask = 0u64;
         let mut allowed = u64::MAX;
@@ -478,7 +681,9 @@ impl Engine {
             };
         }
         let mut reasons = Vec::new();
-        let name = self.match_name(column, &mut reasons);
+        let words = self.column_words(column);
+        let name = self.match_name(column, &words, &mut reasons);
+        let name = self.apply_model(column, &words, name, &mut reasons);
         let (entity, category, confidence) = self.combine(name, signals, &mut reasons);
         match entity {
             Some(index) if confidence >= self.min_confidence => Classification {
@@ -548,9 +753,7 @@ impl Engine {
         }
     }
 
-    fn match_name<'e>(&'e self, column: &ColumnRef<'_>, reasons: &mut Vec<Reason<'e>>) -> NameOutcome {
-        let mut words = Words::split(column.column);
-        self.split_compounds(&mut words);
+    fn match_name<'e>(&'e self, column: &ColumnRef<'_>, words: &Words, reasons: &mut Vec<Reason<'e>>) -> NameOutcome {
         let count = words.len();
         if count == 0 {
             return NameOutcome::NoMatch;
@@ -617,7 +820,7 @@ impl Engine {
             table_context,
         });
         let Some(entity) = rule.entity else {
-            return NameOutcome::NotPersonal(rule.confidence);
+            return NameOutcome::NotPersonal { confidence: rule.confidence, rule: best.rule };
         };
         let after = (best.end..meaningful).map(|index| (words.get(index), SUFFIX | IDENTIFIER));
         let first = (best.start > 0).then(|| (words.get(0), PREFIX));
@@ -630,7 +833,7 @@ impl Engine {
                 return NameOutcome::Modified;
             }
         }
-        NameOutcome::Entity { entity, category: rule.category, confidence: rule.confidence }
+        NameOutcome::Entity { entity, category: rule.category, confidence: rule.confidence, rule: best.rule }
     }
 
     fn combine<'e>(
@@ -642,8 +845,8 @@ impl Engine {
         let signals = signals.filter(|signals| signals.sampled > 0);
         let Some(signals) = signals else {
             return match name {
-                NameOutcome::Entity { entity, category, confidence } => (Some(entity), category, confidence),
-                NameOutcome::NotPersonal(confidence) => (None, None, confidence),
+                NameOutcome::Entity { entity, category, confidence, .. } => (Some(entity), category, confidence),
+                NameOutcome::NotPersonal { confidence, .. } => (None, None, confidence),
                 NameOutcome::Modified | NameOutcome::NoMatch => (None, None, 0.0),
             };
         };
@@ -665,7 +868,7 @@ impl Engine {
         });
 
         match name {
-            NameOutcome::Entity { entity, category, confidence } => {
+            NameOutcome::Entity { entity, category, confidence, .. } => {
                 let entity_name = &*self.entities[entity].0;
                 let support = Validator::ALL
                     .iter()
@@ -690,7 +893,7 @@ impl Engine {
                 }
                 (Some(entity), category, confidence)
             }
-            NameOutcome::NotPersonal(_) | NameOutcome::Modified => {
+            NameOutcome::NotPersonal { .. } | NameOutcome::Modified => {
                 // Only near-unanimous values outweigh a name that says "not personal data".
                 if let Some((other, validator, share)) = decisive_entity.filter(|(_, _, share)| *share >= 0.9) {
                     reasons.push(values_reason(validator, ValueEffect::Overrode));
@@ -709,6 +912,55 @@ impl Engine {
     }
 }
 
+/// Last words of a table name that say nothing about its rows (`customer_entity`, `patient_data`).
+const GENERIC_TABLE_WORDS: &[&str] = &[
+    "entity", "entities", "data", "info", "information", "detail", "details", "table", "tbl", "master", "record",
+    "records", "main", "base", "extra", "ext", "meta", "tmp", "temp", "view", "v",
+];
+
+/// Most features one column gives the learned scorer (words, pairs, table, trigrams).
+const MAX_FEATURES: usize = 128;
+
+/// Receives features as pieces of text (`kind`, then the parts that make the feature's name).
+trait FeatureSink {
+    fn emit(&mut self, kind: &str, parts: &[&str]);
+}
+
+/// Collects feature names, for training.
+struct NameSink(Vec<String>);
+
+impl FeatureSink for NameSink {
+    fn emit(&mut self, kind: &str, parts: &[&str]) {
+        let mut name = String::with_capacity(16);
+        name.push_str(kind);
+        name.push(':');
+        for part in parts {
+            name.push_str(part);
+        }
+        self.0.push(name);
+    }
+}
+
+/// Hashes feature names where their pieces lie, for classifying.
+struct HashSink {
+    hashes: [u64; MAX_FEATURES],
+    count: usize,
+}
+
+impl FeatureSink for HashSink {
+    fn emit(&mut self, kind: &str, parts: &[&str]) {
+        if self.count == MAX_FEATURES {
+            return;
+        }
+        let mut hash = FeatureHash::new().bytes(kind.as_bytes()).bytes(b":");
+        for part in parts {
+            hash = hash.bytes(part.as_bytes());
+        }
+        self.hashes[self.count] = hash.value();
+        self.count += 1;
+    }
+}
+
 /// Number of three-letter endings of lowercase ASCII words.
 const ENDINGS: usize = 26 * 26 * 26;
 
@@ -721,7 +973,7 @@ fn ending_of(word: &str) -> Option<usize> {
 
 fn confidence_of_none(name: &NameOutcome) -> f64 {
     match name {
-        NameOutcome::NotPersonal(confidence) => *confidence,
+        NameOutcome::NotPersonal { confidence, .. } => *confidence,
         _ => 0.0,
     }
 }
@@ -732,8 +984,9 @@ fn round(value: f64) -> f64 {
 
 #[derive(Debug, Clone, Copy)]
 enum NameOutcome {
-    Entity { entity: usize, category: Option<Category>, confidence: f64 },
-    NotPersonal(f64),
+    /// `rule` is the matching rule's index (`usize::MAX` when the learned scorer gave the entity).
+    Entity { entity: usize, category: Option<Category>, confidence: f64, rule: usize },
+    NotPersonal { confidence: f64, rule: usize },
     Modified,
     NoMatch,
 }

@@ -12,6 +12,10 @@
 //! Rules are data: the defaults ship in `rules/default.toml` (versioned) and a user file can add,
 //! replace or disable rules and pin columns with manual labels, which always win.
 //!
+//! A learned scorer over the same name words ([`model`], `rules/model.tsv`) can be combined with
+//! the rules; the shipped model file's policy is `rules-only`, because no combination beat the
+//! rules alone in leave-one-schema-out cross-validation (see `eval/README.md`).
+//!
 //! ```
 //! use classifier::{ColumnRef, Engine, compute_signals};
 //!
@@ -29,6 +33,7 @@
 mod engine;
 mod jsonl;
 mod labels;
+pub mod model;
 mod rules;
 mod signals;
 mod tokens;
@@ -38,7 +43,8 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
-pub use engine::{Classification, ColumnRef, Engine, EngineBuilder, Reason, ValueEffect};
+pub use engine::{Classification, ColumnRef, Engine, EngineBuilder, ModelEffect, Reason, ValueEffect};
+pub use model::{DEFAULT_MODEL, FeatureSet, Model, Policy, TrainingOptions, TrainingRow};
 pub use jsonl::{Event, Summary, classify_jsonl, classify_jsonl_with};
 pub use rules::DEFAULT_RULES;
 pub use signals::{Strength, Validator, ValueSignals, compute_signals, compute_signals_at};
