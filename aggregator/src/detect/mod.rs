@@ -22,7 +22,7 @@ pub mod places;
 pub mod severity;
 pub mod signals;
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -35,7 +35,7 @@ use rusqlite::{OptionalExtension, Transaction};
 use crate::store::findings;
 use crate::store::graph::FastHash;
 use crate::store::inventory::{database_of, datastore_id};
-use crate::store::{StoredAccessBatch, StoredBatch, sql_int};
+use crate::store::{FlowSightings, StoredAccessBatch, StoredBatch, sql_int};
 use crate::telemetry::Metrics;
 use places::Places;
 
@@ -108,6 +108,8 @@ impl ColumnState {
 pub(crate) struct GroupView<'a> {
     /// Flow batches stored.
     pub flows: &'a [StoredBatch],
+    /// What each batch of `flows` shows detection, in the same order.
+    pub flow_sightings: &'a [FlowSightings],
     /// Data access batches stored.
     pub accesses: &'a [StoredAccessBatch],
     /// Region of each node that sent a batch (empty when it has none).
@@ -216,6 +218,11 @@ pub struct Detector {
     metrics: Arc<Metrics>,
 }
 
+/// Identity of the `NEW_FLOW` finding of a service edge.
+pub(crate) fn flow_finding_key(source: &str, destination: &str, port: u32) -> String {
+    format!("flow|{source}|{destination}:{port}")
+}
+
 /// The name of a client: its workload, else its command, else its address
 /// (as in the inventory).
 fn client_name<'a>(access: &'a DataAccess, process: Option<&'a Process>) -> &'a str {
@@ -302,22 +309,21 @@ impl Detector {
                 self.detect_access(batch, index, region, &mut candidates);
             }
         }
-        for batch in group.flows {
+        debug_assert_eq!(group.flows.len(), group.flow_sightings.len());
+        for (batch, sightings) in group.flows.iter().zip(group.flow_sightings) {
             let region = group.node_regions.get(&batch.node_name).map_or("", String::as_str);
-            self.detect_flows(batch, region, &mut candidates);
+            self.detect_flows(batch, sightings, region, &mut candidates);
         }
         self.store(transaction, candidates)
     }
 
     fn learn_endpoints(&mut self, transaction: &Transaction<'_>, group: &GroupView<'_>) -> rusqlite::Result<()> {
         let mut learned: Vec<(String, String, String)> = Vec::new();
-        for batch in group.flows {
+        for (batch, sightings) in group.flows.iter().zip(group.flow_sightings) {
             let region = group.node_regions.get(&batch.node_name).map_or("", String::as_str);
-            for flow in batch.block.flows.iter().filter(|flow| flow.direction() == Direction::Inbound) {
-                if let Some(local) = &flow.local
-                    && self.places.learn_endpoint(&local.ip, region)
-                {
-                    learned.push((local.ip.clone(), batch.node_name.clone(), region.to_string()));
+            for server in &sightings.servers {
+                if self.places.learn_endpoint(server, region) {
+                    learned.push((server.clone(), batch.node_name.clone(), region.to_string()));
                 }
             }
         }
@@ -455,12 +461,16 @@ impl Detector {
         let version = self.engine.rules_version().to_string();
         for (id, received) in touched {
             let mut state = match self.columns.get(&id) {
+                // Seen before, no new signals, same rules: nothing to do.
+                Some(state) if received.is_none() && state.rules_version.as_deref() == Some(version.as_str()) => {
+                    continue;
+                }
                 Some(state) => state.clone(),
                 None => Self::load_column(transaction, &id)?,
             };
             let stale = state.rules_version.as_deref() != Some(version.as_str());
             if received.is_none() && !stale {
-                self.columns.entry(id).or_insert(state);
+                self.columns.insert(id, state);
                 continue;
             }
             if let Some(received) = received {
@@ -804,23 +814,29 @@ impl Detector {
         built
     }
 
-    fn detect_flows(&self, batch: &StoredBatch, node_region: &str, candidates: &mut Candidates) {
-        // Batches hold few distinct edges: each is looked at once per batch,
-        // and places are worked out only for edges not seen before.
-        let mut seen: HashSet<(std::borrow::Cow<'_, str>, std::borrow::Cow<'_, str>, u32), FastHash> =
-            HashSet::with_hasher(FastHash);
-        let local = self.places.node(node_region);
-        for (index, flow) in batch.block.flows.iter().enumerate() {
+    fn detect_flows(
+        &self,
+        batch: &StoredBatch,
+        sightings: &FlowSightings,
+        node_region: &str,
+        candidates: &mut Candidates,
+    ) {
+        // Each distinct edge of the batch once (worked out when the batch was
+        // prepared); a known one costs a lookup, and places are worked out
+        // only for edges not seen before.
+        let mut local = None;
+        for sighting in &sightings.edges {
+            let index = sighting.first_index;
+            let Some(flow) = batch.block.flows.get(index) else {
+                continue;
+            };
+            if self.seen_again(candidates, &sighting.key, flow.time_unix_nano, 1) {
+                continue;
+            }
             let Some((source, destination, port)) = crate::store::edge_names(flow, batch.block.process(index)) else {
                 continue;
             };
-            if !seen.insert((source.clone(), destination.clone(), port)) {
-                continue;
-            }
-            let key = format!("flow|{source}|{destination}:{port}");
-            if self.seen_again(candidates, &key, flow.time_unix_nano, 1) {
-                continue;
-            }
+            let local = local.get_or_insert_with(|| self.places.node(node_region)).clone();
             let remote = flow.remote.as_ref().and_then(|remote| {
                 if places::is_loopback(&remote.ip) { local.clone() } else { self.places.server(&remote.ip) }
             });
@@ -830,12 +846,11 @@ impl Detector {
             {
                 candidates.add(self.new_region(place, &batch.node_name, flow.time_unix_nano));
             }
-            let local = local.clone();
             let (source_place, destination_place) =
                 if flow.direction() == Direction::Inbound { (remote, local) } else { (local, remote) };
             candidates.add(finding(
                 FindingKind::NewFlow,
-                key,
+                sighting.key.clone(),
                 format!("New connection: {source} → {destination}:{port}"),
                 format!(
                     "{source} connected to {destination} on port {port} for the first time (seen by node {}).",
