@@ -33,7 +33,7 @@ use residency::{Locator, TransferKind};
 use rusqlite::{OptionalExtension, Transaction};
 
 use crate::store::findings;
-use crate::store::graph::FastHash;
+use crate::store::graph::{EdgeSighting, FastHash};
 use crate::store::inventory::{database_of, datastore_id};
 use crate::store::{FlowSightings, StoredAccessBatch, StoredBatch, sql_int};
 use crate::telemetry::Metrics;
@@ -126,6 +126,9 @@ struct Candidates {
     /// Stored findings seen again with nothing new but the time and count:
     /// id → (last seen, count).
     touches: HashMap<u64, (u64, u64), FastHash>,
+    /// [`EdgeSighting::hash`] of the service edges among the candidates, by
+    /// finding identity.
+    edge_hashes: HashMap<String, u64>,
 }
 
 impl Candidates {
@@ -215,12 +218,32 @@ pub struct Detector {
     /// Ids of stored findings by identity, for the kinds whose repeats only
     /// move the last-seen time and the count (bounded: emptied when full).
     known: HashMap<String, u64, FastHash>,
+    /// The same for service edges, by [`EdgeSighting::hash`]: identity and
+    /// id. A batch repeats many edges, and looking one up this way needs no
+    /// name to be built (an edge whose identity differs from the one kept
+    /// under its hash is looked up in the store instead).
+    known_edges: HashMap<u64, (String, u64), FastHash>,
     metrics: Arc<Metrics>,
 }
 
 /// Identity of the `NEW_FLOW` finding of a service edge.
-pub(crate) fn flow_finding_key(source: &str, destination: &str, port: u32) -> String {
+fn flow_finding_key(source: &str, destination: &str, port: u32) -> String {
     format!("flow|{source}|{destination}:{port}")
+}
+
+/// Whether `key` is `flow_finding_key(source, destination, port)`, without
+/// building it.
+fn is_flow_finding_key(key: &str, source: &str, destination: &str, port: u32) -> bool {
+    key.strip_prefix("flow|")
+        .and_then(|rest| rest.strip_prefix(source))
+        .and_then(|rest| rest.strip_prefix('|'))
+        .and_then(|rest| rest.strip_prefix(destination))
+        .and_then(|rest| rest.strip_prefix(':'))
+        .is_some_and(|digits| {
+            digits.bytes().all(|byte| byte.is_ascii_digit())
+                && (digits.len() == 1 || !digits.starts_with('0'))
+                && digits.parse::<u32>() == Ok(port)
+        })
 }
 
 /// The name of a client: its workload, else its command, else its address
@@ -266,6 +289,7 @@ impl Detector {
             columns: HashMap::new(),
             endpoints_stale: true,
             known: HashMap::with_hasher(FastHash),
+            known_edges: HashMap::with_hasher(FastHash),
             metrics,
         }
     }
@@ -275,6 +299,7 @@ impl Detector {
     pub fn rolled_back(&mut self) {
         self.columns.clear();
         self.known.clear();
+        self.known_edges.clear();
         self.endpoints_stale = true;
     }
 
@@ -822,20 +847,24 @@ impl Detector {
         candidates: &mut Candidates,
     ) {
         // Each distinct edge of the batch once (worked out when the batch was
-        // prepared); a known one costs a lookup, and places are worked out
-        // only for edges not seen before.
+        // prepared); a known one costs a lookup, and names and places are
+        // worked out only for edges not seen before.
         let mut local = None;
-        for sighting in &sightings.edges {
-            let index = sighting.first_index;
+        for &EdgeSighting { hash, first_index: index } in &sightings.edges {
             let Some(flow) = batch.block.flows.get(index) else {
                 continue;
             };
-            if self.seen_again(candidates, &sighting.key, flow.time_unix_nano, 1) {
-                continue;
-            }
             let Some((source, destination, port)) = crate::store::edge_names(flow, batch.block.process(index)) else {
                 continue;
             };
+            if let Some((key, id)) = self.known_edges.get(&hash)
+                && is_flow_finding_key(key, &source, &destination, port)
+            {
+                candidates.touch(*id, flow.time_unix_nano, 1);
+                continue;
+            }
+            let key = flow_finding_key(&source, &destination, port);
+            candidates.edge_hashes.insert(key.clone(), hash);
             let local = local.get_or_insert_with(|| self.places.node(node_region)).clone();
             let remote = flow.remote.as_ref().and_then(|remote| {
                 if places::is_loopback(&remote.ip) { local.clone() } else { self.places.server(&remote.ip) }
@@ -850,7 +879,7 @@ impl Detector {
                 if flow.direction() == Direction::Inbound { (remote, local) } else { (local, remote) };
             candidates.add(finding(
                 FindingKind::NewFlow,
-                sighting.key.clone(),
+                key,
                 format!("New connection: {source} → {destination}:{port}"),
                 format!(
                     "{source} connected to {destination} on port {port} for the first time (seen by node {}).",
@@ -883,7 +912,8 @@ impl Detector {
     fn store(&mut self, transaction: &Transaction<'_>, candidates: Candidates) -> rusqlite::Result<Vec<Finding>> {
         let mut next_id = findings::next_id(transaction)?;
         let mut created = Vec::new();
-        for candidate in candidates.order {
+        let Candidates { order, touches, edge_hashes, .. } = candidates;
+        for candidate in order {
             let light = matches!(candidate.kind(), FindingKind::NewFlow | FindingKind::NewRegion);
             let (key, id) = match findings::load(transaction, &candidate.key)? {
                 Some(mut stored) => {
@@ -905,14 +935,19 @@ impl Detector {
                     known
                 }
             };
-            if light {
+            if let Some(&hash) = edge_hashes.get(&key) {
+                if self.known_edges.len() >= MAX_KNOWN {
+                    self.known_edges.clear();
+                }
+                self.known_edges.insert(hash, (key, id));
+            } else if light {
                 if self.known.len() >= MAX_KNOWN {
                     self.known.clear();
                 }
                 self.known.insert(key, id);
             }
         }
-        for (id, (last_seen, count)) in candidates.touches {
+        for (id, (last_seen, count)) in touches {
             findings::touch(transaction, id, last_seen, count)?;
         }
         findings::set_next_id(transaction, next_id)?;
@@ -975,6 +1010,24 @@ mod tests {
         assert_eq!(finding.severity(), Severity::High);
         let ids: Vec<u64> = finding.evidence.iter().map(|evidence| evidence.fingerprint_id).collect();
         assert_eq!(ids, (1..=MAX_EVIDENCE as u64).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn an_edge_is_recognised_by_its_finding_identity_alone() {
+        let key = flow_finding_key("shop/web", "10.0.0.2", 5432);
+        assert!(is_flow_finding_key(&key, "shop/web", "10.0.0.2", 5432));
+        for (source, destination, port) in [
+            ("shop/web", "10.0.0.2", 543),
+            ("shop/web", "10.0.0.2", 54321),
+            ("shop/we", "10.0.0.2", 5432),
+            ("shop/web", "10.0.0.20", 5432),
+            ("shop/web|10.0.0.2", "", 5432),
+        ] {
+            assert!(!is_flow_finding_key(&key, source, destination, port), "{source} {destination} {port}");
+        }
+        assert!(!is_flow_finding_key("flow|a|b:05", "a", "b", 5));
+        assert!(!is_flow_finding_key("flow|a|b:+5", "a", "b", 5));
+        assert!(!is_flow_finding_key("access|a|b:5", "a", "b", 5));
     }
 
     #[test]

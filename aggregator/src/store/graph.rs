@@ -175,14 +175,20 @@ impl EdgeTotals {
 /// Edges of a group of batches, summed so each edge costs one upsert per commit.
 pub(crate) type EdgeSums = HashMap<Edge, EdgeTotals, FastHash>;
 
-/// A service edge as drift detection looks for it in one batch: the
-/// identity of its `NEW_FLOW` finding and the first flow on it.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// A service edge as drift detection looks for it in one batch: a client →
+/// server:port and the first flow on it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct EdgeSighting {
-    /// The finding's identity ([`crate::detect::flow_finding_key`]).
-    pub key: String,
+    /// [`edge_hash`] of the client, server and port, to find the edge among
+    /// those already known without naming it.
+    pub hash: u64,
     /// Index in the batch of the first flow on the edge.
     pub first_index: usize,
+}
+
+/// A hash of a client → server:port, the same in every thread and run.
+pub(crate) fn edge_hash(source: &str, destination: &str, port: u32) -> u64 {
+    FastHash.hash_one((source, destination, port))
 }
 
 /// Sums the edges of one batch's flows; batches hold few distinct edges, so
@@ -209,7 +215,7 @@ pub(crate) fn aggregate(block: &FlowBlock) -> (Vec<(Edge, EdgeTotals)>, Vec<Edge
     let mut sightings: Vec<EdgeSighting> = sightings
         .into_iter()
         .map(|((source, destination, port), first_index)| EdgeSighting {
-            key: crate::detect::flow_finding_key(source, destination, port),
+            hash: edge_hash(source, destination, port),
             first_index,
         })
         .collect();

@@ -412,9 +412,12 @@ fn a_batch_shows_each_client_server_and_port_once_at_its_first_flow() {
     ]);
     let (edges, sightings) = graph::aggregate(&block);
     assert_eq!(edges.len(), 4, "{edges:?}");
-    let seen: Vec<(&str, usize)> =
-        sightings.iter().map(|sighting| (sighting.key.as_str(), sighting.first_index)).collect();
-    assert_eq!(seen, [("flow|10.0.0.9|db:8080", 0), ("flow|web|10.0.0.2:5432", 1), ("flow|10.0.0.7|db:8080", 5)]);
+    let seen: Vec<(u64, usize)> = sightings.iter().map(|sighting| (sighting.hash, sighting.first_index)).collect();
+    let hash = graph::edge_hash;
+    assert_eq!(
+        seen,
+        [(hash("10.0.0.9", "db", 8080), 0), (hash("web", "10.0.0.2", 5432), 1), (hash("10.0.0.7", "db", 8080), 5)]
+    );
     // Every inbound flow of the fixture is to 10.0.0.1: one server.
     let prepared = PreparedBatch::prepare(batch("s1", 1, block.flows.clone()));
     assert_eq!(prepared.sightings.servers, ["10.0.0.1"]);
@@ -436,7 +439,8 @@ async fn a_repeated_edge_is_one_new_flow_finding_across_batches_commits_and_rest
         let mut pending = Vec::new();
         for sequence in 1..=5 {
             let time = sequence * 100;
-            pending.push(writer.submit(batch("s1", sequence, vec![web_to_db(time), web_to_db(time + 1), web_to_db(time + 2)])).await.unwrap());
+            let flows = vec![web_to_db(time), web_to_db(time + 1), web_to_db(time + 2)];
+            pending.push(writer.submit(batch("s1", sequence, flows)).await.unwrap());
         }
         for answer in pending {
             answer.await.unwrap().unwrap();
