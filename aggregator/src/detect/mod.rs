@@ -23,7 +23,7 @@ pub mod places;
 pub mod severity;
 pub mod signals;
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -34,9 +34,9 @@ use residency::{Locator, TransferKind};
 use rusqlite::{OptionalExtension, Transaction};
 
 use crate::store::findings;
-use crate::store::graph::FastHash;
+use crate::store::graph::{EdgeSighting, FastHash};
 use crate::store::inventory::{database_of, datastore_id};
-use crate::store::{StoredAccessBatch, StoredBatch, sql_int};
+use crate::store::{FlowSightings, StoredAccessBatch, StoredBatch, sql_int};
 use crate::telemetry::Metrics;
 use places::Places;
 
@@ -109,6 +109,8 @@ impl ColumnState {
 pub(crate) struct GroupView<'a> {
     /// Flow batches stored.
     pub flows: &'a [StoredBatch],
+    /// What each batch of `flows` shows detection, in the same order.
+    pub flow_sightings: &'a [FlowSightings],
     /// Data access batches stored.
     pub accesses: &'a [StoredAccessBatch],
     /// Region of each node that sent a batch (empty when it has none).
@@ -125,6 +127,9 @@ struct Candidates {
     /// Stored findings seen again with nothing new but the time and count:
     /// id → (last seen, count).
     touches: HashMap<u64, (u64, u64), FastHash>,
+    /// [`EdgeSighting::hash`] of the service edges among the candidates, by
+    /// finding identity.
+    edge_hashes: HashMap<String, u64>,
 }
 
 impl Candidates {
@@ -214,7 +219,32 @@ pub struct Detector {
     /// Ids of stored findings by identity, for the kinds whose repeats only
     /// move the last-seen time and the count (bounded: emptied when full).
     known: HashMap<String, u64, FastHash>,
+    /// The same for service edges, by [`EdgeSighting::hash`]: identity and
+    /// id. A batch repeats many edges, and looking one up this way needs no
+    /// name to be built (an edge whose identity differs from the one kept
+    /// under its hash is looked up in the store instead).
+    known_edges: HashMap<u64, (String, u64), FastHash>,
     metrics: Arc<Metrics>,
+}
+
+/// Identity of the `NEW_FLOW` finding of a service edge.
+fn flow_finding_key(source: &str, destination: &str, port: u32) -> String {
+    format!("flow|{source}|{destination}:{port}")
+}
+
+/// Whether `key` is `flow_finding_key(source, destination, port)`, without
+/// building it.
+fn is_flow_finding_key(key: &str, source: &str, destination: &str, port: u32) -> bool {
+    key.strip_prefix("flow|")
+        .and_then(|rest| rest.strip_prefix(source))
+        .and_then(|rest| rest.strip_prefix('|'))
+        .and_then(|rest| rest.strip_prefix(destination))
+        .and_then(|rest| rest.strip_prefix(':'))
+        .is_some_and(|digits| {
+            digits.bytes().all(|byte| byte.is_ascii_digit())
+                && (digits.len() == 1 || !digits.starts_with('0'))
+                && digits.parse::<u32>() == Ok(port)
+        })
 }
 
 /// The name of a client: its workload, else its command, else its address
@@ -267,6 +297,7 @@ impl Detector {
             columns: HashMap::new(),
             endpoints_stale: true,
             known: HashMap::with_hasher(FastHash),
+            known_edges: HashMap::with_hasher(FastHash),
             metrics,
         }
     }
@@ -276,6 +307,7 @@ impl Detector {
     pub fn rolled_back(&mut self) {
         self.columns.clear();
         self.known.clear();
+        self.known_edges.clear();
         self.endpoints_stale = true;
     }
 
@@ -310,22 +342,21 @@ impl Detector {
                 self.detect_access(batch, index, region, &mut candidates);
             }
         }
-        for batch in group.flows {
+        debug_assert_eq!(group.flows.len(), group.flow_sightings.len());
+        for (batch, sightings) in group.flows.iter().zip(group.flow_sightings) {
             let region = group.node_regions.get(&batch.node_name).map_or("", String::as_str);
-            self.detect_flows(batch, region, &mut candidates);
+            self.detect_flows(batch, sightings, region, &mut candidates);
         }
         self.store(transaction, candidates)
     }
 
     fn learn_endpoints(&mut self, transaction: &Transaction<'_>, group: &GroupView<'_>) -> rusqlite::Result<()> {
         let mut learned: Vec<(String, String, String)> = Vec::new();
-        for batch in group.flows {
+        for (batch, sightings) in group.flows.iter().zip(group.flow_sightings) {
             let region = group.node_regions.get(&batch.node_name).map_or("", String::as_str);
-            for flow in batch.block.flows.iter().filter(|flow| flow.direction() == Direction::Inbound) {
-                if let Some(local) = &flow.local
-                    && self.places.learn_endpoint(&local.ip, region)
-                {
-                    learned.push((local.ip.clone(), batch.node_name.clone(), region.to_string()));
+            for server in &sightings.servers {
+                if self.places.learn_endpoint(server, region) {
+                    learned.push((server.clone(), batch.node_name.clone(), region.to_string()));
                 }
             }
         }
@@ -463,12 +494,16 @@ impl Detector {
         let version = self.engine.rules_version().to_string();
         for (id, received) in touched {
             let mut state = match self.columns.get(&id) {
+                // Seen before, no new signals, same rules: nothing to do.
+                Some(state) if received.is_none() && state.rules_version.as_deref() == Some(version.as_str()) => {
+                    continue;
+                }
                 Some(state) => state.clone(),
                 None => Self::load_column(transaction, &id)?,
             };
             let stale = state.rules_version.as_deref() != Some(version.as_str());
             if received.is_none() && !stale {
-                self.columns.entry(id).or_insert(state);
+                self.columns.insert(id, state);
                 continue;
             }
             if let Some(received) = received {
@@ -812,23 +847,33 @@ impl Detector {
         built
     }
 
-    fn detect_flows(&self, batch: &StoredBatch, node_region: &str, candidates: &mut Candidates) {
-        // Batches hold few distinct edges: each is looked at once per batch,
-        // and places are worked out only for edges not seen before.
-        let mut seen: HashSet<(std::borrow::Cow<'_, str>, std::borrow::Cow<'_, str>, u32), FastHash> =
-            HashSet::with_hasher(FastHash);
-        let local = self.places.node(node_region);
-        for (index, flow) in batch.block.flows.iter().enumerate() {
+    fn detect_flows(
+        &self,
+        batch: &StoredBatch,
+        sightings: &FlowSightings,
+        node_region: &str,
+        candidates: &mut Candidates,
+    ) {
+        // Each distinct edge of the batch once (worked out when the batch was
+        // prepared); a known one costs a lookup, and names and places are
+        // worked out only for edges not seen before.
+        let mut local = None;
+        for &EdgeSighting { hash, first_index: index } in &sightings.edges {
+            let Some(flow) = batch.block.flows.get(index) else {
+                continue;
+            };
             let Some((source, destination, port)) = crate::store::edge_names(flow, batch.block.process(index)) else {
                 continue;
             };
-            if !seen.insert((source.clone(), destination.clone(), port)) {
+            if let Some((key, id)) = self.known_edges.get(&hash)
+                && is_flow_finding_key(key, &source, &destination, port)
+            {
+                candidates.touch(*id, flow.time_unix_nano, 1);
                 continue;
             }
-            let key = format!("flow|{source}|{destination}:{port}");
-            if self.seen_again(candidates, &key, flow.time_unix_nano, 1) {
-                continue;
-            }
+            let key = flow_finding_key(&source, &destination, port);
+            candidates.edge_hashes.insert(key.clone(), hash);
+            let local = local.get_or_insert_with(|| self.places.node(node_region)).clone();
             let remote = flow.remote.as_ref().and_then(|remote| {
                 if places::is_loopback(&remote.ip) { local.clone() } else { self.places.server(&remote.ip) }
             });
@@ -838,7 +883,6 @@ impl Detector {
             {
                 candidates.add(self.new_region(place, &batch.node_name, flow.time_unix_nano));
             }
-            let local = local.clone();
             let (source_place, destination_place) =
                 if flow.direction() == Direction::Inbound { (remote, local) } else { (local, remote) };
             candidates.add(finding(
@@ -876,7 +920,8 @@ impl Detector {
     fn store(&mut self, transaction: &Transaction<'_>, candidates: Candidates) -> rusqlite::Result<Vec<Finding>> {
         let mut next_id = findings::next_id(transaction)?;
         let mut created = Vec::new();
-        for candidate in candidates.order {
+        let Candidates { order, touches, edge_hashes, .. } = candidates;
+        for candidate in order {
             let light = matches!(candidate.kind(), FindingKind::NewFlow | FindingKind::NewRegion);
             let (key, id) = match findings::load(transaction, &candidate.key)? {
                 Some(mut stored) => {
@@ -898,14 +943,19 @@ impl Detector {
                     known
                 }
             };
-            if light {
+            if let Some(&hash) = edge_hashes.get(&key) {
+                if self.known_edges.len() >= MAX_KNOWN {
+                    self.known_edges.clear();
+                }
+                self.known_edges.insert(hash, (key, id));
+            } else if light {
                 if self.known.len() >= MAX_KNOWN {
                     self.known.clear();
                 }
                 self.known.insert(key, id);
             }
         }
-        for (id, (last_seen, count)) in candidates.touches {
+        for (id, (last_seen, count)) in touches {
             findings::touch(transaction, id, last_seen, count)?;
         }
         findings::set_next_id(transaction, next_id)?;
@@ -968,6 +1018,24 @@ mod tests {
         assert_eq!(finding.severity(), Severity::High);
         let ids: Vec<u64> = finding.evidence.iter().map(|evidence| evidence.fingerprint_id).collect();
         assert_eq!(ids, (1..=MAX_EVIDENCE as u64).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn an_edge_is_recognised_by_its_finding_identity_alone() {
+        let key = flow_finding_key("shop/web", "10.0.0.2", 5432);
+        assert!(is_flow_finding_key(&key, "shop/web", "10.0.0.2", 5432));
+        for (source, destination, port) in [
+            ("shop/web", "10.0.0.2", 543),
+            ("shop/web", "10.0.0.2", 54321),
+            ("shop/we", "10.0.0.2", 5432),
+            ("shop/web", "10.0.0.20", 5432),
+            ("shop/web|10.0.0.2", "", 5432),
+        ] {
+            assert!(!is_flow_finding_key(&key, source, destination, port), "{source} {destination} {port}");
+        }
+        assert!(!is_flow_finding_key("flow|a|b:05", "a", "b", 5));
+        assert!(!is_flow_finding_key("flow|a|b:+5", "a", "b", 5));
+        assert!(!is_flow_finding_key("access|a|b:5", "a", "b", 5));
     }
 
     #[test]

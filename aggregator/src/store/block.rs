@@ -8,11 +8,11 @@
 //! `first_id + position` and the node is the batch's. Data accesses are kept
 //! the same way, in their own blocks and their own id space.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
-use proto::v1::{DataAccess, Flow, Node, Process, SensorBatch, SensorCounters};
+use proto::v1::{DataAccess, Direction, Flow, Node, Process, SensorBatch, SensorCounters};
 
-use super::graph::{self, Edge, EdgeTotals, FastHash};
+use super::graph::{self, Edge, EdgeSighting, EdgeTotals, FastHash};
 use super::inventory::InventorySums;
 
 /// Distinct processes of a batch, each kept once.
@@ -234,6 +234,32 @@ fn time_range(times: impl Iterator<Item = u64>) -> (u64, u64) {
     (low.min(high), high)
 }
 
+/// What drift detection needs from a batch's flows, worked out while the
+/// batch is prepared so the writer thread does not go through every flow
+/// again: flows of a batch repeat a few edges and servers many times.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub(crate) struct FlowSightings {
+    /// Each distinct client → server:port, in the order of its first flow.
+    pub edges: Vec<EdgeSighting>,
+    /// Distinct local addresses of inbound flows (servers whose process the
+    /// node's sensor saw), in the order first seen.
+    pub servers: Vec<String>,
+}
+
+impl FlowSightings {
+    fn servers(block: &FlowBlock) -> Vec<String> {
+        let mut seen: HashSet<&str, FastHash> = HashSet::with_hasher(FastHash);
+        block
+            .flows
+            .iter()
+            .filter(|flow| flow.direction() == Direction::Inbound)
+            .filter_map(|flow| flow.local.as_ref())
+            .filter(|local| seen.insert(local.ip.as_str()))
+            .map(|local| local.ip.clone())
+            .collect()
+    }
+}
+
 /// A sensor batch made ready for the writer: processes kept once, blobs
 /// encoded, time ranges, service-graph edges and inventory sums computed.
 ///
@@ -252,6 +278,7 @@ pub struct PreparedBatch {
     pub(crate) min_time: u64,
     pub(crate) max_time: u64,
     pub(crate) edges: Vec<(Edge, EdgeTotals)>,
+    pub(crate) sightings: FlowSightings,
     pub(crate) accesses: PreparedAccesses,
 }
 
@@ -261,7 +288,8 @@ impl PreparedBatch {
         let (min_time, max_time) = time_range(batch.flows.iter().map(|flow| flow.time_unix_nano));
         let block = FlowBlock::from_flows(batch.flows);
         let blob = if block.flows.is_empty() { Vec::new() } else { prost::Message::encode_to_vec(&block) };
-        let edges = graph::aggregate(&block);
+        let (edges, edge_sightings) = graph::aggregate(&block);
+        let sightings = FlowSightings { edges: edge_sightings, servers: FlowSightings::servers(&block) };
         Self {
             session_id: batch.session_id,
             sequence: batch.sequence,
@@ -273,6 +301,7 @@ impl PreparedBatch {
             min_time,
             max_time,
             edges,
+            sightings,
             accesses: PreparedAccesses::prepare(batch.accesses),
         }
     }

@@ -175,19 +175,54 @@ impl EdgeTotals {
 /// Edges of a group of batches, summed so each edge costs one upsert per commit.
 pub(crate) type EdgeSums = HashMap<Edge, EdgeTotals, FastHash>;
 
+/// A service edge as drift detection looks for it in one batch: a client →
+/// server:port and the first flow on it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct EdgeSighting {
+    /// [`edge_hash`] of the client, server and port, to find the edge among
+    /// those already known without naming it.
+    pub hash: u64,
+    /// Index in the batch of the first flow on the edge.
+    pub first_index: usize,
+}
+
+/// A hash of a client → server:port, the same in every thread and run.
+pub(crate) fn edge_hash(source: &str, destination: &str, port: u32) -> u64 {
+    FastHash.hash_one((source, destination, port))
+}
+
 /// Sums the edges of one batch's flows; batches hold few distinct edges, so
-/// this is small next to the flows.
-pub(crate) fn aggregate(block: &FlowBlock) -> Vec<(Edge, EdgeTotals)> {
-    let mut edges: HashMap<EdgeKey<'_>, EdgeTotals, FastHash> = HashMap::with_hasher(FastHash);
+/// this is small next to the flows. Also returns each distinct client →
+/// server:port of the batch once, in the order of its first flow, which is
+/// all drift detection needs from the flows (both ends of an edge seen from
+/// either side, or over another protocol, are one sighting).
+pub(crate) fn aggregate(block: &FlowBlock) -> (Vec<(Edge, EdgeTotals)>, Vec<EdgeSighting>) {
+    let mut edges: HashMap<EdgeKey<'_>, (EdgeTotals, usize), FastHash> = HashMap::with_hasher(FastHash);
     for (index, flow) in block.flows.iter().enumerate() {
         let Some((key, add)) = edge_of(flow, block.process(index)) else {
             continue;
         };
-        edges.entry(key).and_modify(|totals| totals.add(&add)).or_insert(add);
+        edges.entry(key).and_modify(|(totals, _)| totals.add(&add)).or_insert((add, index));
     }
-    edges
+    let mut sightings: HashMap<(&str, &str, u32), usize, FastHash> =
+        HashMap::with_capacity_and_hasher(edges.len(), FastHash);
+    for (key, &(_, first_index)) in &edges {
+        sightings
+            .entry((key.source.as_ref(), key.destination.as_ref(), key.destination_port))
+            .and_modify(|index| *index = (*index).min(first_index))
+            .or_insert(first_index);
+    }
+    let mut sightings: Vec<EdgeSighting> = sightings
         .into_iter()
-        .map(|(key, totals)| {
+        .map(|((source, destination, port), first_index)| EdgeSighting {
+            hash: edge_hash(source, destination, port),
+            first_index,
+        })
+        .collect();
+    sightings.sort_unstable_by_key(|sighting| sighting.first_index);
+    let edges = edges
+        .into_iter()
+        .map(|(key, (totals, _))| {
             let edge = Edge {
                 source: key.source.into_owned(),
                 destination: key.destination.into_owned(),
@@ -197,7 +232,8 @@ pub(crate) fn aggregate(block: &FlowBlock) -> Vec<(Edge, EdgeTotals)> {
             };
             (edge, totals)
         })
-        .collect()
+        .collect();
+    (edges, sightings)
 }
 
 /// Adds one batch's edges to the group's sums.

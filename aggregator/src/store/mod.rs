@@ -29,6 +29,7 @@ use proto::v1::{GetInventoryRequest, InventoryDatastore, Node, SensorCounters, S
 use rusqlite::{Connection, OpenFlags};
 
 pub use findings::FindingBatch;
+pub(crate) use block::FlowSightings;
 pub(crate) use graph::edge_names;
 pub use block::{AccessBlock, FlowBlock, PreparedAccesses, PreparedBatch, StoredAccessBatch, StoredBatch};
 pub use schema::SCHEMA_VERSION;

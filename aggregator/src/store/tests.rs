@@ -3,8 +3,8 @@
 use std::sync::Arc;
 
 use proto::v1::{
-    AccessKind, ColumnAccess, DataAccess, Direction, Endpoint, Flow, FlowState, GetInventoryRequest, LostEventSource,
-    Node, Process, Protocol, SensorBatch, SensorCounters,
+    AccessKind, ColumnAccess, DataAccess, Direction, Endpoint, Finding, FindingFilter, FindingKind, Flow, FlowState,
+    GetInventoryRequest, LostEventSource, Node, Process, Protocol, SensorBatch, SensorCounters,
 };
 
 use super::writer::{self, StoreWriter, WriteOutcome, WriterThread};
@@ -378,4 +378,102 @@ async fn the_recorded_time_range_spans_flows_and_data_accesses() {
     assert!(matches!(outcome, Ok(WriteOutcome::Stored { .. })), "{outcome:?}");
     assert_eq!(store.recorded_time_range().unwrap(), Some((500, 900)));
     stop(writer, thread);
+}
+
+/// Findings the writer published live since `live` subscribed, as
+/// (id, kind, key).
+fn published_findings(live: &mut tokio::sync::broadcast::Receiver<LiveEvent>) -> Vec<(u64, FindingKind, String)> {
+    let mut published = Vec::new();
+    while let Ok(event) = live.try_recv() {
+        if let LiveEvent::Findings(batch) = event {
+            published.extend(batch.findings.iter().map(|finding| (finding.id, finding.kind(), finding.key.clone())));
+        }
+    }
+    published
+}
+
+fn stored_findings(store: &Store) -> Vec<Finding> {
+    store.findings(&FindingFilter::default()).unwrap()
+}
+
+#[test]
+fn a_batch_shows_each_client_server_and_port_once_at_its_first_flow() {
+    let mut unknown_protocol = flow(30, Direction::Outbound, FlowState::Closed, "web", ("10.0.0.2", 5432));
+    unknown_protocol.protocol = Protocol::Unknown as i32;
+    let block = FlowBlock::from_flows(vec![
+        flow(10, Direction::Inbound, FlowState::Open, "db", ("10.0.0.9", 40_000)),
+        flow(20, Direction::Outbound, FlowState::Open, "web", ("10.0.0.2", 5432)),
+        // The same client, server and port over another protocol.
+        unknown_protocol,
+        flow(40, Direction::Outbound, FlowState::Closed, "web", ("10.0.0.2", 5432)),
+        flow(50, Direction::Unknown, FlowState::Closed, "db", ("10.0.0.9", 40_000)),
+        flow(60, Direction::Inbound, FlowState::Open, "db", ("10.0.0.7", 40_001)),
+        flow(70, Direction::Inbound, FlowState::Closed, "db", ("10.0.0.9", 40_002)),
+    ]);
+    let (edges, sightings) = graph::aggregate(&block);
+    assert_eq!(edges.len(), 4, "{edges:?}");
+    let seen: Vec<(u64, usize)> = sightings.iter().map(|sighting| (sighting.hash, sighting.first_index)).collect();
+    let hash = graph::edge_hash;
+    assert_eq!(
+        seen,
+        [(hash("10.0.0.9", "db", 8080), 0), (hash("web", "10.0.0.2", 5432), 1), (hash("10.0.0.7", "db", 8080), 5)]
+    );
+    // Every inbound flow of the fixture is to 10.0.0.1: one server.
+    let prepared = PreparedBatch::prepare(batch("s1", 1, block.flows.clone()));
+    assert_eq!(prepared.sightings.servers, ["10.0.0.1"]);
+}
+
+/// An edge repeated within a batch, across the batches of one commit and
+/// across commits is one `NEW_FLOW` finding, created and published once,
+/// counted once per batch that showed it; a restart of the writer on the
+/// same file neither creates nor publishes it again.
+#[tokio::test]
+async fn a_repeated_edge_is_one_new_flow_finding_across_batches_commits_and_restarts() {
+    let dir = tempfile::tempdir().unwrap();
+    let web_to_db = |time| flow(time, Direction::Outbound, FlowState::Closed, "web", ("10.0.0.2", 5432));
+    let key = "flow|web|10.0.0.2:5432";
+    {
+        let (store, writer, thread, fanout) = start(dir.path());
+        let mut live = fanout.subscribe_findings();
+        // Queued together: most likely one commit, whatever the grouping.
+        let mut pending = Vec::new();
+        for sequence in 1..=5 {
+            let time = sequence * 100;
+            let flows = vec![web_to_db(time), web_to_db(time + 1), web_to_db(time + 2)];
+            pending.push(writer.submit(batch("s1", sequence, flows)).await.unwrap());
+        }
+        for answer in pending {
+            answer.await.unwrap().unwrap();
+        }
+        // One commit at a time.
+        for sequence in 6..=8 {
+            writer.write(batch("s1", sequence, vec![web_to_db(sequence * 100)])).await.unwrap();
+        }
+        stop(writer, thread);
+        let published = published_findings(&mut live);
+        assert_eq!(
+            published,
+            [(1, FindingKind::NewRegion, "region|eu-west-1".to_string()), (2, FindingKind::NewFlow, key.to_string())]
+        );
+        let stored = stored_findings(&store);
+        assert_eq!(stored.len(), 2, "{stored:#?}");
+        let edge = &stored[1];
+        assert_eq!((edge.key.as_str(), edge.count), (key, 8));
+        assert_eq!((edge.first_seen_unix_nano, edge.last_seen_unix_nano), (100, 800));
+        assert_eq!(edge.evidence.iter().map(|evidence| evidence.flow_id).collect::<Vec<_>>(), [1]);
+    }
+
+    let (store, writer, thread, fanout) = start(dir.path());
+    let mut live = fanout.subscribe_findings();
+    let other = flow(950, Direction::Outbound, FlowState::Closed, "web", ("10.0.0.3", 6379));
+    writer.write(batch("s2", 1, vec![web_to_db(900), other, web_to_db(960)])).await.unwrap();
+    writer.write(batch("s2", 2, vec![web_to_db(1_000)])).await.unwrap();
+    stop(writer, thread);
+    assert_eq!(published_findings(&mut live), [(3, FindingKind::NewFlow, "flow|web|10.0.0.3:6379".to_string())]);
+    let stored = stored_findings(&store);
+    let keys: Vec<&str> = stored.iter().map(|finding| finding.key.as_str()).collect();
+    assert_eq!(keys, ["region|eu-west-1", key, "flow|web|10.0.0.3:6379"]);
+    assert_eq!(stored.iter().map(|finding| finding.id).collect::<Vec<_>>(), [1, 2, 3]);
+    assert_eq!((stored[1].count, stored[1].last_seen_unix_nano), (10, 1_000));
+    assert_eq!(stored[2].evidence[0].flow_id, 20);
 }

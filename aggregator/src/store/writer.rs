@@ -23,7 +23,9 @@ use tokio::sync::{mpsc, oneshot};
 use super::findings::FindingBatch;
 use super::graph::{self, EdgeSums};
 use super::inventory::{self, InventorySums};
-use super::{PreparedBatch, StoreError, StoredAccessBatch, StoredBatch, WriteConnection, from_sql_int, sql_int};
+use super::{
+    FlowSightings, PreparedBatch, StoreError, StoredAccessBatch, StoredBatch, WriteConnection, from_sql_int, sql_int,
+};
 use crate::detect::{Detector, GroupView, Knowledge};
 use crate::fanout::{Fanout, LiveEvent};
 use crate::telemetry::Metrics;
@@ -260,6 +262,7 @@ impl Writer {
             next_flow_id: self.next_flow_id,
             next_access_id: self.next_access_id,
             stored: Vec::new(),
+            flow_sightings: Vec::new(),
             stored_accesses: Vec::new(),
             lost: Vec::new(),
             edges: EdgeSums::default(),
@@ -277,6 +280,7 @@ impl Writer {
             inventory::upsert(&transaction, &sums.inventory)?;
             let group = GroupView {
                 flows: &sums.stored,
+                flow_sightings: &sums.flow_sightings,
                 accesses: &sums.stored_accesses,
                 node_regions: &sums.node_regions,
                 now,
@@ -372,6 +376,8 @@ struct Group {
     next_flow_id: u64,
     next_access_id: u64,
     stored: Vec<StoredBatch>,
+    /// What detection needs from each batch of `stored`, in the same order.
+    flow_sightings: Vec<FlowSightings>,
     stored_accesses: Vec<StoredAccessBatch>,
     lost: Vec<LostEvent>,
     edges: EdgeSums,
@@ -435,6 +441,7 @@ fn write_batch(
         group.next_flow_id = last_id + 1;
         graph::merge(&mut group.edges, batch.edges);
         group.stored.push(StoredBatch { first_id, node_name: node.name.clone(), block: batch.block });
+        group.flow_sightings.push(batch.sightings);
     }
 
     let accesses = batch.accesses;
