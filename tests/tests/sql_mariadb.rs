@@ -332,7 +332,7 @@ async fn driver_prepared_statements_become_column_accesses() {
     let emails = matching(&seen, "SELECT c.email, o.total")
         .iter()
         .map(|access| signals(access, "email").matches.get("email").copied().unwrap_or(0))
-        .sum::<u64>();
+        .sum::<u32>();
     assert_eq!(emails, 4);
 
     let bulk = one("INSERT INTO audit");
