@@ -45,6 +45,7 @@ const MAX_UNDETECTED_BYTES: usize = 16 * 1024;
 pub struct Session {
     state: SessionState,
     limits: crate::Limits,
+    message_events: bool,
 }
 
 #[derive(Debug)]
@@ -71,6 +72,16 @@ impl Session {
                 bytes: 0,
             },
             limits,
+            message_events: true,
+        }
+    }
+
+    /// Turns the decoder's per-message events on (the default) or off (see
+    /// [`crate::Connection::set_message_events`]).
+    pub fn set_message_events(&mut self, on: bool) {
+        self.message_events = on;
+        if let SessionState::Decoding(connection) = &mut self.state {
+            connection.set_message_events(on);
         }
     }
 
@@ -106,11 +117,25 @@ impl Session {
         real_len: u64,
         rows: &mut dyn crate::RowSink,
     ) -> Vec<crate::Event> {
+        let mut events = Vec::new();
+        self.feed_into(direction, data, real_len, rows, &mut events);
+        events
+    }
+
+    /// Like [`Session::feed_with_rows`], appending the events to a buffer the caller reuses.
+    pub fn feed_into(
+        &mut self,
+        direction: crate::Direction,
+        data: &[u8],
+        real_len: u64,
+        rows: &mut dyn crate::RowSink,
+        events: &mut Vec<crate::Event>,
+    ) {
         match &mut self.state {
             SessionState::Decoding(connection) => {
-                connection.feed_with_rows(direction, data, real_len, rows)
+                connection.feed_into(direction, data, real_len, rows, events);
             }
-            SessionState::Unrecognised => Vec::new(),
+            SessionState::Unrecognised => {}
             SessionState::Detecting { chunks, bytes } => {
                 *bytes += data.len();
                 chunks.push((direction, data.to_vec(), real_len));
@@ -128,20 +153,16 @@ impl Session {
                     Some(protocol) => {
                         let pending = std::mem::take(chunks);
                         let mut connection = crate::Connection::with_limits(protocol, self.limits);
-                        let mut events = Vec::new();
+                        connection.set_message_events(self.message_events);
                         for (direction, bytes, real_len) in pending {
-                            events.extend(
-                                connection.feed_with_rows(direction, &bytes, real_len, rows),
-                            );
+                            connection.feed_into(direction, &bytes, real_len, rows, events);
                         }
                         self.state = SessionState::Decoding(Box::new(connection));
-                        events
                     }
                     None => {
                         if chunks.len() >= MAX_UNDETECTED_CHUNKS || *bytes >= MAX_UNDETECTED_BYTES {
                             self.state = SessionState::Unrecognised;
                         }
-                        Vec::new()
                     }
                 }
             }

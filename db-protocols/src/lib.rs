@@ -497,6 +497,41 @@ impl Connection {
     }
 
     /// Counters so far.
+    /// Like [`Connection::feed_with_rows`], appending the events to `events`: a caller that
+    /// reuses one buffer pays no allocation for the events of a chunk.
+    pub fn feed_into(
+        &mut self,
+        direction: Direction,
+        data: &[u8],
+        real_len: u64,
+        rows: &mut dyn RowSink,
+        events: &mut Vec<Event>,
+    ) {
+        match self {
+            Connection::Postgres(connection) => {
+                let mut scratch = std::mem::take(&mut connection.scratch);
+                connection.feed_into(direction, data, real_len, rows, &mut scratch);
+                events.extend(scratch.drain(..).map(Event::Postgres));
+                connection.scratch = scratch;
+            }
+            Connection::MySql(connection) => {
+                let mut scratch = std::mem::take(&mut connection.scratch);
+                connection.feed_into(direction, data, real_len, rows, &mut scratch);
+                events.extend(scratch.drain(..).map(Event::MySql));
+                connection.scratch = scratch;
+            }
+        }
+    }
+
+    /// Turns per-message events on (the default) or off; see
+    /// [`postgres::Connection::set_message_events`] and [`mysql::Connection::set_message_events`].
+    pub fn set_message_events(&mut self, on: bool) {
+        match self {
+            Connection::Postgres(connection) => connection.set_message_events(on),
+            Connection::MySql(connection) => connection.set_message_events(on),
+        }
+    }
+
     pub fn stats(&self) -> Stats {
         match self {
             Connection::Postgres(connection) => connection.stats(),

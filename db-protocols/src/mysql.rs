@@ -103,7 +103,7 @@ pub enum Event {
     CompressionNegotiated,
     /// Authentication succeeded; commands follow.
     AuthenticationOk,
-    /// COM_INIT_DB: change the default schema.
+    /// The default schema changed: the server accepted a COM_INIT_DB or a `USE schema` query.
     InitDb {
         /// New default schema.
         schema: String,
@@ -219,6 +219,8 @@ enum Kind {
     FieldList,
     /// OK or ERR expected.
     Simple,
+    /// COM_INIT_DB: OK (the schema changes) or ERR (it does not).
+    InitDb,
     /// Responses to commands that were never seen.
     Unknown,
 }
@@ -251,6 +253,8 @@ struct Pending {
     packets: u64,
     /// Sequence id the next response packet should carry.
     next_sequence: u8,
+    /// The schema a COM_INIT_DB switches to once the server accepts it.
+    schema: Option<String>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -277,6 +281,11 @@ pub struct Connection {
     database: Option<String>,
     chunk: u64,
     stats: Stats,
+    /// Whether per-message events (Columns, Ok, EndOfRows, …) are emitted, or only what a
+    /// recorder of exchanges needs.
+    message_events: bool,
+    /// Events of the chunk being fed, reused between chunks by [`crate::Connection`].
+    pub(crate) scratch: Vec<Event>,
 }
 
 impl Default for Connection {
@@ -307,6 +316,8 @@ impl Connection {
             database: None,
             chunk: 0,
             stats: Stats::default(),
+            message_events: true,
+            scratch: Vec::new(),
         }
     }
 
@@ -371,22 +382,42 @@ impl Connection {
         rows: &mut dyn RowSink,
     ) -> Vec<Event> {
         let mut events = Vec::new();
+        self.feed_into(direction, data, real_len, rows, &mut events);
+        events
+    }
+
+    /// Like [`Connection::feed_with_rows`], appending the events to `events` (a buffer the
+    /// caller reuses, so that a chunk costs no allocation for its events).
+    pub fn feed_into(
+        &mut self,
+        direction: Direction,
+        data: &[u8],
+        real_len: u64,
+        rows: &mut dyn RowSink,
+        events: &mut Vec<Event>,
+    ) {
         self.stats.count_chunk(data.len(), real_len);
         let chunk = self.chunk;
         self.chunk += 1;
         if self.phase == Phase::Finished {
-            return events;
+            return;
         }
         match direction {
-            Direction::ClientToServer => self.feed_client(data, real_len, chunk, &mut events),
-            Direction::ServerToClient => self.feed_server(data, real_len, chunk, &mut events, rows),
+            Direction::ClientToServer => self.feed_client(data, real_len, chunk, events),
+            Direction::ServerToClient => self.feed_server(data, real_len, chunk, events, rows),
         }
         if self.phase != Phase::Finished && (self.client.gave_up() || self.server.gave_up()) {
             self.phase = Phase::Finished;
             self.drop_pending();
             events.push(self.problem(ProtocolError::GaveUp));
         }
-        events
+    }
+
+    /// Turns per-message events on (the default) or off. Off, the result-set events (Columns,
+    /// Ok, EndOfRows, Error) are not emitted: a recorder of exchanges finds all of them in the
+    /// exchange, and each would copy the result description.
+    pub fn set_message_events(&mut self, on: bool) {
+        self.message_events = on;
     }
 
     fn problem(&mut self, error: ProtocolError) -> Event {
@@ -561,6 +592,7 @@ impl Connection {
             incomplete: false,
             packets: 0,
             next_sequence: 1,
+            schema: None,
         });
     }
 
@@ -704,10 +736,13 @@ impl Connection {
                 events.push(Event::ResetStatement { statement_id });
             }
             COM_INIT_DB => {
+                // The schema changes when the server says OK: an unknown or forbidden schema
+                // leaves the previous one in effect.
                 let schema = text(cursor.remaining());
-                self.database = Some(schema.clone());
-                self.push_pending(Kind::Simple, unknown_request(), chunk, events);
-                events.push(Event::InitDb { schema });
+                self.push_pending(Kind::InitDb, unknown_request(), chunk, events);
+                if let Some(pending) = self.pending.back_mut() {
+                    pending.schema = Some(schema);
+                }
             }
             COM_QUIT => {
                 events.push(Event::Quit);
@@ -945,10 +980,12 @@ impl Connection {
                 }
                 Some(0x00) | Some(0xfe) if payload.len() >= 7 || first == Some(0x00) => {
                     let (affected_rows, status) = parse_ok(payload);
-                    events.push(Event::Ok {
-                        affected_rows,
-                        status,
-                    });
+                    if self.message_events {
+                        events.push(Event::Ok {
+                            affected_rows,
+                            status,
+                        });
+                    }
                     if front.results.len() < max_results {
                         front.results.push(StatementResult {
                             row_count: Some(affected_rows),
@@ -1011,7 +1048,16 @@ impl Connection {
                     (true, true) => State::Rows,
                     (true, false) => State::ColumnsEof,
                 };
-                if done {
+                if done && !self.message_events {
+                    if front.kind == Kind::Execute
+                        && let (Some(statement), Some(current)) = (
+                            front.statement_id.and_then(|id| self.statements.get_mut(&id)),
+                            front.current.as_ref(),
+                        )
+                    {
+                        statement.columns.clone_from(&current.columns);
+                    }
+                } else if done {
                     let columns = front
                         .current
                         .as_ref()
@@ -1044,7 +1090,9 @@ impl Connection {
                     } else {
                         parse_eof(payload)
                     };
-                    events.push(Event::EndOfRows { status });
+                    if self.message_events {
+                        events.push(Event::EndOfRows { status });
+                    }
                     if let Some(current) = front.current.take()
                         && front.results.len() < max_results
                     {
@@ -1148,7 +1196,15 @@ impl Connection {
         {
             front.results.push(current);
         }
-        if matches!(front.kind, Kind::Simple | Kind::FieldList) {
+        if front.kind == Kind::InitDb
+            && front.error.is_none()
+            && let Some(schema) = front.schema
+        {
+            self.database = Some(schema.clone());
+            events.push(Event::InitDb { schema });
+            return;
+        }
+        if matches!(front.kind, Kind::Simple | Kind::FieldList | Kind::InitDb) {
             return;
         }
         if front.kind == Kind::Unknown && front.results.is_empty() && front.error.is_none() {
@@ -1355,4 +1411,73 @@ pub(crate) fn next_binary_value<'a>(rest: &mut &'a [u8], type_id: u32) -> Option
     };
     *rest = cursor.remaining();
     Some(value)
+}
+
+/// The text the text protocol would have sent for a binary-protocol value (a prepared
+/// statement's result row) of column type `type_id`, written to `out` (cleared first); false
+/// when the type has no text form worth checking (TIME, BIT, GEOMETRY) or the value is cut.
+///
+/// Strings, DECIMAL, JSON and the BLOB family already travel as text: they are copied.
+/// Integers are read as signed (the column's UNSIGNED flag is not kept), so a `BIGINT
+/// UNSIGNED` above 2^63 reads negative; DATE, DATETIME and TIMESTAMP become `YYYY-MM-DD` or
+/// `YYYY-MM-DD HH:MM:SS[.ffffff]` as MySQL prints them.
+pub fn binary_value_as_text(type_id: u32, value: &[u8], out: &mut String) -> bool {
+    use std::fmt::Write as _;
+    out.clear();
+    let mut cursor = Cursor::new(value);
+    let written = match type_id {
+        // DECIMAL, VARCHAR, JSON, NEWDECIMAL, ENUM, SET, the BLOB family, VAR_STRING, STRING.
+        0x00 | 0x0f | 0xf5..=0xfe => match std::str::from_utf8(value) {
+            Ok(text) => {
+                out.push_str(text);
+                Ok(())
+            }
+            Err(_) => return false,
+        },
+        0x01 => match cursor.u8() {
+            Some(byte) => write!(out, "{}", byte as i8),
+            None => return false,
+        },
+        0x02 | 0x0d => match cursor.take(2) {
+            Some(&[low, high]) => write!(out, "{}", i16::from_le_bytes([low, high])),
+            _ => return false,
+        },
+        0x03 | 0x09 => match cursor.u32_le() {
+            Some(number) => write!(out, "{}", number as i32),
+            None => return false,
+        },
+        0x08 => match cursor.take(8).and_then(|b| <[u8; 8]>::try_from(b).ok()) {
+            Some(bytes) => write!(out, "{}", i64::from_le_bytes(bytes)),
+            None => return false,
+        },
+        0x04 => match cursor.take(4).and_then(|b| <[u8; 4]>::try_from(b).ok()) {
+            Some(bytes) => write!(out, "{}", f32::from_le_bytes(bytes)),
+            None => return false,
+        },
+        0x05 => match cursor.take(8).and_then(|b| <[u8; 8]>::try_from(b).ok()) {
+            Some(bytes) => write!(out, "{}", f64::from_le_bytes(bytes)),
+            None => return false,
+        },
+        // TIMESTAMP, DATE, DATETIME: 0, 4, 7 or 11 bytes.
+        0x07 | 0x0a | 0x0c => {
+            let year = cursor.take(2).map_or(0, |b| match b {
+                &[low, high] => u16::from_le_bytes([low, high]),
+                _ => 0,
+            });
+            let mut field = || cursor.u8().unwrap_or_default();
+            let (month, day) = (field(), field());
+            let (hour, minute, second) = (field(), field(), field());
+            let micros = cursor.u32_le().unwrap_or_default();
+            let result = write!(out, "{year:04}-{month:02}-{day:02}");
+            if type_id == 0x0a || result.is_err() {
+                result
+            } else if value.len() > 7 {
+                write!(out, " {hour:02}:{minute:02}:{second:02}.{micros:06}")
+            } else {
+                write!(out, " {hour:02}:{minute:02}:{second:02}")
+            }
+        }
+        _ => return false,
+    };
+    written.is_ok()
 }

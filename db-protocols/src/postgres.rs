@@ -266,6 +266,11 @@ pub struct Connection {
     database: Option<String>,
     chunk: u64,
     stats: Stats,
+    /// Whether per-message events (Query, RowDescription, CommandComplete, …) are emitted,
+    /// or only what a recorder of exchanges needs.
+    message_events: bool,
+    /// Events of the chunk being fed, reused between chunks by [`crate::Connection`].
+    pub(crate) scratch: Vec<Event>,
 }
 
 impl Default for Connection {
@@ -295,6 +300,8 @@ impl Connection {
             database: None,
             chunk: 0,
             stats: Stats::default(),
+            message_events: true,
+            scratch: Vec::new(),
         }
     }
 
@@ -345,22 +352,42 @@ impl Connection {
         rows: &mut dyn RowSink,
     ) -> Vec<Event> {
         let mut events = Vec::new();
+        self.feed_into(direction, data, real_len, rows, &mut events);
+        events
+    }
+
+    /// Like [`Connection::feed_with_rows`], appending the events to `events` (a buffer the
+    /// caller reuses, so that a chunk costs no allocation for its events).
+    pub fn feed_into(
+        &mut self,
+        direction: Direction,
+        data: &[u8],
+        real_len: u64,
+        rows: &mut dyn RowSink,
+        events: &mut Vec<Event>,
+    ) {
         self.stats.count_chunk(data.len(), real_len);
         let chunk = self.chunk;
         self.chunk += 1;
         if self.phase == Phase::Finished {
-            return events;
+            return;
         }
         match direction {
-            Direction::ClientToServer => self.feed_client(data, real_len, chunk, &mut events),
-            Direction::ServerToClient => self.feed_server(data, real_len, chunk, &mut events, rows),
+            Direction::ClientToServer => self.feed_client(data, real_len, chunk, events),
+            Direction::ServerToClient => self.feed_server(data, real_len, chunk, events, rows),
         }
         if self.phase != Phase::Finished && (self.client.gave_up() || self.server.gave_up()) {
             self.phase = Phase::Finished;
             self.drop_pending();
             events.push(self.problem(ProtocolError::GaveUp));
         }
-        events
+    }
+
+    /// Turns per-message events on (the default) or off. Off, only the startup, encryption,
+    /// authentication, parameter, exchange and problem events are emitted: what a recorder of
+    /// exchanges needs, without copying every statement and result description into an event.
+    pub fn set_message_events(&mut self, on: bool) {
+        self.message_events = on;
     }
 
     fn problem(&mut self, error: ProtocolError) -> Event {
@@ -500,16 +527,21 @@ impl Connection {
                 let (sql_bytes, cut) = cursor.cstr_or_rest();
                 let (sql, cut_more) = bounded_text(sql_bytes, max_sql);
                 let truncated = cut || cut_more || frame.truncated;
+                if self.message_events {
+                    events.push(Event::Query {
+                        sql: sql.clone(),
+                        truncated,
+                    });
+                }
                 let request = Request {
                     kind: RequestKind::Query,
-                    sql: Some(sql.clone()),
+                    sql: Some(sql),
                     sql_truncated: truncated,
                     statement: None,
                     portal: None,
                     parameter_count: None,
                 };
                 self.push_pending(PendingKind::Query, Some(request), chunk);
-                events.push(Event::Query { sql, truncated });
             }
             b'P' => {
                 let Some(name) = cursor.cstr() else {
@@ -545,12 +577,14 @@ impl Connection {
                     parameter_count: Some(parameter_types),
                 };
                 self.push_pending(PendingKind::Parse, Some(request), chunk);
-                events.push(Event::Parse {
-                    statement,
-                    sql,
-                    truncated,
-                    parameter_types,
-                });
+                if self.message_events {
+                    events.push(Event::Parse {
+                        statement,
+                        sql,
+                        truncated,
+                        parameter_types,
+                    });
+                }
             }
             b'B' => {
                 let (Some(portal), Some(statement)) = (cursor.cstr(), cursor.cstr()) else {
@@ -609,6 +643,9 @@ impl Connection {
                     );
                 }
                 self.push_pending(PendingKind::Bind, None, chunk);
+                if !self.message_events {
+                    return;
+                }
                 events.push(Event::Bind {
                     portal,
                     statement,
@@ -673,11 +710,15 @@ impl Connection {
                     parameter_count: None,
                 };
                 self.push_pending(PendingKind::Execute(portal.clone()), Some(request), chunk);
-                events.push(Event::Execute { portal, max_rows });
+                if self.message_events {
+                    events.push(Event::Execute { portal, max_rows });
+                }
             }
             b'S' => {
                 self.push_pending(PendingKind::Sync, None, chunk);
-                events.push(Event::Sync);
+                if self.message_events {
+                    events.push(Event::Sync);
+                }
             }
             b'H' => events.push(Event::Flush),
             b'X' => events.push(Event::Terminate),
@@ -771,11 +812,15 @@ impl Connection {
             }
             b'K' | b'N' | b'A' | b'v' => {}
             b'1' => {
-                events.push(Event::ParseComplete);
+                if self.message_events {
+                    events.push(Event::ParseComplete);
+                }
                 self.complete_front(&PendingKind::Parse, chunk, events, "ParseComplete");
             }
             b'2' => {
-                events.push(Event::BindComplete);
+                if self.message_events {
+                    events.push(Event::BindComplete);
+                }
                 self.complete_front(&PendingKind::Bind, chunk, events, "BindComplete");
             }
             b'3' => {
@@ -811,7 +856,9 @@ impl Connection {
                         self.malformed("RowDescription", "field list shorter than its count"),
                     );
                 }
-                events.push(Event::RowDescription(columns.clone()));
+                if self.message_events {
+                    events.push(Event::RowDescription(columns.clone()));
+                }
                 match self.pending.front().map(|p| p.kind.clone()) {
                     Some(PendingKind::DescribeStatement(name)) => {
                         if let Some(statement) = self.statements.get_mut(&name) {
@@ -877,11 +924,13 @@ impl Connection {
                     let (tag_text, _) = cursor.cstr_or_rest();
                     let tag_text = text(tag_text);
                     let (operation, count) = split_command_tag(&tag_text);
-                    events.push(Event::CommandComplete {
-                        tag: tag_text.clone(),
-                        operation: operation.clone(),
-                        rows: count,
-                    });
+                    if self.message_events {
+                        events.push(Event::CommandComplete {
+                            tag: tag_text.clone(),
+                            operation: operation.clone(),
+                            rows: count,
+                        });
+                    }
                     (Some(tag_text), Some(operation), count)
                 } else if tag == b'I' {
                     events.push(Event::EmptyQuery);
@@ -920,7 +969,9 @@ impl Connection {
             }
             b'E' => {
                 let error = parse_error(body);
-                events.push(Event::Error(error.clone()));
+                if self.message_events {
+                    events.push(Event::Error(error.clone()));
+                }
                 let Some(front) = self.pending.front_mut() else {
                     // Startup failures (e.g. authentication) have no pending request.
                     return;
@@ -944,7 +995,9 @@ impl Connection {
             }
             b'Z' => {
                 let status = transaction_status(cursor.u8());
-                events.push(Event::ReadyForQuery(status));
+                if self.message_events {
+                    events.push(Event::ReadyForQuery(status));
+                }
                 // Everything up to the batch end (Query or Sync) is answered now.
                 let batch_end = self.pending.iter().position(|p| {
                     matches!(
@@ -1247,14 +1300,21 @@ fn parse_error(body: &[u8]) -> ServerError {
 
 /// Splits `INSERT 0 1` into (`INSERT`, Some(1)) and `CREATE TABLE` into (`CREATE TABLE`, None).
 fn split_command_tag(tag: &str) -> (String, Option<u64>) {
-    let words: Vec<&str> = tag.split_ascii_whitespace().collect();
-    let count = words.last().and_then(|word| word.parse::<u64>().ok());
-    let operation: Vec<&str> = words
-        .iter()
-        .copied()
+    let count = tag
+        .split_ascii_whitespace()
+        .next_back()
+        .and_then(|word| word.parse::<u64>().ok());
+    let mut operation = String::with_capacity(tag.len());
+    for word in tag
+        .split_ascii_whitespace()
         .filter(|word| word.parse::<u64>().is_err())
-        .collect();
-    (operation.join(" "), count)
+    {
+        if !operation.is_empty() {
+            operation.push(' ');
+        }
+        operation.push_str(word);
+    }
+    (operation, count)
 }
 
 /// Reads one DataRow value: `Some(None)` for NULL, `None` at the end or on a cut value.

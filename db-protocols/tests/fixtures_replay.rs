@@ -346,3 +346,60 @@ fn row_values_reach_only_the_local_sink() {
     assert_eq!(values[1].as_deref(), Some(&b"ann@example.com"[..]));
     assert_eq!(values[5], None);
 }
+
+/// With per-message events off (as the sensor runs), every fixture decodes to
+/// the same exchanges and the same other events, minus the per-message ones.
+#[test]
+fn message_events_off_keeps_exchanges_and_session_events() {
+    for name in [
+        "pg_pgbench_simple.txt",
+        "pg_pgbench_prepared.txt",
+        "pg_psql_simple_queries.txt",
+        "pg_psycopg_prepared.txt",
+        "mariadb_cli_queries.txt",
+        "mariadb_connector_python_prepared.txt",
+    ] {
+        let chunks = load(name);
+        let decode = |message_events: bool| {
+            let mut session = db_protocols::Session::new();
+            session.set_message_events(message_events);
+            let mut events = Vec::new();
+            for chunk in &chunks {
+                session.feed_into(
+                    chunk.direction,
+                    &chunk.bytes,
+                    chunk.bytes.len() as u64,
+                    &mut db_protocols::IgnoreRows,
+                    &mut events,
+                );
+            }
+            events
+        };
+        let all = decode(true);
+        let quiet = decode(false);
+        let kept = |event: &Event| {
+            use db_protocols::{mysql, postgres};
+            matches!(
+                event,
+                Event::Postgres(
+                    postgres::Event::Startup { .. }
+                        | postgres::Event::Exchange(_)
+                        | postgres::Event::Authentication { .. }
+                        | postgres::Event::ParameterStatus { .. }
+                        | postgres::Event::EncryptionAccepted
+                        | postgres::Event::Problem(_)
+                ) | Event::MySql(
+                    mysql::Event::HandshakeResponse { .. }
+                        | mysql::Event::InitDb { .. }
+                        | mysql::Event::Exchange(_)
+                        | mysql::Event::Problem(_)
+                )
+            )
+        };
+        let expected: Vec<&Event> = all.iter().filter(|e| kept(e)).collect();
+        let got: Vec<&Event> = quiet.iter().filter(|e| kept(e)).collect();
+        assert!(!expected.is_empty(), "{name}");
+        assert_eq!(got, expected, "{name}");
+        assert!(quiet.len() < all.len(), "{name}: fewer events");
+    }
+}

@@ -600,6 +600,49 @@ fn mariadb_bulk_execute_runs_the_prepared_statement() {
 }
 
 #[test]
+fn mysql_init_db_switches_the_schema_when_the_server_accepts_it() {
+    let mut connection = mysql::Connection::new();
+    let caps = 0x0200 | 0x8000 | 0x8 | 0x8_0000;
+    connection.feed(S, &greeting(), 0);
+    let response = handshake_response(caps, true);
+    connection.feed(C, &response, response.len() as u64);
+    connection.feed(S, &my(2, &[0, 0, 0, 2, 0, 0, 0]), 11);
+    assert_eq!(connection.database(), Some("shop"));
+    let mut init_db = |schema: &str, ok: bool| {
+        let mut command = vec![2u8];
+        command.extend_from_slice(schema.as_bytes());
+        let command = my(0, &command);
+        let mut events = connection.feed(C, &command, command.len() as u64);
+        // Nothing changes before the server answers.
+        assert!(!events.iter().any(|e| matches!(e, mysql::Event::InitDb { .. })));
+        let answer = if ok {
+            my(1, &[0, 0, 0, 2, 0, 0, 0])
+        } else {
+            let mut error = vec![0xff, 0x19, 0x04, b'#'];
+            error.extend_from_slice(b"42000Unknown database");
+            my(1, &error)
+        };
+        events.extend(connection.feed(S, &answer, answer.len() as u64));
+        events
+    };
+    let events = init_db("crm", true);
+    assert!(events.contains(&mysql::Event::InitDb {
+        schema: "crm".into()
+    }));
+    let events = init_db("nowhere", false);
+    assert!(!events.iter().any(|e| matches!(e, mysql::Event::InitDb { .. })));
+    assert_eq!(connection.database(), Some("crm"));
+    // The next query's exchange follows the switch.
+    let mut query = vec![3u8];
+    query.extend_from_slice(b"DELETE FROM users");
+    let query = my(0, &query);
+    connection.feed(C, &query, query.len() as u64);
+    let events = connection.feed(S, &my(1, &[0, 1, 0, 2, 0, 0, 0]), 11);
+    assert!(events.iter().any(|e| matches!(e, mysql::Event::Exchange(_))));
+    assert_eq!(connection.database(), Some("crm"));
+}
+
+#[test]
 fn mysql_use_query_switches_the_schema_when_it_succeeds() {
     let mut connection = mysql::Connection::new();
     let caps = 0x0200 | 0x8000 | 0x8 | 0x8_0000;
@@ -652,4 +695,37 @@ fn mysql_use_query_switches_the_schema_when_it_succeeds() {
             .any(|e| matches!(e, mysql::Event::InitDb { .. }))
     );
     assert_eq!(connection.database(), Some("my`db"));
+}
+
+#[test]
+fn mysql_binary_values_read_as_the_text_protocol_would_send_them() {
+    let text = |type_id: u32, value: &[u8]| {
+        let mut out = String::from("stale");
+        mysql::binary_value_as_text(type_id, value, &mut out).then_some(out)
+    };
+    assert_eq!(text(0x01, &[0xff]).as_deref(), Some("-1"));
+    assert_eq!(text(0x02, &42u16.to_le_bytes()).as_deref(), Some("42"));
+    assert_eq!(text(0x0d, &1990u16.to_le_bytes()).as_deref(), Some("1990"));
+    assert_eq!(text(0x03, &123_456u32.to_le_bytes()).as_deref(), Some("123456"));
+    assert_eq!(
+        text(0x08, &4_111_111_111_111_111i64.to_le_bytes()).as_deref(),
+        Some("4111111111111111")
+    );
+    assert_eq!(text(0x05, &2.5f64.to_le_bytes()).as_deref(), Some("2.5"));
+    assert_eq!(text(0xf6, b"12.50").as_deref(), Some("12.50"));
+    // DATE, DATETIME without and with microseconds, the zero date.
+    assert_eq!(text(0x0a, &[0xc6, 0x07, 5, 17]).as_deref(), Some("1990-05-17"));
+    assert_eq!(
+        text(0x0c, &[0xc6, 0x07, 5, 17, 13, 4, 5]).as_deref(),
+        Some("1990-05-17 13:04:05")
+    );
+    assert_eq!(
+        text(0x07, &[0xc6, 0x07, 5, 17, 13, 4, 5, 0x40, 0xe2, 0x01, 0]).as_deref(),
+        Some("1990-05-17 13:04:05.123456")
+    );
+    assert_eq!(text(0x0a, &[]).as_deref(), Some("0000-00-00"));
+    // Cut values and types without a useful text form.
+    assert_eq!(text(0x03, &[1, 2]), None);
+    assert_eq!(text(0x0b, &[0; 8]), None);
+    assert_eq!(text(0xfd, &[0xff, 0xfe]), None);
 }

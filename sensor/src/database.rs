@@ -15,7 +15,7 @@
 
 use std::{
     collections::{HashMap, VecDeque},
-    hash::{Hash, Hasher},
+    hash::{BuildHasherDefault, Hash, Hasher},
     net::SocketAddr,
     sync::Arc,
 };
@@ -27,6 +27,58 @@ use sensor_common::{PayloadHeader, capture_mode, flow};
 use sql_analysis::{AnalysisCache, Catalog, Dialect, PostgresRelations, TableRef, WireColumn};
 
 use crate::clock::Clock;
+
+/// A fast hasher for the tracker's maps, looked up several times per
+/// statement: their keys are kernel addresses, counters and fingerprint ids,
+/// none chosen by a remote party to collide (FxHash's mixing step, with the
+/// final rotation of rustc-hash 2 so the table's high bits vary too).
+#[derive(Default, Clone, Copy)]
+struct FastHasher(u64);
+
+impl Hasher for FastHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        let mut chunks = bytes.chunks_exact(8);
+        for chunk in &mut chunks {
+            let mut word = [0u8; 8];
+            word.copy_from_slice(chunk);
+            self.write_u64(u64::from_le_bytes(word));
+        }
+        let mut word = [0u8; 8];
+        let rest = chunks.remainder();
+        if !rest.is_empty() {
+            for (slot, byte) in word.iter_mut().zip(rest) {
+                *slot = *byte;
+            }
+            self.write_u64(u64::from_le_bytes(word) ^ (rest.len() as u64) << 59);
+        }
+    }
+
+    fn write_u8(&mut self, value: u8) {
+        self.write_u64(u64::from(value));
+    }
+
+    fn write_u16(&mut self, value: u16) {
+        self.write_u64(u64::from(value));
+    }
+
+    fn write_u32(&mut self, value: u32) {
+        self.write_u64(u64::from(value));
+    }
+
+    fn write_u64(&mut self, value: u64) {
+        self.0 = (self.0.rotate_left(5) ^ value).wrapping_mul(0xf135_7aea_2e62_a9c5);
+    }
+
+    fn write_usize(&mut self, value: usize) {
+        self.write_u64(value as u64);
+    }
+
+    fn finish(&self) -> u64 {
+        self.0.rotate_left(26)
+    }
+}
+
+type FastMap<K, V> = HashMap<K, V, BuildHasherDefault<FastHasher>>;
 
 /// Sets a connection's capture mode in the kernel.
 pub trait CaptureControl {
@@ -58,8 +110,9 @@ struct PendingAccess {
 struct DatabaseConnection {
     session: Session,
     decided: bool,
-    user: String,
-    database: String,
+    user: Arc<str>,
+    /// The default schema (MySQL) or database, as of the last event decoded.
+    database: Arc<str>,
     chunks: u64,
     /// (chunk index, monotonic time) of recent chunks, for latencies.
     times: VecDeque<(u64, u64)>,
@@ -77,6 +130,8 @@ struct Sampled {
     /// to avoid hashing them for every row) and their shape.
     last_columns: (usize, u64),
     sets: Vec<(u64, Vec<classifier::ValueSignals>)>,
+    /// The text form of a binary-protocol value, reused from value to value.
+    text: String,
 }
 
 /// Result rows sampled per connection and interval, by default.
@@ -111,7 +166,13 @@ impl Sampled {
             match value {
                 None => slot.empty += 1,
                 Some(bytes) => {
-                    if row.binary && !row.columns.get(position).is_some_and(|c| is_mysql_text_type(c.type_id)) {
+                    // Binary-protocol rows (MySQL prepared statements) carry
+                    // numbers and dates in binary: checked in their text form.
+                    let type_id = row.columns.get(position).map_or(0, |c| c.type_id);
+                    if row.binary && !is_mysql_text_type(type_id) {
+                        if mysql::binary_value_as_text(type_id, bytes, &mut self.text) {
+                            slot.observe(&self.text, today);
+                        }
                         continue;
                     }
                     match std::str::from_utf8(bytes) {
@@ -141,7 +202,7 @@ fn is_mysql_text_type(type_id: u32) -> bool {
 }
 
 fn columns_shape(columns: &[ResultColumn]) -> u64 {
-    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    let mut hasher = FastHasher::default();
     columns.hash(&mut hasher);
     hasher.finish()
 }
@@ -185,16 +246,16 @@ pub struct DatabaseCounters {
 /// Turns payloads into data-access records.
 pub struct DatabaseTracker {
     clock: Clock,
-    sockets: HashMap<(u64, u64), Arc<SocketInfo>>,
+    sockets: FastMap<(u64, u64), Arc<SocketInfo>>,
     /// Local sockets by (local, remote) address and direction, to pair the
     /// client and server ends of a connection when both are on this node.
-    by_ends: HashMap<(SocketAddr, SocketAddr, bool), (u64, u64)>,
-    connections: HashMap<(u64, u64), DatabaseConnection>,
+    by_ends: FastMap<(SocketAddr, SocketAddr, bool), (u64, u64)>,
+    connections: FastMap<(u64, u64), DatabaseConnection>,
     analyses: AnalysisCache,
     fingerprints: HashMap<u64, Arc<str>>,
     relations: HashMap<String, PostgresRelations>,
     catalog: Catalog,
-    pending: HashMap<(u64, u64), PendingAccess>,
+    pending: FastMap<(u64, u64), PendingAccess>,
     /// Sockets closed during the current and the previous flush interval:
     /// kept a little, because their last payloads travel in the other ring
     /// buffer and may be read after the close.
@@ -205,6 +266,19 @@ pub struct DatabaseTracker {
     /// Today's date, for birth-date plausibility; refreshed every flush.
     today: CivilDate,
     pub counters: DatabaseCounters,
+    /// Buffers reused from payload to payload.
+    events: Vec<Event>,
+    exchanges: Vec<DecodedExchange>,
+}
+
+/// An exchange decoded from a payload, with what the connection knew when
+/// it completed (a later `USE` or COM_INIT_DB in the same payload must not
+/// apply to it).
+struct DecodedExchange {
+    exchange: Exchange,
+    latency_ns: u64,
+    signals: Vec<Option<Vec<classifier::ValueSignals>>>,
+    database: Arc<str>,
 }
 
 const MAX_TIMES: usize = 256;
@@ -220,7 +294,7 @@ fn socket_addr(endpoint: &Endpoint) -> Option<SocketAddr> {
 
 /// A hash of the result-column metadata of an exchange.
 fn result_shape(exchange: &Exchange) -> u64 {
-    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    let mut hasher = FastHasher::default();
     for result in &exchange.results {
         result.columns.hash(&mut hasher);
     }
@@ -231,19 +305,21 @@ impl DatabaseTracker {
     pub fn new(clock: Clock) -> Self {
         Self {
             clock,
-            sockets: HashMap::new(),
-            by_ends: HashMap::new(),
-            connections: HashMap::new(),
+            sockets: FastMap::default(),
+            by_ends: FastMap::default(),
+            connections: FastMap::default(),
             analyses: AnalysisCache::new(8192),
             fingerprints: HashMap::new(),
             relations: HashMap::new(),
             catalog: Catalog::new(),
-            pending: HashMap::new(),
+            pending: FastMap::default(),
             closing: Vec::new(),
             closed: Vec::new(),
             sample_rows: DEFAULT_SAMPLE_ROWS,
             today: CivilDate::today(),
             counters: DatabaseCounters::default(),
+            events: Vec::new(),
+            exchanges: Vec::new(),
         }
     }
 
@@ -305,6 +381,23 @@ impl DatabaseTracker {
 
     /// Decodes one payload.
     pub fn on_payload(&mut self, header: &PayloadHeader, data: &[u8], control: &mut dyn CaptureControl) {
+        let mut events = std::mem::take(&mut self.events);
+        let mut exchanges = std::mem::take(&mut self.exchanges);
+        self.decode_payload(header, data, control, &mut events, &mut exchanges);
+        events.clear();
+        exchanges.clear();
+        self.events = events;
+        self.exchanges = exchanges;
+    }
+
+    fn decode_payload(
+        &mut self,
+        header: &PayloadHeader,
+        data: &[u8],
+        control: &mut dyn CaptureControl,
+        events: &mut Vec<Event>,
+        exchanges: &mut Vec<DecodedExchange>,
+    ) {
         let key = (u64::from(header.pid) << 32) | u64::from(header.fd);
         let socket = (header.socket, header.opened_ns);
         let Some(info) = self.sockets.get(&socket).cloned() else {
@@ -325,10 +418,10 @@ impl DatabaseTracker {
             (Direction::Unknown, _) => return,
         };
         let connection = self.connections.entry(socket).or_insert_with(|| DatabaseConnection {
-            session: Session::new(),
+            session: quiet_session(),
             decided: false,
-            user: String::new(),
-            database: String::new(),
+            user: Arc::from(""),
+            database: Arc::from(""),
             chunks: 0,
             times: VecDeque::new(),
             sampled: Sampled { rows_left: self.sample_rows, ..Sampled::default() },
@@ -342,15 +435,20 @@ impl DatabaseTracker {
         let before = connection.session.connection().map(|c| losses(&c.stats())).unwrap_or(0);
         // Payloads the kernel could not deliver: skipped by length, so the
         // decoder keeps its place in the stream.
-        let mut events = Vec::new();
         if header.lost_before > 0 {
             self.counters.bytes_lost += u64::from(header.lost_before);
-            events = connection.session.feed(direction, &[], u64::from(header.lost_before));
+            connection.session.feed_into(
+                direction,
+                &[],
+                u64::from(header.lost_before),
+                &mut db_protocols::IgnoreRows,
+                events,
+            );
         }
         let today = self.today;
         let sampled = &mut connection.sampled;
         let mut sink = |row: LocalRow<'_>| sampled.row(row, today);
-        events.extend(connection.session.feed_with_rows(direction, data, header.real_len, &mut sink));
+        connection.session.feed_into(direction, data, header.real_len, &mut sink, events);
         if !connection.decided {
             if connection.session.protocol().is_some() {
                 connection.decided = true;
@@ -367,23 +465,25 @@ impl DatabaseTracker {
         let protocol = connection.session.protocol();
         let after = connection.session.connection().map(|c| losses(&c.stats())).unwrap_or(0);
         self.counters.protocol_errors += after.saturating_sub(before);
-        let mut exchanges = Vec::new();
-        for event in events {
+        for event in events.drain(..) {
             match event {
                 Event::Postgres(postgres::Event::Startup { user, database, .. }) => {
-                    connection.database = database.or_else(|| user.clone()).unwrap_or_default();
-                    connection.user = user.unwrap_or_default();
+                    connection.database = Arc::from(database.or_else(|| user.clone()).unwrap_or_default());
+                    connection.user = Arc::from(user.unwrap_or_default());
                 }
                 Event::MySql(mysql::Event::HandshakeResponse { user, database, .. }) => {
-                    connection.user = user;
-                    connection.database = database.unwrap_or_default();
+                    connection.user = Arc::from(user);
+                    connection.database = Arc::from(database.unwrap_or_default());
                 }
-                Event::MySql(mysql::Event::InitDb { schema }) => connection.database = schema,
+                Event::MySql(mysql::Event::InitDb { schema }) => connection.database = Arc::from(schema),
                 Event::Postgres(postgres::Event::Exchange(exchange)) | Event::MySql(mysql::Event::Exchange(exchange)) => {
-                    let latency = latency(&connection.times, &exchange);
-                    let signals: Vec<Option<Vec<classifier::ValueSignals>>> =
-                        exchange.results.iter().map(|result| connection.sampled.take(&result.columns)).collect();
-                    exchanges.push((exchange, latency, signals));
+                    let latency_ns = latency(&connection.times, &exchange);
+                    let signals = if connection.sampled.sets.is_empty() {
+                        Vec::new()
+                    } else {
+                        exchange.results.iter().map(|result| connection.sampled.take(&result.columns)).collect()
+                    };
+                    exchanges.push(DecodedExchange { exchange, latency_ns, signals, database: Arc::clone(&connection.database) });
                 }
                 _ => {}
             }
@@ -392,9 +492,18 @@ impl DatabaseTracker {
         if exchanges.is_empty() {
             return;
         }
-        let (user, database) = (connection.user.clone(), connection.database.clone());
-        for (exchange, latency, signals) in exchanges {
-            self.record(&info, protocol, &user, &database, &exchange, &signals, latency, header.timestamp_ns);
+        let user = Arc::clone(&connection.user);
+        for decoded in exchanges.drain(..) {
+            self.record(
+                &info,
+                protocol,
+                &user,
+                &decoded.database,
+                &decoded.exchange,
+                &decoded.signals,
+                decoded.latency_ns,
+                header.timestamp_ns,
+            );
         }
     }
 
@@ -670,11 +779,24 @@ fn losses(stats: &db_protocols::Stats) -> u64 {
     stats.parse_errors + stats.sync_lost + stats.requests_lost
 }
 
+/// A session whose decoder emits only what the tracker reads (no copy of
+/// every statement and result description into per-message events).
+fn quiet_session() -> Session {
+    let mut session = Session::new();
+    session.set_message_events(false);
+    session
+}
+
 /// Request sent → response complete, from the chunks' kernel timestamps.
 fn latency(times: &VecDeque<(u64, u64)>, exchange: &Exchange) -> u64 {
-    let at = |index: u64| times.iter().find(|(i, _)| *i == index).map(|(_, t)| *t);
+    // Exchanges complete in the chunks just fed: search from the newest.
+    let at = |index: u64| times.iter().rev().find(|(i, _)| *i == index).map(|(_, t)| *t);
     match (at(exchange.first_chunk), at(exchange.last_chunk)) {
         (Some(start), Some(end)) => end.saturating_sub(start),
         _ => 0,
     }
 }
+
+#[cfg(test)]
+#[path = "database_tests.rs"]
+mod tests;

@@ -1,6 +1,6 @@
 //! Cold parse rate and cache-hit rate on a realistic statement mix.
 //!
-//! Run: `CARGO_TARGET_DIR=/work/target-sql cargo bench -p sql-analysis --bench analysis`
+//! Run: `CARGO_TARGET_DIR=target cargo bench -p sql-analysis --bench analysis`
 
 use std::hint::black_box;
 
@@ -81,6 +81,39 @@ fn benches(c: &mut Criterion) {
         })
     });
     group.finish();
+
+    // The sensor's hottest case: `pgbench -S`'s one statement, a new literal every time, found
+    // in the cache (one statement per iteration).
+    let statements: Vec<String> = (0..1024)
+        .map(|i| format!("SELECT abalance FROM pgbench_accounts WHERE aid = {};", 1 + i * 977))
+        .collect();
+    let mut cache = AnalysisCache::new(1024);
+    cache.analyze(&statements[0], Dialect::Postgres);
+    let mut single = c.benchmark_group("pgbench_select");
+    single.throughput(Throughput::Elements(1));
+    let mut next = 0usize;
+    single.bench_function("cache_hit", |b| {
+        b.iter(|| {
+            next = (next + 1) % statements.len();
+            black_box(cache.analyze(black_box(&statements[next]), Dialect::Postgres));
+        })
+    });
+    let mut fingerprinter = Fingerprinter::new();
+    single.bench_function("fingerprint_hash", |b| {
+        b.iter(|| {
+            next = (next + 1) % statements.len();
+            black_box(fingerprinter.id(black_box(&statements[next]), Dialect::Postgres));
+        })
+    });
+    // The same id from the normalised text (what every lookup cost before ids were hashed
+    // while lexing).
+    single.bench_function("fingerprint_text", |b| {
+        b.iter(|| {
+            next = (next + 1) % statements.len();
+            black_box(fingerprinter.id_from_text(black_box(&statements[next]), Dialect::Postgres));
+        })
+    });
+    single.finish();
 }
 
 criterion_group!(analysis, benches);

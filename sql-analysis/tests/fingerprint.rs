@@ -1,7 +1,7 @@
 //! Fingerprints and the analysis cache.
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
-use sql_analysis::{AnalysisCache, Dialect, Lexer, TokenKind, fingerprint};
+use sql_analysis::{AnalysisCache, Dialect, Fingerprinter, Lexer, TokenKind, fingerprint};
 
 #[test]
 fn literals_placeholders_comments_and_case_are_normalised() {
@@ -87,4 +87,52 @@ fn cache_parses_each_fingerprint_once_and_stays_bounded() {
     let broken = cache.analyze("SELEC oops FROM t", Dialect::Postgres);
     assert!(broken.fallback);
     assert_eq!(cache.stats().fallbacks, 1);
+}
+
+/// The id the cache uses (hashed while lexing, without the text) equals the id of the
+/// normalised text, on token soups built to hit every look-back and edit of the normaliser
+/// (list and row collapsing, `IN (`, trailing `;` runs longer than the hashing window).
+#[test]
+fn id_hashed_while_lexing_equals_id_of_the_text() {
+    let vocabulary = [
+        "(", ")", ",", "?", "$1", "42", "'it''s'", ";", ";;", " ", "\n", "IN", "in", "select",
+        "From", "t", "\"Quoted\"", "`b`", ".", "::", "=", "<>", "-- c\n", "/* c */", "%s",
+        "a_very_long_identifier_that_spans_more_than_one_hashing_window_of_sixty_four_bytes",
+        "Ünïcode", "E'x'", "true", "VALUES", "(?), (?", "?, ?",
+    ];
+    let mut state = 0x1234_5678_9abc_def0_u64;
+    let mut next = move |bound: usize| {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        (state % bound as u64) as usize
+    };
+    let mut fingerprinter = Fingerprinter::new();
+    let mut statements: Vec<String> = vec![
+        String::new(),
+        ";".repeat(300),
+        format!("SELECT 1{}", ";".repeat(200)),
+        format!("SELECT 1{}", "; ".repeat(100)),
+        format!("INSERT INTO t VALUES {}", vec!["(1, 2)"; 200].join(", ")),
+        format!("SELECT * FROM t WHERE id IN ({})", vec!["?"; 500].join(", ")),
+    ];
+    for _ in 0..20_000 {
+        let tokens = 1 + next(120);
+        let mut sql = String::new();
+        for _ in 0..tokens {
+            sql.push_str(vocabulary[next(vocabulary.len())]);
+            if next(3) == 0 {
+                sql.push(' ');
+            }
+        }
+        statements.push(sql);
+    }
+    for sql in &statements {
+        for dialect in [Dialect::Postgres, Dialect::MySql, Dialect::Generic] {
+            let hashed = fingerprinter.id(sql, dialect);
+            let from_text = fingerprinter.id_from_text(sql, dialect);
+            assert_eq!(hashed, from_text, "{dialect:?} {sql:?}");
+            assert_eq!(hashed, fingerprint(sql, dialect).id, "{dialect:?} {sql:?}");
+        }
+    }
 }

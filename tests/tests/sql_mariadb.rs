@@ -312,6 +312,29 @@ async fn driver_prepared_statements_become_column_accesses() {
         ])
     );
 
+    // Value signals of the prepared join's binary rows: the INT totals (10
+    // and 20) are checked in their text form, like the text column.
+    let signals = |access: &DataAccess, column: &str| {
+        access
+            .columns
+            .iter()
+            .filter(|c| c.kind == AccessKind::Read as i32 && c.column == column)
+            .find_map(|c| c.signals.clone())
+            .unwrap_or_else(|| panic!("no value signals on {column} in {access:#?}"))
+    };
+    let totals = matching(&seen, "SELECT c.email, o.total")
+        .iter()
+        .map(|access| signals(access, "total"))
+        .fold((0, 0), |(sampled, ages), s| {
+            (sampled + s.sampled, ages + s.matches.get("age_like").copied().unwrap_or(0))
+        });
+    assert_eq!(totals, (4, 4), "two executions of two rows, every total age-like");
+    let emails = matching(&seen, "SELECT c.email, o.total")
+        .iter()
+        .map(|access| signals(access, "email").matches.get("email").copied().unwrap_or(0))
+        .sum::<u32>();
+    assert_eq!(emails, 4);
+
     let bulk = one("INSERT INTO audit");
     assert_eq!(bulk.tables_written, ["shop.audit"]);
     assert_eq!(
