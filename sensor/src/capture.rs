@@ -23,11 +23,15 @@ pub struct KernelCapture {
 }
 
 impl CaptureControl for KernelCapture {
-    fn set_mode(&mut self, key: u64, mode: u8) {
-        // A connection closed meanwhile is simply not there any more.
-        if let Ok(mut state) = self.map.get(&key, 0) {
+    fn set_mode(&mut self, key: u64, socket: (u64, u64), mode: u8) {
+        // A connection closed meanwhile is simply not there any more, or its
+        // fd now holds another connection.
+        if let Ok(mut state) = self.map.get(&key, 0)
+            && (state.socket, state.opened_ns) == socket
+        {
             state.mode = mode;
-            let _ = self.map.insert(key, state, 0);
+            // BPF_EXIST: only while the entry is there.
+            let _ = self.map.insert(key, state, 2);
         }
     }
 }

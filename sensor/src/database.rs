@@ -82,7 +82,12 @@ type FastMap<K, V> = HashMap<K, V, BuildHasherDefault<FastHasher>>;
 
 /// Sets a connection's capture mode in the kernel.
 pub trait CaptureControl {
-    fn set_mode(&mut self, key: u64, mode: u8);
+    /// Sets the mode of the capture entry `key` (`pid << 32 | fd`) if it
+    /// still belongs to `socket` (kernel address, open time): payloads are
+    /// read some time after they were sent, and by then the fd may have been
+    /// closed and reused for another connection, which the decision must not
+    /// touch.
+    fn set_mode(&mut self, key: u64, socket: (u64, u64), mode: u8);
 }
 
 /// What the tracker knows about a live socket, from its OPEN flow. Shared
@@ -409,7 +414,7 @@ impl DatabaseTracker {
             && let Some((local, remote)) = info.ends
             && self.by_ends.contains_key(&(remote, local, false))
         {
-            control.set_mode(key, capture_mode::OFF);
+            control.set_mode(key, socket, capture_mode::OFF);
             return;
         }
         let direction = match (info.direction, header.direction) {
@@ -454,10 +459,10 @@ impl DatabaseTracker {
                 connection.decided = true;
                 self.counters.connections_recognised += 1;
                 if header.mode != capture_mode::FULL {
-                    control.set_mode(key, capture_mode::FULL);
+                    control.set_mode(key, socket, capture_mode::FULL);
                 }
             } else if connection.session.is_unrecognised() {
-                control.set_mode(key, capture_mode::OFF);
+                control.set_mode(key, socket, capture_mode::OFF);
                 self.connections.remove(&socket);
                 return;
             }
