@@ -8,10 +8,14 @@ use sensor_common::{PayloadHeader, capture_mode, flow};
 use super::{CaptureControl, DatabaseTracker};
 use crate::clock::Clock;
 
-struct NoControl;
+/// The capture decisions the tracker made: (key, socket, mode).
+#[derive(Default)]
+struct Decisions(Vec<(u64, (u64, u64), u8)>);
 
-impl CaptureControl for NoControl {
-    fn set_mode(&mut self, _key: u64, _mode: u8) {}
+impl CaptureControl for Decisions {
+    fn set_mode(&mut self, key: u64, socket: (u64, u64), mode: u8) {
+        self.0.push((key, socket, mode));
+    }
 }
 
 const SOCKET: (u64, u64) = (0xffff_0000_1234_5678, 42);
@@ -34,10 +38,15 @@ fn tracker() -> DatabaseTracker {
 
 /// Feeds one chunk: `client` for bytes the client sent.
 fn feed(tracker: &mut DatabaseTracker, client: bool, bytes: &[u8]) {
+    feed_in_mode(tracker, client, bytes, capture_mode::FULL, &mut Decisions::default());
+}
+
+/// Feeds one chunk captured in kernel capture `mode`.
+fn feed_in_mode(tracker: &mut DatabaseTracker, client: bool, bytes: &[u8], mode: u8, control: &mut Decisions) {
     let header = PayloadHeader {
         direction: if client { flow::EGRESS } else { flow::INGRESS },
         syscall: 0,
-        mode: capture_mode::FULL,
+        mode,
         _pad: 0,
         captured_len: bytes.len() as u32,
         real_len: bytes.len() as u64,
@@ -49,7 +58,7 @@ fn feed(tracker: &mut DatabaseTracker, client: bool, bytes: &[u8]) {
         opened_ns: SOCKET.1,
         timestamp_ns: 1_000,
     };
-    tracker.on_payload(&header, bytes, &mut NoControl);
+    tracker.on_payload(&header, bytes, control);
 }
 
 fn packet(sequence: u8, payload: &[u8]) -> Vec<u8> {
@@ -209,4 +218,28 @@ fn binary_rows_of_prepared_statements_give_signals_for_numbers_too() {
     let id = signals("id");
     assert!(id.sampled > 0, "binary integers are sampled: {id:?}");
     assert!(id.matches.get("age_like").copied().unwrap_or(0) > 0, "{id:?}");
+}
+
+/// A recognised connection is turned FULL, and the decision names the
+/// socket it was made for, so it cannot touch a later connection that
+/// reused the fd.
+#[test]
+fn a_capture_decision_names_its_connection() {
+    let mut tracker = tracker();
+    let mut decisions = Decisions::default();
+    let mut greeting = vec![10];
+    greeting.extend(cstr("8.0.36"));
+    greeting.extend(7u32.to_le_bytes());
+    greeting.extend([1u8; 8]);
+    greeting.push(0);
+    greeting.extend(0xf7ffu16.to_le_bytes());
+    greeting.push(33);
+    greeting.extend(2u16.to_le_bytes());
+    greeting.extend(0x81ffu16.to_le_bytes());
+    greeting.push(21);
+    greeting.extend([0u8; 10]);
+    greeting.extend([2u8; 13]);
+    greeting.extend(cstr("mysql_native_password"));
+    feed_in_mode(&mut tracker, false, &packet(0, &greeting), capture_mode::PROBE, &mut decisions);
+    assert_eq!(decisions.0, vec![((1 << 32) | 3, SOCKET, capture_mode::FULL)]);
 }
