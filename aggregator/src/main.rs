@@ -19,6 +19,11 @@ use proto::v1::{
 };
 use tracing_subscriber::EnvFilter;
 
+/// Many small allocations per ingested flow: mimalloc serves them faster
+/// than the system allocator.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const AFTER_HELP: &str = "\
 Examples:
   aggregator serve --listen 0.0.0.0:50051 --data-dir /var/lib/dataflow
