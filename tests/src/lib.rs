@@ -363,6 +363,16 @@ pub fn statement_losses(metrics: &str) -> u64 {
     .sum()
 }
 
+/// Completeness of a capture: never more than the server ran, and a
+/// shortfall only with something in the loss counters (`lost`, from
+/// [`statement_losses`]). The sensor watches the whole machine, so `lost`
+/// may also hold losses of other tests' connections; it cannot excuse a
+/// surplus.
+pub fn assert_complete(what: &str, captured: u64, ran: u64, lost: u64) {
+    assert!(captured <= ran, "{what}: {captured} captured, only {ran} run");
+    assert!(captured == ran || lost > 0, "{what}: {captured} captured, {ran} run, nothing counted lost");
+}
+
 /// The data-access records whose fingerprint contains `needle`.
 pub fn matching<'a>(seen: &'a [DataAccess], needle: &str) -> Vec<&'a DataAccess> {
     seen.iter()

@@ -11,7 +11,7 @@ use std::collections::BTreeSet;
 use proto::v1::{AccessKind, DataAccess, DataAccessFilter, GetFlowsRequest, GetInventoryRequest};
 use tests::{
     Aggregator, Sensor, TempDir, access_columns as columns, accesses, databases::Postgres, executions, files_containing,
-    matching, root_or_skip, statement_losses, subscriber_view, wait_for_accesses as wait_for,
+    matching, assert_complete, root_or_skip, statement_losses, subscriber_view, wait_for_accesses as wait_for,
 };
 
 const SECRET: &str = "kept-on-node-7f3a9c";
@@ -229,11 +229,7 @@ async fn pgbench_counts_match(receives_at_entry: bool) {
     let metrics = sensor.metrics();
     let lost = statement_losses(&metrics);
     let captured = captured(&seen);
-    // Never more than the server ran; a shortfall must show in the loss
-    // counters, never silently. (The sensor watches the whole machine, so
-    // its counters may also hold losses of other tests' connections.)
-    assert!(captured <= server_count, "{captured} captured, {server_count} run");
-    assert!(captured == server_count || lost > 0, "{captured} captured, {server_count} run, nothing counted lost");
+    assert_complete("pgbench's SELECT", captured, server_count, lost);
     let sample = seen.iter().find(|a| a.fingerprint.starts_with("SELECT abalance")).unwrap();
     assert_eq!(columns(sample, AccessKind::Read), set(&["public.pgbench_accounts.abalance", "public.pgbench_accounts.aid"]));
     assert!(sample.latency_max_ns > 0);
@@ -536,14 +532,7 @@ async fn driver_prepared_statements_count_every_execution_and_keep_parameters_on
             completed,
             "the server completed {query:?} {completed} times"
         );
-        if lost == 0 {
-            assert_eq!(captured, count, "executions of {needle:?}");
-        } else {
-            assert!(
-                captured <= count,
-                "{needle:?}: {captured} captured, {count} run, {lost} lost"
-            );
-        }
+        assert_complete(&format!("executions of {needle:?}"), captured, count, lost);
     }
 
     let refused = wait_for(
