@@ -178,9 +178,8 @@ impl<'a> Btf<'a> {
     }
 }
 
-/// Every offset the kernel programs need, resolved from `blob`.
-pub fn kernel_offsets(blob: &[u8]) -> Result<KernelOffsets, BtfError> {
-    let btf = Btf::parse(blob)?;
+/// Every offset the kernel programs need, resolved from the kernel's BTF.
+pub fn kernel_offsets(btf: &Btf<'_>) -> Result<KernelOffsets, BtfError> {
     Ok(KernelOffsets {
         valid: 1,
         task_files: btf.member_offset("task_struct", "files")?,
@@ -204,8 +203,7 @@ pub fn kernel_offsets(blob: &[u8]) -> Result<KernelOffsets, BtfError> {
 /// syscall; arm64 overwrites `x0` with the return value and keeps the first
 /// argument in `orig_x0`. Other architectures: `None`, and the receive
 /// programs take their arguments at syscall entry instead.
-pub fn syscall_argument_offsets(blob: &[u8]) -> Result<Option<(u64, u64)>, BtfError> {
-    let btf = Btf::parse(blob)?;
+pub fn syscall_argument_offsets(btf: &Btf<'_>) -> Result<Option<(u64, u64)>, BtfError> {
     if cfg!(target_arch = "x86_64") {
         Ok(Some((btf.member_offset("pt_regs", "di")?, btf.member_offset("pt_regs", "si")?)))
     } else if cfg!(target_arch = "aarch64") {

@@ -88,7 +88,7 @@ fn resolves_every_offset_on_this_kernel() {
         eprintln!("skipped: /sys/kernel/btf/vmlinux is not readable here");
         return;
     };
-    let offsets = kernel_offsets(&blob).unwrap();
+    let offsets = kernel_offsets(&Btf::parse(&blob).unwrap()).unwrap();
     assert_eq!(offsets.valid, 1);
     // struct socket starts with state/type/flags before sk; files is deep in
     // task_struct: both must be non-zero on any real kernel.
@@ -105,5 +105,5 @@ fn syscall_arguments_are_where_the_x86_64_abi_puts_them() {
         return;
     };
     // struct pt_regs: r15 r14 r13 r12 bp bx r11 r10 r9 r8 ax cx dx si di …
-    assert_eq!(syscall_argument_offsets(&blob).unwrap(), Some((14 * 8, 13 * 8)));
+    assert_eq!(syscall_argument_offsets(&Btf::parse(&blob).unwrap()).unwrap(), Some((14 * 8, 13 * 8)));
 }

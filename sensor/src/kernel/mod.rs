@@ -231,13 +231,18 @@ impl Kernel {
         let btf = std::fs::read(&config.btf_path)
             .map_err(|error| tracing::warn!(%error, path = %config.btf_path.display(), "cannot read the kernel's BTF: servers' processes and byte counts will be missing"))
             .ok();
-        let offsets = btf.as_deref().and_then(|blob| {
-            btf::kernel_offsets(blob)
+        let parsed = btf.as_deref().and_then(|blob| {
+            btf::Btf::parse(blob)
+                .map_err(|error| tracing::warn!(%error, "cannot parse the kernel's BTF: servers' processes and byte counts will be missing"))
+                .ok()
+        });
+        let offsets = parsed.as_ref().and_then(|parsed| {
+            btf::kernel_offsets(parsed)
                 .map_err(|error| tracing::warn!(%error, "kernel structure offsets unavailable: servers' processes and byte counts will be missing"))
                 .ok()
         });
-        let registers = btf.as_deref().filter(|_| config.receives_at_exit).and_then(|blob| {
-            btf::syscall_argument_offsets(blob)
+        let registers = parsed.as_ref().filter(|_| config.receives_at_exit).and_then(|parsed| {
+            btf::syscall_argument_offsets(parsed)
                 .map_err(|error| tracing::info!(%error, "syscall registers not found in the kernel's BTF: receives are followed from entry to exit"))
                 .ok()
                 .flatten()
