@@ -275,8 +275,9 @@ pub struct CaptureConfig {
     /// entry program runs.
     pub regs_fd: u32,
     pub regs_buffer: u32,
-    /// Bytes waiting in the payload ring from which a record wakes the
-    /// sensor (an eighth of the ring); below it the sensor's timer drains.
+    /// Bytes waiting in the payload ring from which a record larger than
+    /// the smallest class wakes the sensor (an eighth of the ring); below
+    /// it, and for small records, the sensor's timer drains.
     pub wake_at: u32,
     pub _pad: u32,
 }

@@ -21,11 +21,11 @@ use aya_ebpf::{
         bpf_probe_read_user, bpf_probe_read_user_buf, bpf_task_pt_regs,
     },
     macros::{map, tracepoint},
-    maps::{HashMap, PerCpuArray, RingBuf},
+    maps::{HashMap, RingBuf},
     programs::TracePointContext,
 };
 use sensor_common::{
-    CaptureConfig, CaptureState, MAX_CAPTURE, PayloadEvent, PayloadHeader, PendingRead, capture_mode, counter,
+    CaptureConfig, CaptureState, MAX_CAPTURE, PayloadHeader, PendingRead, capture_mode, counter,
     flow, syscall,
 };
 
@@ -49,16 +49,10 @@ static CONNECTING: HashMap<u64, u64> = HashMap::with_max_entries(16384, 0);
 #[map]
 static PENDING_READS: HashMap<u64, PendingRead> = HashMap::with_max_entries(16384, 0);
 
-/// Where a record is assembled before it is copied into the ring buffer
-/// (too large for the 512-byte stack).
-#[map]
-static SCRATCH: PerCpuArray<PayloadEvent> = PerCpuArray::with_max_entries(1, 0);
-
 /// Written by the sensor before loading.
 #[unsafe(no_mangle)]
 static CAPTURE_CONFIG: CaptureConfig = CaptureConfig { max_bytes: 0, probe_payloads: 0, regs_fd: 0, regs_buffer: 0, wake_at: 0, _pad: 0 };
 
-const HEADER: usize = core::mem::size_of::<PayloadHeader>();
 // Offsets in the sys_enter_* records of the syscalls below: fd, then the
 // buffer (or iovec array, or msghdr), then the length (or count, or flags).
 const ARG_FD: usize = 16;
@@ -216,18 +210,25 @@ fn take_payload(state: *mut CaptureState, direction: u8, real_len: u64) -> bool 
     }
 }
 
+/// A payload record as reserved in the ring: the header and room for `N`
+/// bytes, of which the header's `captured_len` are filled. The ring only
+/// reserves sizes the verifier knows, so records come in a few classes and a
+/// payload is copied straight from user memory into the smallest that fits.
+#[repr(C)]
+struct Record<const N: usize> {
+    header: PayloadHeader,
+    data: [u8; N],
+}
+
+const SMALL: usize = 128;
+const MEDIUM: usize = 512;
+
 /// Copies `real_len` bytes at `buffer` (at most the configured limit) into a
 /// record and outputs it.
 #[inline(always)]
 fn emit_payload(key: u64, state: *mut CaptureState, direction: u8, kind: u8, buffer: u64, real_len: u64) {
     // SAFETY: map value pointer valid for this program run.
     let state = unsafe { &mut *state };
-    let lane = if direction == flow::EGRESS { 0 } else { 1 };
-    let Some(event) = SCRATCH.get_ptr_mut(0) else {
-        return;
-    };
-    // SAFETY: per-CPU scratch slot, ours for this program run.
-    let event = unsafe { &mut *event };
     let limit = config().max_bytes as u64;
     let mut length = if real_len < limit { real_len } else { limit };
     if length > MAX_CAPTURE as u64 {
@@ -237,8 +238,9 @@ fn emit_payload(key: u64, state: *mut CaptureState, direction: u8, kind: u8, buf
         count(counter::PAYLOADS_TRUNCATED);
         add(counter::PAYLOAD_BYTES_SKIPPED, real_len - length);
     }
+    let lane = if direction == flow::EGRESS { 0 } else { 1 };
     let pid_tgid = bpf_get_current_pid_tgid();
-    event.header = PayloadHeader {
+    let header = PayloadHeader {
         direction,
         syscall: kind,
         mode: state.mode,
@@ -254,42 +256,72 @@ fn emit_payload(key: u64, state: *mut CaptureState, direction: u8, kind: u8, buf
         // SAFETY: helper with no preconditions.
         timestamp_ns: unsafe { bpf_ktime_get_ns() },
     };
-    let size = length as usize;
-    if size > 0 {
-        let Some(destination) = event.data.get_mut(..size) else {
-            return;
-        };
-        // SAFETY: user memory read through the helper, which fails cleanly.
-        if unsafe { bpf_probe_read_user_buf(buffer as *const u8, destination) }.is_err() {
-            count(counter::PAYLOAD_READ_FAILED);
-            state.lost_bytes[lane] = state.lost_bytes[lane].saturating_add(real_len.min(u32::MAX as u64) as u32);
-            return;
-        }
-    }
-    let total = HEADER + size;
-    if total > core::mem::size_of::<PayloadEvent>() {
-        return;
-    }
-    // SAFETY: `total` is within the scratch record.
-    let bytes = unsafe { core::slice::from_raw_parts((event as *const PayloadEvent).cast::<u8>(), total) };
     // While a connection is being recognised the sensor is woken at once:
     // its decision (FULL or OFF) must come before the probe budget is spent.
+    // Otherwise the sensor's timer drains the ring; only records past the
+    // small class ask how full it is (and wake the sensor from an eighth),
+    // because only they can fill it between two timer ticks: 16 MiB hold
+    // 87,000 small records, and the query costs every record a look at
+    // positions the other CPUs write.
     let flags = if state.mode == capture_mode::PROBE
-        || PAYLOAD_EVENTS.query(BPF_RB_AVAIL_DATA) >= u64::from(config().wake_at)
+        || (length > SMALL as u64 && PAYLOAD_EVENTS.query(BPF_RB_AVAIL_DATA) >= u64::from(config().wake_at))
     {
         BPF_RB_FORCE_WAKEUP
     } else {
         BPF_RB_NO_WAKEUP
     };
-    match PAYLOAD_EVENTS.output::<[u8]>(bytes, flags) {
+    let outcome = if length <= SMALL as u64 {
+        output::<SMALL>(&header, buffer, length as usize, flags)
+    } else if length <= MEDIUM as u64 {
+        output::<MEDIUM>(&header, buffer, length as usize, flags)
+    } else {
+        output::<MAX_CAPTURE>(&header, buffer, length as usize, flags)
+    };
+    match outcome {
         Ok(()) => {
             state.lost_bytes[lane] = 0;
             count(counter::PAYLOADS);
         }
-        Err(_) => {
+        Err(lost) => {
             state.lost_bytes[lane] = state.lost_bytes[lane].saturating_add(real_len.min(u32::MAX as u64) as u32);
-            count(counter::PAYLOADS_LOST);
+            count(lost);
         }
+    }
+}
+
+/// Reserves a record of class `N`, fills it and submits it; on failure, the
+/// counter to raise. Kept out of line: one function per class, so the
+/// compiler cannot merge the classes into one path the verifier rejects.
+#[inline(never)]
+fn output<const N: usize>(header: &PayloadHeader, buffer: u64, length: usize, flags: u64) -> Result<(), u32> {
+    let Some(mut entry) = PAYLOAD_EVENTS.reserve::<Record<N>>(0) else {
+        return Err(counter::PAYLOADS_LOST);
+    };
+    // Checked again here, through a value the compiler cannot see into:
+    // otherwise it may drop this bound, proven by the caller in a way the
+    // verifier does not follow.
+    let length = core::hint::black_box(length);
+    if length > N {
+        entry.discard(BPF_RB_NO_WAKEUP);
+        return Err(counter::PAYLOAD_READ_FAILED);
+    }
+    let record = entry.as_mut_ptr();
+    // SAFETY: the reserved record is ours until it is submitted or
+    // discarded; user memory is read through the helper, which fails cleanly.
+    let copied = unsafe {
+        (*record).header = *header;
+        match (*record).data.get_mut(..length) {
+            Some(destination) if length > 0 => bpf_probe_read_user_buf(buffer as *const u8, destination).is_ok(),
+            Some(_) => true,
+            None => false,
+        }
+    };
+    if copied {
+        entry.submit(flags);
+        Ok(())
+    } else {
+        entry.discard(BPF_RB_NO_WAKEUP);
+        Err(counter::PAYLOAD_READ_FAILED)
     }
 }
 

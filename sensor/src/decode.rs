@@ -33,8 +33,9 @@ pub fn payload(bytes: &[u8]) -> Result<(PayloadHeader, &[u8]), DecodeError> {
     // data valid for any bit pattern.
     let header: PayloadHeader = unsafe { std::ptr::read_unaligned(head.as_ptr().cast()) };
     let claimed = header.captured_len as usize;
-    // The ring buffer rounds records up to 8 bytes: extra tail bytes are fine.
-    if claimed > data.len() || claimed > MAX_CAPTURE || data.len() - claimed >= 8 {
+    // Records come in a few sizes (the kernel reserves a class that fits,
+    // rounded up to 8 bytes): the tail after the captured bytes is unused.
+    if claimed > data.len() || claimed > MAX_CAPTURE {
         return Err(DecodeError::PayloadLength { claimed, actual: data.len() });
     }
     if !matches!(header.direction, flow::EGRESS | flow::INGRESS) {
@@ -186,6 +187,9 @@ mod tests {
         let record = payload_record(header, b"hello");
         let (decoded, data) = payload(&record).unwrap();
         assert_eq!((decoded.real_len, data), (900, &b"hello"[..]));
+        // A record of a larger class: the unused tail is not payload.
+        let record = payload_record(header, &[&b"hello"[..], &[0xAA; 123]].concat());
+        assert_eq!(payload(&record).unwrap().1, &b"hello"[..]);
         // Claims more than it carries.
         let record = payload_record(PayloadHeader { captured_len: 50, ..header }, b"hello");
         assert!(matches!(payload(&record), Err(DecodeError::PayloadLength { .. })));
