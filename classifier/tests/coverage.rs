@@ -62,6 +62,8 @@ const RULE_CASES: &[(&str, &str, &str, Option<&str>)] = &[
     ("email", "users", "email", Some("EMAIL_ADDRESS")),
     ("email", "kunden", "e_mail_adresse", Some("EMAIL_ADDRESS")),
     ("email.bare_mail", "users", "mail", Some("EMAIL_ADDRESS")),
+    ("email.address_in_email_table", "sent_emails", "sent_address", Some("EMAIL_ADDRESS")),
+    ("email.message_parties", "ahoy_messages", "to", Some("EMAIL_ADDRESS")),
     ("email.message_addresses", "emails", "sent_to", Some("EMAIL_ADDRESS")),
     ("email.message_addresses", "emails", "bcc", Some("EMAIL_ADDRESS")),
     ("email.not_an_address", "jobs", "mail_server", None),
@@ -71,6 +73,7 @@ const RULE_CASES: &[(&str, &str, &str, Option<&str>)] = &[
     ("phone", "subscribers", "msisdn", Some("PHONE_NUMBER")),
     ("phone.ambiguous", "users", "mobile", Some("PHONE_NUMBER")),
     ("street_address", "customers", "street", Some("STREET_ADDRESS")),
+    ("street_address.line_in_address_table", "addresses", "line1", Some("STREET_ADDRESS")),
     ("street_address.not_postal", "wallets", "wallet_address", None),
     ("street_address.not_postal", "mail_accounts", "imap_address", None),
     ("zipcode", "customers", "postleitzahl", Some("ZIPCODE")),
@@ -80,7 +83,10 @@ const RULE_CASES: &[(&str, &str, &str, Option<&str>)] = &[
     ("person_name.given", "people", "fname", Some("PERSON_NAME")),
     ("person_name.family", "people", "nachname", Some("PERSON_NAME")),
     ("person_name.full", "orders", "cardholder_name", Some("PERSON_NAME")),
-    ("person_name.full", "proposals", "responsible_name", Some("PERSON_NAME")),
+    ("person_name.full", "fund_requests", "payee_name", Some("PERSON_NAME")),
+    ("person_name.contact_person", "proposals", "responsible_name", Some("PERSON_NAME")),
+    ("person_name.contact_person", "vendors", "contact_name", Some("PERSON_NAME")),
+    ("person_name.credit", "versions", "authors", Some("PERSON_NAME")),
     ("person_name.family", "person_name", "family_name_prefix", Some("PERSON_NAME")),
     ("person_name.display_name_in_person_table", "users", "display_name", Some("PERSON_NAME")),
     ("person_name.single_word_language", "clientes", "nombre", Some("PERSON_NAME")),
@@ -91,6 +97,8 @@ const RULE_CASES: &[(&str, &str, &str, Option<&str>)] = &[
     ("username.nickname_in_person_table", "members", "nickname", Some("USERNAME")),
     ("username.social_handle_in_person_table", "profiles", "twitter", Some("USERNAME")),
     ("username.chat_address", "chat_contacts", "jid", Some("USERNAME")),
+    ("username.social_profile_url_in_person_table", "users", "linkedin_url", Some("USERNAME")),
+    ("username.openid", "users", "openid_identifier", Some("USERNAME")),
     ("username.handle_in_person_table", "people", "diaspora_handle", Some("USERNAME")),
     ("username.not_a_handle", "people", "file_handle", None),
     ("city.location_in_person_table", "profiles", "location", Some("CITY")),
@@ -122,6 +130,7 @@ const RULE_CASES: &[(&str, &str, &str, Option<&str>)] = &[
     ("api_key.not_a_secret", "oauth_clients", "token_type", None),
     ("api_key.not_a_secret", "users", "secret_question", None),
     ("api_key", "users", "sms_confirmation_code", Some("API_KEY")),
+    ("api_key.session_id", "sessions", "session_id", Some("API_KEY")),
     ("api_key.code_in_token_table", "login_tokens", "code", Some("API_KEY")),
     ("api_key.code_in_token_table", "invitation_requests", "code", Some("API_KEY")),
     ("medical_condition", "patients", "diagnosis", Some("MEDICAL_CONDITION")),
@@ -173,6 +182,10 @@ const OUTSIDE_CONTEXT: &[(&str, &str)] = &[
     ("locations", "zip_code"),
     ("user_roles", "name"),
     ("user_preferences", "name"),
+    ("accounts", "name"),
+    ("orders", "to"),
+    ("invoices", "line1"),
+    ("tags", "linkedin_url"),
 ];
 
 fn rule_of<'e>(reasons: &[Reason<'e>]) -> Option<&'e str> {
@@ -238,6 +251,10 @@ fn every_modifier_list_sets_a_match_aside() {
         ("event_kinds", "minimum_age", "minimum"),
         ("allergy", "coded_allergen", "coded"),
         ("channel_twilio_sms", "api_key_sid", "sid"),
+        ("user_communication_preferences", "email_about_events", "about"),
+        ("preferences", "mobile_todos_per_page", "per"),
+        ("users", "receive_onboarding_emails", "receive"),
+        ("orders", "product_full_name", "product"),
     ] {
         let got = engine.classify(&ColumnRef::new(table, column), None);
         assert_eq!(got.entity, None, "{table}.{column}");

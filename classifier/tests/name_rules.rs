@@ -363,3 +363,100 @@ fn clinical_vocabulary() {
         ("jobs", "weakness", None),
     ]);
 }
+
+#[test]
+fn people_in_roles_and_contact_persons() {
+    check(&engine(), &[
+        ("judges", "name", Some("PERSON_NAME")),
+        ("emergency_dependents", "name", Some("PERSON_NAME")),
+        ("fund_requests", "payee_name", Some("PERSON_NAME")),
+        ("cases", "youth_name", Some("PERSON_NAME")),
+        // The person to contact is a person even in an organisation's table.
+        ("vendors", "contact_name", Some("PERSON_NAME")),
+        ("organizations", "responsible_name", Some("PERSON_NAME")),
+        ("distributions", "agency_rep", Some("PERSON_NAME")),
+        // Credits kept as text.
+        ("versions", "authors", Some("PERSON_NAME")),
+        ("content_type_map", "authorship", Some("PERSON_NAME")),
+        ("posts", "author_id", None),
+        // Things have full names too.
+        ("versions", "full_name", None),
+        ("versions", "gem_full_name", None),
+        ("course", "fullname", None),
+        ("users", "full_name", Some("PERSON_NAME")),
+        // An account's bare name is its label (a company, a bank account).
+        ("accounts", "name", None),
+        ("accounts", "display_name", Some("PERSON_NAME")),
+        ("customers", "name", Some("PERSON_NAME")),
+    ]);
+}
+
+#[test]
+fn email_and_address_tables() {
+    check(&engine(), &[
+        ("sent_emails", "sent_address", Some("EMAIL_ADDRESS")),
+        ("emails", "address", Some("EMAIL_ADDRESS")),
+        ("ahoy_messages", "to", Some("EMAIL_ADDRESS")),
+        ("orders", "to", None),
+        ("people", "address", Some("STREET_ADDRESS")),
+        ("addresses", "line1", Some("STREET_ADDRESS")),
+        ("addresses", "content", Some("STREET_ADDRESS")),
+        ("posts", "content", None),
+        ("invoices", "line1", None),
+    ]);
+}
+
+#[test]
+fn handles_links_and_pronouns() {
+    check(&engine(), &[
+        ("users", "facebook_url", Some("USERNAME")),
+        ("users", "linkedin_url", Some("USERNAME")),
+        ("user_profiles", "medium", Some("USERNAME")),
+        ("users", "website_url", None),
+        ("tags", "facebook_url", None),
+        ("users", "open_id_url", Some("USERNAME")),
+        ("rusers", "openid_identifier", Some("USERNAME")),
+        // An organisation's, community's or show's handles are not a person's.
+        ("organizations", "twitter_username", None),
+        ("communities", "twitter_handle", None),
+        ("podcasts", "twitter_username", None),
+        ("users", "twitter_username", Some("USERNAME")),
+        ("users", "pronouns", Some("GENDER")),
+    ]);
+}
+
+#[test]
+fn settings_about_data_and_places_of_things() {
+    check(&engine(), &[
+        ("user_communication_preferences", "email_about_events", None),
+        ("user_communication_preferences", "receive_onboarding_emails", None),
+        ("users", "email_membership_newsletter", None),
+        ("preferences", "mobile_todos_per_page", None),
+        ("users", "mail_fails", None),
+        ("oidc_api_key_roles", "api_key_permissions", None),
+        ("ip_addresses", "hashed_ip_address", None),
+        ("job_opportunities", "location_postal_code", None),
+        ("stock_exchanges", "city", None),
+        ("geoip_infos", "city", None),
+        ("users", "city", Some("CITY")),
+        ("submissions", "test_results", None),
+        ("labs", "test_results", Some("MEDICAL_CONDITION")),
+    ]);
+}
+
+#[test]
+fn secrets_under_other_words() {
+    check(&engine(), &[
+        ("users", "totp_seed", Some("PASSWORD")),
+        ("users", "otp_secret_key", Some("PASSWORD")),
+        ("rusers", "reset_key", Some("API_KEY")),
+        ("user_bootcamp_data", "access_code", Some("API_KEY")),
+        ("api_keys", "hashed_key", Some("API_KEY")),
+        ("payments", "last_digits", Some("CREDIT_CARD")),
+        // A login session's id is a token; another kind of session's id is a key to its row.
+        ("sessions", "session_id", Some("API_KEY")),
+        ("user_bootcamp_data", "checkout_session_id", None),
+        ("impersonation_session_logs", "impersonation_session_id", None),
+        ("openemr_session_info", "pn_sessid", Some("API_KEY")),
+    ]);
+}
