@@ -266,3 +266,17 @@ impl<'a> Iterator for Lexer<'a> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn word_byte_table_matches_its_definition() {
+        for byte in 0..=u8::MAX {
+            let expected =
+                byte.is_ascii_alphanumeric() || byte == b'_' || byte == b'$' || byte >= 0x80;
+            assert_eq!(is_word_byte(byte), expected, "byte {byte:#x}");
+        }
+    }
+}
