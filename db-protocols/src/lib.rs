@@ -60,6 +60,8 @@ pub mod postgres;
 pub use detect::{Session, detect};
 pub use frame::MAX_UNSYNCED_CHUNKS;
 
+use std::sync::Arc;
+
 /// Which way the captured bytes travelled.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Direction {
@@ -238,10 +240,11 @@ pub struct StatementResult {
     pub columns: Vec<ResultColumn>,
     /// Rows seen on the wire.
     pub rows_seen: u64,
-    /// PostgreSQL command tag (e.g. `SELECT 3`, `INSERT 0 1`); MySQL has none.
-    pub command_tag: Option<String>,
+    /// PostgreSQL command tag (e.g. `SELECT 3`, `INSERT 0 1`); MySQL has none. Shared text: a
+    /// connection that completes statements with the same tag again hands out the same one.
+    pub command_tag: Option<Arc<str>>,
     /// Operation word from the tag, e.g. `SELECT`, `INSERT`.
-    pub operation: Option<String>,
+    pub operation: Option<Arc<str>>,
     /// Rows the server reported as returned or affected.
     pub row_count: Option<u64>,
 }

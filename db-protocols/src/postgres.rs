@@ -7,6 +7,7 @@
 //! connection, so an `Execute` reports the SQL it runs and the columns its portal described.
 
 use std::collections::{HashMap, VecDeque};
+use std::sync::Arc;
 
 use crate::frame::{Frame, FrameReader, Header};
 use crate::{
@@ -271,6 +272,17 @@ pub struct Connection {
     message_events: bool,
     /// Events of the chunk being fed, reused between chunks by [`crate::Connection`].
     pub(crate) scratch: Vec<Event>,
+    /// The last CommandComplete tag: most statements of a connection end with one a previous
+    /// statement ended with too (`SELECT 1`), and then share its text.
+    last_tag: Option<CommandTag>,
+}
+
+/// A CommandComplete tag split into its operation and row count.
+#[derive(Debug, Clone)]
+struct CommandTag {
+    tag: Arc<str>,
+    operation: Arc<str>,
+    rows: Option<u64>,
 }
 
 impl Default for Connection {
@@ -302,6 +314,7 @@ impl Connection {
             stats: Stats::default(),
             message_events: true,
             scratch: Vec::new(),
+            last_tag: None,
         }
     }
 
@@ -921,13 +934,16 @@ impl Connection {
             }
             b'C' | b'I' | b's' => {
                 let (tag_text, operation, count) = if tag == b'C' {
-                    let (tag_text, _) = cursor.cstr_or_rest();
-                    let tag_text = text(tag_text);
-                    let (operation, count) = split_command_tag(&tag_text);
+                    let (tag_bytes, _) = cursor.cstr_or_rest();
+                    let CommandTag {
+                        tag: tag_text,
+                        operation,
+                        rows: count,
+                    } = self.command_tag(tag_bytes);
                     if self.message_events {
                         events.push(Event::CommandComplete {
-                            tag: tag_text.clone(),
-                            operation: operation.clone(),
+                            tag: tag_text.to_string(),
+                            operation: operation.to_string(),
                             rows: count,
                         });
                     }
@@ -1039,6 +1055,24 @@ impl Connection {
             ),
             _ => {}
         }
+    }
+
+    /// The tag of a CommandComplete, shared with the previous one when it is the same.
+    fn command_tag(&mut self, bytes: &[u8]) -> CommandTag {
+        if let Some(last) = &self.last_tag
+            && last.tag.as_bytes() == bytes
+        {
+            return last.clone();
+        }
+        let tag_text = text(bytes);
+        let (operation, rows) = split_command_tag(&tag_text);
+        let tag = CommandTag {
+            tag: Arc::from(tag_text),
+            operation: Arc::from(operation),
+            rows,
+        };
+        self.last_tag = Some(tag.clone());
+        tag
     }
 
     fn pop_front(&mut self) {

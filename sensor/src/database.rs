@@ -665,7 +665,7 @@ impl DatabaseTracker {
             }
         }
         if operation.is_empty() {
-            operation = exchange.results.first().and_then(|r| r.operation.clone()).unwrap_or_default();
+            operation = exchange.results.first().and_then(|r| r.operation.as_deref()).unwrap_or_default().to_owned();
         }
         let (client, client_endpoint, server, server_workload) = match info.direction {
             Direction::Inbound => (
