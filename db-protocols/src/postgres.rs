@@ -12,7 +12,8 @@ use std::sync::Arc;
 use crate::frame::{Frame, FrameReader, Header};
 use crate::{
     Cursor, Direction, Exchange, Limits, LocalRow, Protocol, ProtocolError, Request, RequestKind,
-    ResultColumn, RowSink, ServerError, StatementResult, Stats, bounded_text, text,
+    ResultColumn, ResultColumns, RowSink, ServerError, StatementResult, Stats, bounded_text,
+    no_columns, text,
 };
 
 const SSL_REQUEST_CODE: u32 = 80_877_103;
@@ -25,6 +26,8 @@ const MAX_MESSAGE_LEN: u32 = 0x4000_0000;
 /// Size of the server's send buffer (`PQ_SEND_BUFFER_SIZE`): it writes at most this much
 /// before a flush that is not at a ReadyForQuery.
 const SERVER_SEND_BUFFER: u64 = 8192;
+/// RowDescription bodies up to this size are remembered to share their decoded columns.
+const MAX_SHARED_DESCRIPTION: usize = 4096;
 const CLIENT_TAGS: &[u8] = b"QPBDESCHXFdcfp";
 const SERVER_TAGS: &[u8] = b"RKSZTDCEN123ntsIGHWdcAVv";
 
@@ -230,13 +233,13 @@ struct Pending {
 struct Statement {
     sql: String,
     truncated: bool,
-    columns: Option<Vec<ResultColumn>>,
+    columns: Option<ResultColumns>,
 }
 
 #[derive(Debug, Clone, Default)]
 struct Portal {
     statement: String,
-    columns: Option<Vec<ResultColumn>>,
+    columns: Option<ResultColumns>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -275,6 +278,9 @@ pub struct Connection {
     /// The last CommandComplete tag: most statements of a connection end with one a previous
     /// statement ended with too (`SELECT 1`), and then share its text.
     last_tag: Option<CommandTag>,
+    /// The body of the last RowDescription and its columns: a statement run again describes
+    /// its result with the same bytes, and then shares the columns decoded before.
+    last_row_description: Option<(Vec<u8>, ResultColumns)>,
 }
 
 /// A CommandComplete tag split into its operation and row count.
@@ -315,6 +321,7 @@ impl Connection {
             message_events: true,
             scratch: Vec::new(),
             last_tag: None,
+            last_row_description: None,
         }
     }
 
@@ -849,13 +856,13 @@ impl Connection {
                 match self.pending.front().map(|p| p.kind.clone()) {
                     Some(PendingKind::DescribeStatement(name)) => {
                         if let Some(statement) = self.statements.get_mut(&name) {
-                            statement.columns = Some(Vec::new());
+                            statement.columns = Some(no_columns());
                         }
                         self.pop_front();
                     }
                     Some(PendingKind::DescribePortal(name)) => {
                         if let Some(portal) = self.portals.get_mut(&name) {
-                            portal.columns = Some(Vec::new());
+                            portal.columns = Some(no_columns());
                         }
                         self.pop_front();
                     }
@@ -863,14 +870,14 @@ impl Connection {
                 }
             }
             b'T' => {
-                let (columns, complete) = parse_row_description(body, self.limits.max_columns);
+                let (columns, complete) = self.row_description(body);
                 if !complete && !frame.truncated {
                     events.push(
                         self.malformed("RowDescription", "field list shorter than its count"),
                     );
                 }
                 if self.message_events {
-                    events.push(Event::RowDescription(columns.clone()));
+                    events.push(Event::RowDescription(columns.to_vec()));
                 }
                 match self.pending.front().map(|p| p.kind.clone()) {
                     Some(PendingKind::DescribeStatement(name)) => {
@@ -913,8 +920,8 @@ impl Connection {
                             .portals
                             .get(portal)
                             .and_then(|p| p.columns.clone())
-                            .unwrap_or_default(),
-                        _ => Vec::new(),
+                            .unwrap_or_else(no_columns),
+                        _ => no_columns(),
                     };
                     front.current = Some(StatementResult {
                         columns,
@@ -965,8 +972,8 @@ impl Connection {
                             .portals
                             .get(portal)
                             .and_then(|p| p.columns.clone())
-                            .unwrap_or_default(),
-                        _ => Vec::new(),
+                            .unwrap_or_else(no_columns),
+                        _ => no_columns(),
                     };
                     StatementResult {
                         columns,
@@ -1055,6 +1062,30 @@ impl Connection {
             ),
             _ => {}
         }
+    }
+
+    /// The columns of a RowDescription body and whether all announced fields were read;
+    /// shared with the previous RowDescription when its bytes are the same.
+    fn row_description(&mut self, body: &[u8]) -> (ResultColumns, bool) {
+        if let Some((bytes, columns)) = &self.last_row_description
+            && bytes.as_slice() == body
+        {
+            return (Arc::clone(columns), true);
+        }
+        let (columns, complete) = parse_row_description(body, self.limits.max_columns);
+        let columns = Arc::new(columns);
+        // Only complete descriptions of a sensible size are kept for comparison.
+        if complete && body.len() <= MAX_SHARED_DESCRIPTION {
+            let mut bytes = self
+                .last_row_description
+                .take()
+                .map(|(bytes, _)| bytes)
+                .unwrap_or_default();
+            bytes.clear();
+            bytes.extend_from_slice(body);
+            self.last_row_description = Some((bytes, Arc::clone(&columns)));
+        }
+        (columns, complete)
     }
 
     /// The tag of a CommandComplete, shared with the previous one when it is the same.
