@@ -1054,9 +1054,7 @@ impl Connection {
                 if done && !self.message_events {
                     if front.kind == Kind::Execute
                         && let (Some(statement), Some(current)) = (
-                            front
-                                .statement_id
-                                .and_then(|id| self.statements.get_mut(&id)),
+                            front.statement_id.and_then(|id| self.statements.get_mut(&id)),
                             front.current.as_ref(),
                         )
                     {

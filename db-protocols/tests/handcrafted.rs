@@ -614,11 +614,7 @@ fn mysql_init_db_switches_the_schema_when_the_server_accepts_it() {
         let command = my(0, &command);
         let mut events = connection.feed(C, &command, command.len() as u64);
         // Nothing changes before the server answers.
-        assert!(
-            !events
-                .iter()
-                .any(|e| matches!(e, mysql::Event::InitDb { .. }))
-        );
+        assert!(!events.iter().any(|e| matches!(e, mysql::Event::InitDb { .. })));
         let answer = if ok {
             my(1, &[0, 0, 0, 2, 0, 0, 0])
         } else {
@@ -634,11 +630,7 @@ fn mysql_init_db_switches_the_schema_when_the_server_accepts_it() {
         schema: "crm".into()
     }));
     let events = init_db("nowhere", false);
-    assert!(
-        !events
-            .iter()
-            .any(|e| matches!(e, mysql::Event::InitDb { .. }))
-    );
+    assert!(!events.iter().any(|e| matches!(e, mysql::Event::InitDb { .. })));
     assert_eq!(connection.database(), Some("crm"));
     // The next query's exchange follows the switch.
     let mut query = vec![3u8];
@@ -646,11 +638,7 @@ fn mysql_init_db_switches_the_schema_when_the_server_accepts_it() {
     let query = my(0, &query);
     connection.feed(C, &query, query.len() as u64);
     let events = connection.feed(S, &my(1, &[0, 1, 0, 2, 0, 0, 0]), 11);
-    assert!(
-        events
-            .iter()
-            .any(|e| matches!(e, mysql::Event::Exchange(_)))
-    );
+    assert!(events.iter().any(|e| matches!(e, mysql::Event::Exchange(_))));
     assert_eq!(connection.database(), Some("crm"));
 }
 
@@ -718,10 +706,7 @@ fn mysql_binary_values_read_as_the_text_protocol_would_send_them() {
     assert_eq!(text(0x01, &[0xff]).as_deref(), Some("-1"));
     assert_eq!(text(0x02, &42u16.to_le_bytes()).as_deref(), Some("42"));
     assert_eq!(text(0x0d, &1990u16.to_le_bytes()).as_deref(), Some("1990"));
-    assert_eq!(
-        text(0x03, &123_456u32.to_le_bytes()).as_deref(),
-        Some("123456")
-    );
+    assert_eq!(text(0x03, &123_456u32.to_le_bytes()).as_deref(), Some("123456"));
     assert_eq!(
         text(0x08, &4_111_111_111_111_111i64.to_le_bytes()).as_deref(),
         Some("4111111111111111")
@@ -729,10 +714,7 @@ fn mysql_binary_values_read_as_the_text_protocol_would_send_them() {
     assert_eq!(text(0x05, &2.5f64.to_le_bytes()).as_deref(), Some("2.5"));
     assert_eq!(text(0xf6, b"12.50").as_deref(), Some("12.50"));
     // DATE, DATETIME without and with microseconds, the zero date.
-    assert_eq!(
-        text(0x0a, &[0xc6, 0x07, 5, 17]).as_deref(),
-        Some("1990-05-17")
-    );
+    assert_eq!(text(0x0a, &[0xc6, 0x07, 5, 17]).as_deref(), Some("1990-05-17"));
     assert_eq!(
         text(0x0c, &[0xc6, 0x07, 5, 17, 13, 4, 5]).as_deref(),
         Some("1990-05-17 13:04:05")
