@@ -60,6 +60,8 @@ pub mod postgres;
 pub use detect::{Session, detect};
 pub use frame::MAX_UNSYNCED_CHUNKS;
 
+use std::sync::{Arc, OnceLock};
+
 /// Which way the captured bytes travelled.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Direction {
@@ -176,7 +178,9 @@ impl Stats {
     pub(crate) fn count_chunk(&mut self, captured: usize, real_len: u64) {
         self.chunks += 1;
         self.captured_bytes = self.captured_bytes.saturating_add(captured as u64);
-        self.real_bytes = self.real_bytes.saturating_add(real_len.max(captured as u64));
+        self.real_bytes = self
+            .real_bytes
+            .saturating_add(real_len.max(captured as u64));
     }
 }
 
@@ -231,19 +235,43 @@ pub struct ResultColumn {
     pub org_name: Option<String>,
 }
 
+/// The result columns of a statement, shared between the results, prepared statements and
+/// portals that have them (cloning is counting a reference, not copying every name).
+pub type ResultColumns = Arc<Vec<ResultColumn>>;
+
+/// No result columns, shared: a statement that returns no rows (or whose columns are not
+/// known) costs no allocation for its empty column list.
+pub(crate) fn no_columns() -> ResultColumns {
+    static EMPTY: OnceLock<ResultColumns> = OnceLock::new();
+    Arc::clone(EMPTY.get_or_init(ResultColumns::default))
+}
+
 /// The outcome of one statement within an exchange.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StatementResult {
     /// Result columns, empty for statements that return no rows.
-    pub columns: Vec<ResultColumn>,
+    pub columns: ResultColumns,
     /// Rows seen on the wire.
     pub rows_seen: u64,
-    /// PostgreSQL command tag (e.g. `SELECT 3`, `INSERT 0 1`); MySQL has none.
-    pub command_tag: Option<String>,
+    /// PostgreSQL command tag (e.g. `SELECT 3`, `INSERT 0 1`); MySQL has none. Shared text: a
+    /// connection that completes statements with the same tag again hands out the same one.
+    pub command_tag: Option<Arc<str>>,
     /// Operation word from the tag, e.g. `SELECT`, `INSERT`.
-    pub operation: Option<String>,
+    pub operation: Option<Arc<str>>,
     /// Rows the server reported as returned or affected.
     pub row_count: Option<u64>,
+}
+
+impl Default for StatementResult {
+    fn default() -> Self {
+        Self {
+            columns: no_columns(),
+            rows_seen: 0,
+            command_tag: None,
+            operation: None,
+            row_count: None,
+        }
+    }
 }
 
 /// An error returned by the server. Its `Debug` output leaves the message out.
@@ -676,7 +704,12 @@ impl<'a> Cursor<'a> {
 pub(crate) fn bounded_text(bytes: &[u8], max: usize) -> (String, bool) {
     let cut = bytes.len() > max;
     let bytes = bytes.get(..max).unwrap_or(bytes);
-    let mut text = String::from_utf8_lossy(bytes).into_owned();
+    // Valid UTF-8 (nearly always) is checked by the fast validator and copied once; the lossy
+    // conversion walks the bytes in chunks and is several times slower.
+    let mut text = match std::str::from_utf8(bytes) {
+        Ok(valid) => valid.to_owned(),
+        Err(_) => String::from_utf8_lossy(bytes).into_owned(),
+    };
     if cut {
         // A multi-byte character split by the cut decodes as a replacement character: drop it.
         if text.ends_with('\u{fffd}') {

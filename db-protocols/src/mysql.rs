@@ -7,11 +7,13 @@
 //! the continuation packets are skipped and the message is flagged as truncated.
 
 use std::collections::{HashMap, VecDeque};
+use std::sync::Arc;
 
 use crate::frame::{FrameReader, Header};
 use crate::{
     Cursor, Direction, Exchange, Limits, LocalRow, Protocol, ProtocolError, Request, RequestKind,
-    ResultColumn, RowSink, ServerError, StatementResult, Stats, bounded_text, text,
+    ResultColumn, ResultColumns, RowSink, ServerError, StatementResult, Stats, bounded_text,
+    no_columns, text,
 };
 
 /// Capability flags (lower 32 bits as in MySQL; MariaDB's extended flags shifted by 32).
@@ -262,7 +264,7 @@ struct Statement {
     sql: String,
     truncated: bool,
     parameters: u16,
-    columns: Vec<ResultColumn>,
+    columns: ResultColumns,
 }
 
 /// Decoder for one MySQL/MariaDB connection.
@@ -716,7 +718,7 @@ impl Connection {
                         .statements
                         .get(&statement_id)
                         .map(|s| s.columns.clone())
-                        .unwrap_or_default();
+                        .unwrap_or_else(no_columns);
                     pending.current = Some(StatementResult {
                         columns,
                         ..StatementResult::default()
@@ -953,7 +955,7 @@ impl Connection {
                         sql: front.request.sql.clone().unwrap_or_default(),
                         truncated: front.request.sql_truncated,
                         parameters,
-                        columns: Vec::new(),
+                        columns: no_columns(),
                     };
                     front.state = if parameters > 0 {
                         State::PrepareParams {
@@ -1018,7 +1020,7 @@ impl Connection {
                             .statement_id
                             .and_then(|id| self.statements.get(&id))
                             .map(|s| s.columns.clone())
-                            .unwrap_or_default();
+                            .unwrap_or_else(no_columns);
                         front.current = Some(StatementResult {
                             columns,
                             ..StatementResult::default()
@@ -1039,7 +1041,8 @@ impl Connection {
                 if let (Some(current), Some(column)) = (front.current.as_mut(), column.clone())
                     && current.columns.len() < max_columns
                 {
-                    current.columns.push(column);
+                    // Unshared while the definitions arrive: no copy is made.
+                    Arc::make_mut(&mut current.columns).push(column);
                 }
                 let remaining = remaining.saturating_sub(1);
                 let done = remaining == 0;
@@ -1062,7 +1065,7 @@ impl Connection {
                         .current
                         .as_ref()
                         .map(|c| c.columns.clone())
-                        .unwrap_or_default();
+                        .unwrap_or_else(no_columns);
                     if front.kind == Kind::Execute
                         && let Some(statement) = front
                             .statement_id
@@ -1070,7 +1073,7 @@ impl Connection {
                     {
                         statement.columns.clone_from(&columns);
                     }
-                    events.push(Event::Columns(columns));
+                    events.push(Event::Columns(columns.to_vec()));
                 }
                 if column.is_none() && !truncated {
                     events.push(self.malformed("ColumnDefinition", "too short"));
@@ -1151,7 +1154,8 @@ impl Connection {
                     parse_column_definition(payload, extended_metadata),
                 ) && current.columns.len() < max_columns
                 {
-                    current.columns.push(column);
+                    // Unshared while the definitions arrive: no copy is made.
+                    Arc::make_mut(&mut current.columns).push(column);
                 }
                 let remaining = remaining.saturating_sub(1);
                 if remaining > 0 {
@@ -1161,14 +1165,14 @@ impl Connection {
                         .current
                         .as_ref()
                         .map(|c| c.columns.clone())
-                        .unwrap_or_default();
+                        .unwrap_or_else(no_columns);
                     if let Some(statement) = front
                         .statement_id
                         .and_then(|id| self.statements.get_mut(&id))
                     {
                         statement.columns.clone_from(&columns);
                     }
-                    events.push(Event::Columns(columns));
+                    events.push(Event::Columns(columns.to_vec()));
                     if deprecate_eof {
                         self.finish_front(chunk, events);
                     } else {

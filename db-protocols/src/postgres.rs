@@ -7,11 +7,13 @@
 //! connection, so an `Execute` reports the SQL it runs and the columns its portal described.
 
 use std::collections::{HashMap, VecDeque};
+use std::sync::Arc;
 
 use crate::frame::{Frame, FrameReader, Header};
 use crate::{
     Cursor, Direction, Exchange, Limits, LocalRow, Protocol, ProtocolError, Request, RequestKind,
-    ResultColumn, RowSink, ServerError, StatementResult, Stats, bounded_text, text,
+    ResultColumn, ResultColumns, RowSink, ServerError, StatementResult, Stats, bounded_text,
+    no_columns, text,
 };
 
 const SSL_REQUEST_CODE: u32 = 80_877_103;
@@ -24,6 +26,8 @@ const MAX_MESSAGE_LEN: u32 = 0x4000_0000;
 /// Size of the server's send buffer (`PQ_SEND_BUFFER_SIZE`): it writes at most this much
 /// before a flush that is not at a ReadyForQuery.
 const SERVER_SEND_BUFFER: u64 = 8192;
+/// RowDescription bodies up to this size are remembered to share their decoded columns.
+const MAX_SHARED_DESCRIPTION: usize = 4096;
 const CLIENT_TAGS: &[u8] = b"QPBDESCHXFdcfp";
 const SERVER_TAGS: &[u8] = b"RKSZTDCEN123ntsIGHWdcAVv";
 
@@ -229,13 +233,13 @@ struct Pending {
 struct Statement {
     sql: String,
     truncated: bool,
-    columns: Option<Vec<ResultColumn>>,
+    columns: Option<ResultColumns>,
 }
 
 #[derive(Debug, Clone, Default)]
 struct Portal {
     statement: String,
-    columns: Option<Vec<ResultColumn>>,
+    columns: Option<ResultColumns>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -271,6 +275,20 @@ pub struct Connection {
     message_events: bool,
     /// Events of the chunk being fed, reused between chunks by [`crate::Connection`].
     pub(crate) scratch: Vec<Event>,
+    /// The last CommandComplete tag: most statements of a connection end with one a previous
+    /// statement ended with too (`SELECT 1`), and then share its text.
+    last_tag: Option<CommandTag>,
+    /// The body of the last RowDescription and its columns: a statement run again describes
+    /// its result with the same bytes, and then shares the columns decoded before.
+    last_row_description: Option<(Vec<u8>, ResultColumns)>,
+}
+
+/// A CommandComplete tag split into its operation and row count.
+#[derive(Debug, Clone)]
+struct CommandTag {
+    tag: Arc<str>,
+    operation: Arc<str>,
+    rows: Option<u64>,
 }
 
 impl Default for Connection {
@@ -302,6 +320,8 @@ impl Connection {
             stats: Stats::default(),
             message_events: true,
             scratch: Vec::new(),
+            last_tag: None,
+            last_row_description: None,
         }
     }
 
@@ -836,13 +856,13 @@ impl Connection {
                 match self.pending.front().map(|p| p.kind.clone()) {
                     Some(PendingKind::DescribeStatement(name)) => {
                         if let Some(statement) = self.statements.get_mut(&name) {
-                            statement.columns = Some(Vec::new());
+                            statement.columns = Some(no_columns());
                         }
                         self.pop_front();
                     }
                     Some(PendingKind::DescribePortal(name)) => {
                         if let Some(portal) = self.portals.get_mut(&name) {
-                            portal.columns = Some(Vec::new());
+                            portal.columns = Some(no_columns());
                         }
                         self.pop_front();
                     }
@@ -850,14 +870,14 @@ impl Connection {
                 }
             }
             b'T' => {
-                let (columns, complete) = parse_row_description(body, self.limits.max_columns);
+                let (columns, complete) = self.row_description(body);
                 if !complete && !frame.truncated {
                     events.push(
                         self.malformed("RowDescription", "field list shorter than its count"),
                     );
                 }
                 if self.message_events {
-                    events.push(Event::RowDescription(columns.clone()));
+                    events.push(Event::RowDescription(columns.to_vec()));
                 }
                 match self.pending.front().map(|p| p.kind.clone()) {
                     Some(PendingKind::DescribeStatement(name)) => {
@@ -900,8 +920,8 @@ impl Connection {
                             .portals
                             .get(portal)
                             .and_then(|p| p.columns.clone())
-                            .unwrap_or_default(),
-                        _ => Vec::new(),
+                            .unwrap_or_else(no_columns),
+                        _ => no_columns(),
                     };
                     front.current = Some(StatementResult {
                         columns,
@@ -921,13 +941,16 @@ impl Connection {
             }
             b'C' | b'I' | b's' => {
                 let (tag_text, operation, count) = if tag == b'C' {
-                    let (tag_text, _) = cursor.cstr_or_rest();
-                    let tag_text = text(tag_text);
-                    let (operation, count) = split_command_tag(&tag_text);
+                    let (tag_bytes, _) = cursor.cstr_or_rest();
+                    let CommandTag {
+                        tag: tag_text,
+                        operation,
+                        rows: count,
+                    } = self.command_tag(tag_bytes);
                     if self.message_events {
                         events.push(Event::CommandComplete {
-                            tag: tag_text.clone(),
-                            operation: operation.clone(),
+                            tag: tag_text.to_string(),
+                            operation: operation.to_string(),
                             rows: count,
                         });
                     }
@@ -949,8 +972,8 @@ impl Connection {
                             .portals
                             .get(portal)
                             .and_then(|p| p.columns.clone())
-                            .unwrap_or_default(),
-                        _ => Vec::new(),
+                            .unwrap_or_else(no_columns),
+                        _ => no_columns(),
                     };
                     StatementResult {
                         columns,
@@ -1039,6 +1062,48 @@ impl Connection {
             ),
             _ => {}
         }
+    }
+
+    /// The columns of a RowDescription body and whether all announced fields were read;
+    /// shared with the previous RowDescription when its bytes are the same.
+    fn row_description(&mut self, body: &[u8]) -> (ResultColumns, bool) {
+        if let Some((bytes, columns)) = &self.last_row_description
+            && bytes.as_slice() == body
+        {
+            return (Arc::clone(columns), true);
+        }
+        let (columns, complete) = parse_row_description(body, self.limits.max_columns);
+        let columns = Arc::new(columns);
+        // Only complete descriptions of a sensible size are kept for comparison.
+        if complete && body.len() <= MAX_SHARED_DESCRIPTION {
+            let mut bytes = self
+                .last_row_description
+                .take()
+                .map(|(bytes, _)| bytes)
+                .unwrap_or_default();
+            bytes.clear();
+            bytes.extend_from_slice(body);
+            self.last_row_description = Some((bytes, Arc::clone(&columns)));
+        }
+        (columns, complete)
+    }
+
+    /// The tag of a CommandComplete, shared with the previous one when it is the same.
+    fn command_tag(&mut self, bytes: &[u8]) -> CommandTag {
+        if let Some(last) = &self.last_tag
+            && last.tag.as_bytes() == bytes
+        {
+            return last.clone();
+        }
+        let tag_text = text(bytes);
+        let (operation, rows) = split_command_tag(&tag_text);
+        let tag = CommandTag {
+            tag: Arc::from(tag_text),
+            operation: Arc::from(operation),
+            rows,
+        };
+        self.last_tag = Some(tag.clone());
+        tag
     }
 
     fn pop_front(&mut self) {

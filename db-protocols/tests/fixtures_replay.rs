@@ -120,7 +120,7 @@ fn consistent(full: &Exchange, seen: &Exchange) -> bool {
             a.row_count == b.row_count
                 && a.command_tag == b.command_tag
                 && b.columns.len() <= a.columns.len()
-                && a.columns.iter().zip(&b.columns).all(|(x, y)| x == y)
+                && a.columns.iter().zip(b.columns.iter()).all(|(x, y)| x == y)
         })
 }
 

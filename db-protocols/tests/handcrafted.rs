@@ -729,3 +729,58 @@ fn mysql_binary_values_read_as_the_text_protocol_would_send_them() {
     assert_eq!(text(0x0b, &[0; 8]), None);
     assert_eq!(text(0xfd, &[0xff, 0xfe]), None);
 }
+
+/// Statements that end with the tag (and describe the result columns) a previous one did get
+/// the same values as if each were decoded on its own.
+#[test]
+fn repeated_tags_and_descriptions_decode_alike() {
+    let mut connection = Connection::new(Protocol::Postgres);
+    let start = startup();
+    connection.feed(C, &start, start.len() as u64);
+    let mut ready = pg(b'R', &0u32.to_be_bytes());
+    ready.extend(pg(b'Z', b"I"));
+    connection.feed(S, &ready, ready.len() as u64);
+    let rounds = [
+        ("abalance", "SELECT 1"),
+        ("abalance", "SELECT 1"),
+        ("email", "SELECT 1"),
+        ("email", "SELECT 2"),
+        ("abalance", "SELECT 2"),
+        ("abalance", "SELECT 1"),
+    ];
+    for (column, tag) in rounds {
+        let query = pg(b'Q', &cstr("SELECT x FROM t"));
+        let events = connection.feed(C, &query, query.len() as u64);
+        assert!(pg_exchanges(&events).is_empty());
+        let mut response = row_description(&[(column, 16400, 3)]);
+        response.extend(data_row(&[b"1"]));
+        response.extend(pg(b'C', &cstr(tag)));
+        response.extend(pg(b'Z', b"I"));
+        let events = connection.feed(S, &response, response.len() as u64);
+        let exchanges = pg_exchanges(&events);
+        assert_eq!(exchanges.len(), 1);
+        let result = &exchanges[0].results[0];
+        assert_eq!(result.columns.len(), 1);
+        assert_eq!(result.columns[0].name, column);
+        assert_eq!(result.columns[0].table_oid, Some(16400));
+        assert_eq!(result.command_tag.as_deref(), Some(tag));
+        assert_eq!(result.operation.as_deref(), Some("SELECT"));
+        assert_eq!(
+            result.row_count,
+            tag.strip_prefix("SELECT ").and_then(|n| n.parse().ok())
+        );
+        let described = events.iter().find_map(|event| match event {
+            Event::Postgres(PgEvent::CommandComplete {
+                tag,
+                operation,
+                rows,
+            }) => Some((tag.clone(), operation.clone(), *rows)),
+            _ => None,
+        });
+        let (event_tag, event_operation, _) = described.expect("CommandComplete event");
+        assert_eq!(
+            (event_tag.as_str(), event_operation.as_str()),
+            (tag, "SELECT")
+        );
+    }
+}

@@ -131,9 +131,9 @@ struct DatabaseConnection {
 struct Sampled {
     /// Rows this connection may still sample in this flush interval.
     rows_left: u32,
-    /// The result columns the last sampled row belonged to (by address,
-    /// to avoid hashing them for every row) and their shape.
-    last_columns: (usize, u64),
+    /// The result columns the last sampled row belonged to (by address and
+    /// length, to avoid hashing them for every row) and their shape.
+    last_columns: (usize, usize, u64),
     sets: Vec<(u64, Vec<classifier::ValueSignals>)>,
     /// The text form of a binary-protocol value, reused from value to value.
     text: String,
@@ -150,11 +150,11 @@ impl Sampled {
             return;
         }
         self.rows_left -= 1;
-        let address = row.columns.as_ptr() as usize;
-        if self.last_columns.0 != address || address == 0 {
-            self.last_columns = (address, columns_shape(row.columns));
+        let (address, count) = (row.columns.as_ptr() as usize, row.columns.len());
+        if (self.last_columns.0, self.last_columns.1) != (address, count) || address == 0 {
+            self.last_columns = (address, count, columns_shape(row.columns));
         }
-        let shape = self.last_columns.1;
+        let shape = self.last_columns.2;
         let index = match self.sets.iter().position(|(s, _)| *s == shape) {
             Some(index) => index,
             None => {
@@ -665,7 +665,7 @@ impl DatabaseTracker {
             }
         }
         if operation.is_empty() {
-            operation = exchange.results.first().and_then(|r| r.operation.clone()).unwrap_or_default();
+            operation = exchange.results.first().and_then(|r| r.operation.as_deref()).unwrap_or_default().to_owned();
         }
         let (client, client_endpoint, server, server_workload) = match info.direction {
             Direction::Inbound => (

@@ -311,6 +311,20 @@ impl Output for HashingOutput {
     }
 
     fn push_cased(&mut self, mut bytes: &[u8], upper: bool) {
+        // Nearly every word fits in the window as it is: one tight loop per case.
+        if let Some(slots) = self.window.get_mut(self.len..self.len + bytes.len()) {
+            if upper {
+                for (slot, byte) in slots.iter_mut().zip(bytes) {
+                    *slot = byte.to_ascii_uppercase();
+                }
+            } else {
+                for (slot, byte) in slots.iter_mut().zip(bytes) {
+                    *slot = byte.to_ascii_lowercase();
+                }
+            }
+            self.len += bytes.len();
+            return;
+        }
         while !bytes.is_empty() && !self.failed {
             if self.len == HASH_WINDOW {
                 self.make_room();

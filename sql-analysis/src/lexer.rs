@@ -84,8 +84,20 @@ fn is_word_start(byte: u8) -> bool {
     byte.is_ascii_alphabetic() || byte == b'_' || byte >= 0x80
 }
 
+/// Which bytes continue a word, as a table: scanning words is the lexer's hottest loop.
+const WORD_BYTES: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut index = 0;
+    while index < table.len() {
+        let byte = index as u8;
+        table[index] = byte.is_ascii_alphanumeric() || byte == b'_' || byte == b'$' || byte >= 0x80;
+        index += 1;
+    }
+    table
+};
+
 fn is_word_byte(byte: u8) -> bool {
-    byte.is_ascii_alphanumeric() || byte == b'_' || byte == b'$' || byte >= 0x80
+    WORD_BYTES[usize::from(byte)]
 }
 
 impl<'a> Iterator for Lexer<'a> {
@@ -205,10 +217,10 @@ impl<'a> Iterator for Lexer<'a> {
                     return self.token(TokenKind::Placeholder, start, start + 2);
                 }
                 _ if is_word_start(byte) => {
-                    let mut end = start + 1;
-                    while self.byte(end).is_some_and(is_word_byte) {
-                        end += 1;
-                    }
+                    let mut end = bytes
+                        .get(start + 1..)
+                        .and_then(|rest| rest.iter().position(|&b| !is_word_byte(b)))
+                        .map_or(bytes.len(), |length| start + 1 + length);
                     // E'..', B'..', X'..', N'..' are literals with a prefix.
                     if end - start == 1
                         && self.byte(end) == Some(b'\'')
@@ -251,6 +263,20 @@ impl<'a> Iterator for Lexer<'a> {
                     return self.token(TokenKind::Punctuation, start, end);
                 }
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn word_byte_table_matches_its_definition() {
+        for byte in 0..=u8::MAX {
+            let expected =
+                byte.is_ascii_alphanumeric() || byte == b'_' || byte == b'$' || byte >= 0x80;
+            assert_eq!(is_word_byte(byte), expected, "byte {byte:#x}");
         }
     }
 }
