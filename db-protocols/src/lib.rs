@@ -341,8 +341,9 @@ pub struct Exchange {
 /// Values must never leave the node: compute signals (counts, validity checks) and drop them.
 #[derive(Debug, Clone, Copy)]
 pub struct LocalRow<'a> {
-    /// The result columns this row belongs to, when known.
-    pub columns: &'a [ResultColumn],
+    /// The result columns this row belongs to, when known (shared: a caller
+    /// may keep them to recognise the next row of the same result).
+    pub columns: &'a ResultColumns,
     /// True for MySQL binary-protocol rows (prepared statements), whose values are not text.
     pub binary: bool,
     /// True when the row was cut by capture truncation.

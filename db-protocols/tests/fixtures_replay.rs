@@ -302,7 +302,7 @@ fn row_values_reach_only_the_local_sink() {
     let mut all_events = Vec::new();
     for chunk in &chunks {
         let mut sink = |row: db_protocols::LocalRow<'_>| {
-            for (value, column) in row.values().zip(row.columns) {
+            for (value, column) in row.values().zip(row.columns.iter()) {
                 match value {
                     Some(bytes) if column.name == "email" && bytes.contains(&b'@') => emails += 1,
                     None => nulls += 1,

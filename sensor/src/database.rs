@@ -21,7 +21,9 @@ use std::{
 };
 
 use classifier::{Validator, validators::CivilDate};
-use db_protocols::{Direction as WireDirection, Event, Exchange, LocalRow, Protocol, ResultColumn, Session, mysql, postgres};
+use db_protocols::{
+    Direction as WireDirection, Event, Exchange, LocalRow, Protocol, ResultColumn, ResultColumns, Session, mysql, postgres,
+};
 use proto::v1::{AccessKind, ColumnAccess, DataAccess, DatabaseProtocol, Direction, Endpoint, Flow, FlowState, Process};
 use sensor_common::{PayloadHeader, capture_mode, flow};
 use sql_analysis::{AnalysisCache, Catalog, Dialect, PostgresRelations, TableRef, WireColumn};
@@ -131,9 +133,11 @@ struct DatabaseConnection {
 struct Sampled {
     /// Rows this connection may still sample in this flush interval.
     rows_left: u32,
-    /// The result columns the last sampled row belonged to (by address and
-    /// length, to avoid hashing them for every row) and their shape.
-    last_columns: (usize, usize, u64),
+    /// The result columns the last sampled row belonged to and their shape:
+    /// the next row of the same result is recognised by pointer, without
+    /// hashing its columns again. Holding them keeps their allocation from
+    /// being reused by another result's columns.
+    last_columns: Option<(ResultColumns, u64)>,
     sets: Vec<(u64, Vec<classifier::ValueSignals>)>,
     /// The text form of a binary-protocol value, reused from value to value.
     text: String,
@@ -150,11 +154,14 @@ impl Sampled {
             return;
         }
         self.rows_left -= 1;
-        let (address, count) = (row.columns.as_ptr() as usize, row.columns.len());
-        if (self.last_columns.0, self.last_columns.1) != (address, count) || address == 0 {
-            self.last_columns = (address, count, columns_shape(row.columns));
-        }
-        let shape = self.last_columns.2;
+        let shape = match &self.last_columns {
+            Some((columns, shape)) if Arc::ptr_eq(columns, row.columns) => *shape,
+            _ => {
+                let shape = columns_shape(row.columns);
+                self.last_columns = Some((Arc::clone(row.columns), shape));
+                shape
+            }
+        };
         let index = match self.sets.iter().position(|(s, _)| *s == shape) {
             Some(index) => index,
             None => {
