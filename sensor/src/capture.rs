@@ -153,7 +153,9 @@ pub async fn run(
     };
     let mut ticker = tokio::time::interval(flush_interval);
     // The kernel programs wake the sensor only when a ring is an eighth
-    // full; in between, records are picked up by this timer.
+    // full (payload rings: only records past the smallest size class look,
+    // and connections being recognised wake it at once); in between,
+    // records are picked up by this timer.
     let mut drain = tokio::time::interval(DRAIN_INTERVAL);
     drain.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
