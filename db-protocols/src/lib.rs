@@ -178,9 +178,7 @@ impl Stats {
     pub(crate) fn count_chunk(&mut self, captured: usize, real_len: u64) {
         self.chunks += 1;
         self.captured_bytes = self.captured_bytes.saturating_add(captured as u64);
-        self.real_bytes = self
-            .real_bytes
-            .saturating_add(real_len.max(captured as u64));
+        self.real_bytes = self.real_bytes.saturating_add(real_len.max(captured as u64));
     }
 }
 
