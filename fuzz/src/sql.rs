@@ -1,10 +1,14 @@
 //! Entry points of the SQL fuzz targets (`fingerprint`, `analyze`), shared
 //! with the stable replay test `sql-analysis/tests/fuzz_corpus.rs`.
 
-use sql_analysis::{Analysis, Dialect, Fingerprint, Fingerprinter, analyze, fingerprint};
+use sql_analysis::{
+    Analysis, Dialect, Fingerprint, Fingerprinter, analyze, fingerprint, shape_of,
+    with_literals_replaced,
+};
 
 /// Any bytes as text through the fingerprint lexer, in both dialects. The id hashed while
-/// lexing (the cache's path) must equal the id of the normalised text.
+/// lexing (the cache's path) must equal the id of the normalised text, and so must the id the
+/// fingerprinter remembers for the statement's shape.
 pub fn fingerprint_both(data: &[u8]) -> (Fingerprint, Fingerprint) {
     let sql = String::from_utf8_lossy(data);
     let mut fingerprinter = Fingerprinter::new();
@@ -12,8 +16,33 @@ pub fn fingerprint_both(data: &[u8]) -> (Fingerprint, Fingerprint) {
         fingerprint(&sql, Dialect::Postgres),
         fingerprint(&sql, Dialect::MySql),
     );
-    assert_eq!(fingerprinter.id(&sql, Dialect::Postgres), both.0.id, "{sql:?}");
-    assert_eq!(fingerprinter.id(&sql, Dialect::MySql), both.1.id, "{sql:?}");
+    for (dialect, expected) in [(Dialect::Postgres, &both.0), (Dialect::MySql, &both.1)] {
+        // Twice: the second answer comes from the statement's shape when it has one.
+        assert_eq!(fingerprinter.id(&sql, dialect), expected.id, "{sql:?}");
+        assert_eq!(fingerprinter.id(&sql, dialect), expected.id, "{sql:?}");
+        // Statements of one shape have one fingerprint: every literal the shape scan finds,
+        // replaced by another of its kind, changes neither.
+        let variant = with_literals_replaced(&sql, dialect, |literal| {
+            if literal.starts_with('\'') {
+                "'x'"
+            } else {
+                "0"
+            }
+            .to_owned()
+        });
+        if let Some(variant) = variant {
+            assert_eq!(
+                shape_of(&variant, dialect),
+                shape_of(&sql, dialect),
+                "{sql:?} → {variant:?}"
+            );
+            assert_eq!(
+                fingerprint(&variant, dialect).id,
+                expected.id,
+                "{sql:?} → {variant:?}"
+            );
+        }
+    }
     both
 }
 

@@ -7,9 +7,9 @@ use std::sync::Arc;
 use crate::fingerprint::Fingerprinter;
 use crate::{Analysis, Dialect, analyze};
 
-/// Fingerprint ids are already well-mixed hashes: use them as they are.
+/// Fingerprint and shape ids are already well-mixed hashes: use them as they are.
 #[derive(Debug, Default, Clone, Copy)]
-struct IdHasher(u64);
+pub(crate) struct IdHasher(u64);
 
 impl Hasher for IdHasher {
     fn finish(&self) -> u64 {
@@ -27,7 +27,7 @@ impl Hasher for IdHasher {
     }
 }
 
-type IdMap = HashMap<u64, usize, BuildHasherDefault<IdHasher>>;
+pub(crate) type IdMap<V> = HashMap<u64, V, BuildHasherDefault<IdHasher>>;
 
 #[derive(Debug)]
 struct Slot {
@@ -53,7 +53,7 @@ pub struct CacheStats {
 #[derive(Debug)]
 pub struct AnalysisCache {
     capacity: usize,
-    index: IdMap,
+    index: IdMap<usize>,
     slots: Vec<Slot>,
     hand: usize,
     fingerprinter: Fingerprinter,
@@ -66,7 +66,7 @@ impl AnalysisCache {
         let capacity = capacity.max(1);
         Self {
             capacity,
-            index: IdMap::with_capacity_and_hasher(
+            index: IdMap::<usize>::with_capacity_and_hasher(
                 capacity.min(1 << 16),
                 BuildHasherDefault::default(),
             ),

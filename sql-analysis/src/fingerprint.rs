@@ -1,7 +1,9 @@
 //! Literal-free statement fingerprints computed by the cheap lexer (no parser).
 
 use crate::Dialect;
+use crate::cache::IdMap;
 use crate::lexer::{Lexer, TokenKind};
+use crate::shape::shape_id;
 
 /// A statement with literals, comments and formatting removed, and its 64-bit id.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -12,11 +14,16 @@ pub struct Fingerprint {
     pub text: String,
 }
 
-/// Reusable fingerprinting state (keeps its buffer between calls).
+/// Reusable fingerprinting state: a text buffer, and the fingerprint id of each statement shape
+/// seen lately (see [`Fingerprinter::id`]).
 #[derive(Debug, Default, Clone)]
 pub struct Fingerprinter {
     buffer: String,
+    shapes: IdMap<u64>,
 }
+
+/// Shapes remembered by a [`Fingerprinter`]; all are forgotten when it is full (16 bytes each).
+const SHAPES: usize = 8192;
 
 /// True for words written upper case in fingerprints (and never taken as table names by the
 /// fallback scan); everything else is an identifier.
@@ -375,8 +382,25 @@ impl Fingerprinter {
         Self::default()
     }
 
-    /// The id of `sql`'s fingerprint, hashed while lexing without building its text.
+    /// The id of `sql`'s fingerprint. A statement whose shape (its text with literal content set
+    /// aside, found by one cheap scan) was seen before gets that shape's id without being lexed;
+    /// otherwise the id is hashed while lexing, without building the fingerprint's text.
     pub fn id(&mut self, sql: &str, dialect: Dialect) -> u64 {
+        let Some(shape) = shape_id(sql, dialect) else {
+            return self.lexed_id(sql, dialect);
+        };
+        if let Some(&id) = self.shapes.get(&shape) {
+            return id;
+        }
+        let id = self.lexed_id(sql, dialect);
+        if self.shapes.len() >= SHAPES {
+            self.shapes.clear();
+        }
+        self.shapes.insert(shape, id);
+        id
+    }
+
+    fn lexed_id(&mut self, sql: &str, dialect: Dialect) -> u64 {
         let mut output = HashingOutput::new(seed(dialect));
         normalise(sql, dialect, &mut output);
         match output.finish() {

@@ -49,25 +49,8 @@ impl<'a> Lexer<'a> {
         self.sql.as_bytes().get(at).copied()
     }
 
-    /// Index after the closing `quote`, honouring doubled quotes and (MySQL) backslash escapes.
     fn end_of_quoted(&self, start: usize, quote: u8, backslash: bool) -> usize {
-        let bytes = self.sql.as_bytes();
-        let mut index = start + 1;
-        while let Some(&byte) = bytes.get(index) {
-            if backslash && byte == b'\\' {
-                index += 2;
-                continue;
-            }
-            if byte == quote {
-                if bytes.get(index + 1) == Some(&quote) {
-                    index += 2;
-                    continue;
-                }
-                return index + 1;
-            }
-            index += 1;
-        }
-        bytes.len()
+        end_of_quoted(self.sql.as_bytes(), start, quote, backslash)
     }
 
     fn token(&mut self, kind: TokenKind, start: usize, end: usize) -> Option<Token<'a>> {
@@ -78,6 +61,42 @@ impl<'a> Lexer<'a> {
         let text = self.sql.get(start..end).unwrap_or_default();
         Some(Token { kind, text })
     }
+}
+
+/// Index after the closing `quote` of the quoted text starting at `start`, honouring doubled
+/// quotes and (MySQL) backslash escapes; the end of `bytes` when it is not closed.
+pub(crate) fn end_of_quoted(bytes: &[u8], start: usize, quote: u8, backslash: bool) -> usize {
+    let mut index = start + 1;
+    while let Some(&byte) = bytes.get(index) {
+        if backslash && byte == b'\\' {
+            index += 2;
+            continue;
+        }
+        if byte == quote {
+            if bytes.get(index + 1) == Some(&quote) {
+                index += 2;
+                continue;
+            }
+            return index + 1;
+        }
+        index += 1;
+    }
+    bytes.len()
+}
+
+/// Index after the number starting with the digit at `start` (`12`, `1.5`, `1e-5`, `0x1F`).
+pub(crate) fn end_of_number(bytes: &[u8], start: usize) -> usize {
+    let mut end = start + 1;
+    while let Some(&b) = bytes.get(end) {
+        let exponent_sign =
+            (b == b'+' || b == b'-') && matches!(bytes.get(end - 1), Some(b'e' | b'E'));
+        if b.is_ascii_alphanumeric() || b == b'.' || b == b'_' || exponent_sign {
+            end += 1;
+        } else {
+            break;
+        }
+    }
+    end
 }
 
 fn is_word_start(byte: u8) -> bool {
@@ -96,7 +115,7 @@ const WORD_BYTES: [bool; 256] = {
     table
 };
 
-fn is_word_byte(byte: u8) -> bool {
+pub(crate) fn is_word_byte(byte: u8) -> bool {
     WORD_BYTES[usize::from(byte)]
 }
 
@@ -163,17 +182,7 @@ impl<'a> Iterator for Lexer<'a> {
                     return self.token(TokenKind::QuotedIdentifier, start, end);
                 }
                 b'0'..=b'9' => {
-                    let mut end = start + 1;
-                    while let Some(b) = self.byte(end) {
-                        let exponent_sign = (b == b'+' || b == b'-')
-                            && matches!(self.byte(end - 1), Some(b'e' | b'E'));
-                        if b.is_ascii_alphanumeric() || b == b'.' || b == b'_' || exponent_sign {
-                            end += 1;
-                        } else {
-                            break;
-                        }
-                    }
-                    return self.token(TokenKind::Literal, start, end);
+                    return self.token(TokenKind::Literal, start, end_of_number(bytes, start));
                 }
                 b'.' if next.is_some_and(|b| b.is_ascii_digit()) => {
                     let mut end = start + 1;

@@ -31,12 +31,15 @@ mod fallback;
 mod fingerprint;
 mod lexer;
 mod resolve;
+mod shape;
 mod walk;
 
 pub use cache::{AnalysisCache, CacheStats};
 pub use fingerprint::{Fingerprint, Fingerprinter, fingerprint};
 pub use lexer::{Lexer, Token, TokenKind};
 pub use resolve::{Catalog, PostgresRelations, Resolution, WireColumn, resolve};
+#[doc(hidden)]
+pub use shape::{shape_of, with_literals_replaced};
 
 use std::fmt;
 

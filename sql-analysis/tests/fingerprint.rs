@@ -136,3 +136,148 @@ fn id_hashed_while_lexing_equals_id_of_the_text() {
         }
     }
 }
+
+/// Statements an application sends have a shape (the fingerprinter's fast path); text whose
+/// literals the shape scan could not find exactly as the lexer does has none.
+#[test]
+fn shapes_cover_plain_statements_and_refuse_what_the_lexer_must_see() {
+    for sql in [
+        "SELECT abalance FROM pgbench_accounts WHERE aid = 48213;",
+        "UPDATE pgbench_accounts SET abalance = abalance + -4077 WHERE aid = 1;",
+        "UPDATE pgbench_accounts SET abalance = abalance + $1 WHERE aid = $2;",
+        "INSERT INTO customers (name, email) VALUES ('O''Brien', 'ob@example.com'), ('x', 'y')",
+        "select * from t where a >= 1.5e-7 and b <> 'x' and c::text = '' and d in (1, 2)",
+    ] {
+        assert!(
+            sql_analysis::shape_of(sql, Dialect::Postgres).is_some(),
+            "{sql}"
+        );
+        assert!(
+            sql_analysis::shape_of(sql, Dialect::MySql).is_some(),
+            "{sql}"
+        );
+    }
+    for sql in [
+        "SELECT 1 -- comment",
+        "SELECT /* c */ 1",
+        "SELECT \"Name\" FROM t",
+        "SELECT `name` FROM t",
+        "SELECT $$x$$",
+        "SELECT $a$x$a$",
+        "SELECT E'\\n'",
+        "SELECT .5",
+        "SELECT %s",
+        "SELECT 'é' FROM tëst",
+        "SELECT 1 # mysql comment",
+    ] {
+        assert_eq!(
+            sql_analysis::shape_of(sql, Dialect::Postgres),
+            None,
+            "{sql}"
+        );
+    }
+    // A different identifier, case or spacing is a different shape; other literals are not.
+    let shape = |sql| sql_analysis::shape_of(sql, Dialect::Postgres);
+    assert_eq!(
+        shape("SELECT a FROM t WHERE id = 1"),
+        shape("SELECT a FROM t WHERE id = 99999")
+    );
+    assert_eq!(
+        shape("SELECT a FROM t WHERE n = 'x'"),
+        shape("SELECT a FROM t WHERE n = 'it''s'")
+    );
+    assert_ne!(
+        shape("SELECT a FROM t WHERE id = 1"),
+        shape("SELECT b FROM t WHERE id = 1")
+    );
+    assert_ne!(
+        shape("SELECT a FROM t WHERE id = 1"),
+        shape("select a FROM t WHERE id = 1")
+    );
+    // A number and a string in one place: one shape, like one fingerprint (both are `?`).
+    assert_eq!(
+        shape("SELECT a FROM t WHERE id = 1"),
+        shape("SELECT a FROM t WHERE id = '1'")
+    );
+    assert_ne!(
+        shape("SELECT a FROM t WHERE id = 1"),
+        shape("SELECT a FROM t WHERE id =1")
+    );
+    assert_ne!(
+        sql_analysis::shape_of("SELECT 1", Dialect::Postgres),
+        sql_analysis::shape_of("SELECT 1", Dialect::MySql)
+    );
+}
+
+/// The fast path's promise: statements of one shape have one fingerprint. Token soups built to
+/// put literals next to everything the lexer treats specially (comments, dollar quotes, prefixed
+/// strings, `%s`, backslashes, numbers with exponents) get every literal the shape scan finds
+/// replaced by another of the same kind; the result must keep the shape and the fingerprint (the
+/// fingerprint of the text, computed without the fast path).
+#[test]
+fn statements_of_one_shape_have_one_fingerprint() {
+    let vocabulary = [
+        "SELECT", "from", "t", "a$b", "x1", "E", "e", "n", "(", ")", ",", ";", " ", "\n", "'",
+        "''", "'a$$b'", "'it''s'", "'\\''", "\\", "\"", "`", "$$", "$1", "$", "%", "%s", "s", "?",
+        "#", "-", "--", "/", "*", "/*", "*/", ".", "5", "1e", "1e-5", "0x1F", "3.14", "::", "<",
+        "=", "<>", "|", "||", "!", "IN", "VALUES", "true", "é",
+    ];
+    let numbers = ["0", "7", "123456789", "1.5e-7", "2E+3", "0x10", "42_000"];
+    let strings = [
+        "''",
+        "'x'",
+        "'it''s'",
+        "'-- not a comment'",
+        "'/* no */'",
+        "'$$'",
+        "'é'",
+    ];
+    let mut state = 0x2545_f491_4f6c_dd1d_u64;
+    let mut next = move |bound: usize| {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        (state % bound as u64) as usize
+    };
+    let mut checked = 0;
+    for round in 0..40_000 {
+        let tokens = 1 + next(40);
+        let mut sql = String::new();
+        for _ in 0..tokens {
+            sql.push_str(vocabulary[next(vocabulary.len())]);
+            if next(3) == 0 {
+                sql.push(' ');
+            }
+        }
+        for dialect in [Dialect::Postgres, Dialect::MySql, Dialect::Generic] {
+            let Some(shape) = sql_analysis::shape_of(&sql, dialect) else {
+                continue;
+            };
+            let variant = sql_analysis::with_literals_replaced(&sql, dialect, |literal| {
+                let pick = next(7);
+                if literal.starts_with('\'') {
+                    if dialect == Dialect::MySql && pick == 0 {
+                        "'a\\'b'".to_owned()
+                    } else {
+                        strings[pick].to_owned()
+                    }
+                } else {
+                    numbers[pick].to_owned()
+                }
+            })
+            .expect("a text with a shape has its literals found");
+            assert_eq!(
+                sql_analysis::shape_of(&variant, dialect),
+                Some(shape),
+                "{dialect:?} {sql:?} → {variant:?}"
+            );
+            assert_eq!(
+                fingerprint(&variant, dialect),
+                fingerprint(&sql, dialect),
+                "round {round}, {dialect:?}: {sql:?} and {variant:?} have one shape"
+            );
+            checked += 1;
+        }
+    }
+    assert!(checked > 20_000, "only {checked} soups had a shape");
+}
