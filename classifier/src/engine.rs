@@ -206,6 +206,7 @@ struct CompiledRule {
     category: Option<Category>,
     confidence: f64,
     exact: bool,
+    at_end: bool,
     when_table: u64,
     unless_table: u64,
     phrases: Vec<Phrase>,
@@ -415,6 +416,7 @@ impl Engine {
                 category,
                 confidence: rule.confidence,
                 exact: rule.exact,
+                at_end: rule.at_end,
                 when_table: rule.when_table.iter().fold(0, |mask, name| mask | context_bit(name)),
                 unless_table: rule.unless_table.iter().fold(0, |mask, name| mask | context_bit(name)),
                 phrases,
@@ -714,6 +716,9 @@ impl Engine {
     /// `useremail`), a short abbreviation and a known word of five letters or more (`contemail`,
     /// `custphone`), or a known word with one letter appended (`streetb`, `phonew`).
     fn split_compounds(&self, words: &mut Words) {
+        // Known words that are also endings of other words (`weightage`, `mileage`, `voltage`)
+        // are not split off.
+        const SUFFIX_WORDS: &[&str] = &["age", "ages"];
         // One trailing letter that is an inflection (`ages`, `aged`, `passer`) keeps the word whole.
         const INFLECTIONS: &[u8] = b"sdry";
         let known = |part: &str| self.vocabulary.contains_key(part);
@@ -740,6 +745,7 @@ impl Engine {
                     let (head, tail) = word.split_at(*at);
                     has(&self.vocabulary_beginnings, tail.get(..3).and_then(ending_of))
                         && known(tail)
+                        && !SUFFIX_WORDS.contains(&tail)
                         && ((known(head) && (head.len() >= 4 || tail.len() >= 4)) || (head.len() <= 4 && tail.len() >= 5))
                 })
             };
@@ -754,18 +760,39 @@ impl Engine {
     }
 
     fn match_name<'e>(&'e self, column: &ColumnRef<'_>, words: &Words, reasons: &mut Vec<Reason<'e>>) -> NameOutcome {
+        let outcome = self.match_words(column, words, 0, reasons);
+        // Some schemas start every column with an abbreviation of its table (`PAT_NAME`,
+        // `PAT_TELE` in `PATIENT`, `LAB_RES` in `LABORATORY`): when the whole name says nothing,
+        // the words after such a prefix are read on their own.
+        if matches!(outcome, NameOutcome::NoMatch)
+            && words.len() > 1
+            && is_table_abbreviation(column.table, words.get(0))
+        {
+            return self.match_words(column, words, 1, reasons);
+        }
+        outcome
+    }
+
+    /// Matches the rules against the words from `skip` on (the words before are not read).
+    fn match_words<'e>(
+        &'e self,
+        column: &ColumnRef<'_>,
+        words: &Words,
+        skip: usize,
+        reasons: &mut Vec<Reason<'e>>,
+    ) -> NameOutcome {
         let count = words.len();
-        if count == 0 {
+        if count <= skip {
             return NameOutcome::NoMatch;
         }
         // Trailing numbers (`phone2`, `address_1`) neither block an exact match nor act as modifiers.
         let mut meaningful = count;
-        while meaningful > 1 && words.get(meaningful - 1).bytes().all(|b| b.is_ascii_digit()) {
+        while meaningful > skip + 1 && words.get(meaningful - 1).bytes().all(|b| b.is_ascii_digit()) {
             meaningful -= 1;
         }
         let mut table_mask: Option<u64> = None;
         let mut best: Option<Candidate> = None;
-        for start in 0..meaningful {
+        for start in skip..meaningful {
             let Some(references) = self.phrase_index.get(words.get(start)) else {
                 continue;
             };
@@ -773,12 +800,13 @@ impl Engine {
                 let rule = &self.rules[reference.rule as usize];
                 let phrase = &rule.phrases[reference.phrase as usize];
                 let end = start + phrase.words.len();
-                if end > meaningful
+                // A phrase may take in trailing numbers of its own (`last 4` in `card_last4`).
+                if end > count
                     || !phrase.words[1..].iter().enumerate().all(|(offset, word)| **word == *words.get(start + 1 + offset))
                 {
                     continue;
                 }
-                if rule.exact && (start != 0 || end != meaningful) {
+                if (rule.exact && start != skip) || ((rule.exact || rule.at_end) && end < meaningful) {
                     continue;
                 }
                 if rule.when_table != 0 || rule.unless_table != 0 {
@@ -823,8 +851,8 @@ impl Engine {
             return NameOutcome::NotPersonal { confidence: rule.confidence, rule: best.rule };
         };
         let after = (best.end..meaningful).map(|index| (words.get(index), SUFFIX | IDENTIFIER));
-        let first = (best.start > 0).then(|| (words.get(0), PREFIX));
-        let adjacent = (best.start > 0).then(|| (words.get(best.start - 1), BEFORE));
+        let first = (best.start > skip).then(|| (words.get(skip), PREFIX));
+        let adjacent = (best.start > skip).then(|| (words.get(best.start - 1), BEFORE));
         for (word, flags) in after.chain(first).chain(adjacent) {
             if let Some((modifier, found)) = self.modifiers.get_key_value(word)
                 && found & flags != 0
@@ -969,6 +997,29 @@ fn ending_of(word: &str) -> Option<usize> {
     let bytes = word.as_bytes();
     let last = bytes.get(bytes.len().checked_sub(3)?..)?;
     last.iter().try_fold(0usize, |index, byte| byte.is_ascii_lowercase().then(|| index * 26 + usize::from(byte - b'a')))
+}
+
+/// Whether `word` (two to four letters) abbreviates a word of the table's name: by its beginning
+/// (`pat` in `PATIENT`, `lab` in `LABORATORY`, `emp` in `employees`) or, from three letters, by
+/// its first letter and then letters of it in order (`wrd` in `WARD`, `cst` in `customers`). A
+/// whole word (`user` in `users`) is not an abbreviation.
+fn is_table_abbreviation(table: &str, word: &str) -> bool {
+    if !(2..=4).contains(&word.len()) || !word.bytes().all(|b| b.is_ascii_lowercase()) {
+        return false;
+    }
+    let table = Words::split(table);
+    table.iter().any(|table_word| {
+        if GENERIC_TABLE_WORDS.contains(&table_word) || table_word.len() <= word.len() + 1 {
+            return false;
+        }
+        if table_word.starts_with(word) {
+            return true;
+        }
+        let (mut letters, mut wanted) = (table_word.bytes(), word.bytes());
+        word.len() >= 3
+            && letters.next() == wanted.next()
+            && wanted.all(|letter| letters.any(|candidate| candidate == letter))
+    })
 }
 
 fn confidence_of_none(name: &NameOutcome) -> f64 {

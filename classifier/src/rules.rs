@@ -78,6 +78,10 @@ pub(crate) struct RuleDefinition {
     pub(crate) names: Vec<String>,
     #[serde(default)]
     pub(crate) exact: bool,
+    /// Whether the match must end at the column's last word (its head): `user_mail` is an address,
+    /// `mail_active` a setting about mail.
+    #[serde(default)]
+    pub(crate) at_end: bool,
     #[serde(default)]
     pub(crate) when_table: Vec<String>,
     #[serde(default)]

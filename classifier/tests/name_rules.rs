@@ -460,3 +460,81 @@ fn secrets_under_other_words() {
         ("openemr_session_info", "pn_sessid", Some("API_KEY")),
     ]);
 }
+
+#[test]
+fn heads_compounds_and_table_prefixes() {
+    check(&engine(), &[
+        // `mail` names an address only as the column's head word.
+        ("users", "user_mail", Some("EMAIL_ADDRESS")),
+        ("mailboxes_config", "mail_fetchfreq", None),
+        ("mailboxes_config", "mail_lasterror", None),
+        // `-age` is an ending, not a second word.
+        ("exams", "weightage", None),
+        ("vehicles", "mileage", None),
+        ("imports", "signage_convention", None),
+        // India's postal index number is a postal code, a bare PIN still a secret.
+        ("students", "pin_code", Some("ZIPCODE")),
+        ("employees", "home_pincode", Some("ZIPCODE")),
+        ("cards", "pin", Some("PASSWORD")),
+        // A phrase takes in its own trailing number.
+        ("payment_methods", "last4", Some("CREDIT_CARD")),
+        // Columns prefixed with an abbreviation of their table.
+        ("PATIENT", "PAT_NAME", Some("PERSON_NAME")),
+        ("PATIENT", "PAT_SNAME", Some("PERSON_NAME")),
+        ("PATIENT", "PAT_TELE", Some("PHONE_NUMBER")),
+        ("PATIENT", "PAT_NEXT_KIN", Some("PERSON_NAME")),
+        ("CUSTOMER", "CST_EMAIL_ADDR", Some("EMAIL_ADDRESS")),
+        ("employees", "emp_name", Some("PERSON_NAME")),
+        // A whole word is not an abbreviation: `user_name` stays a login.
+        ("users", "user_name", Some("USERNAME")),
+        // Outside a person's table the rest is read as usual.
+        ("products", "prod_name", None),
+    ]);
+}
+
+#[test]
+fn offices_units_rules_and_relatives() {
+    check(&engine(), &[
+        // An office's or a venue's address is not a person's; an employee's office phone is theirs.
+        ("employees", "office_address_line1", None),
+        ("guardians", "office_city", None),
+        ("employees", "office_pin_code", None),
+        ("employees", "office_phone", Some("PHONE_NUMBER")),
+        ("employees", "office_fax", Some("PHONE_NUMBER")),
+        ("employees", "home_address_line1", Some("STREET_ADDRESS")),
+        ("events", "venue_address", None),
+        ("notifications", "site_email", None),
+        // Units of an organisation.
+        ("wards", "fax", None),
+        ("departments", "email", None),
+        ("agencies", "phone", None),
+        // Rules that select people by an attribute.
+        ("tax_rules", "nationality", None),
+        ("deduction_rules", "ethnicity", None),
+        ("forward_email_rules", "email", None),
+        ("audience_segments", "gender", None),
+        ("employees", "nationality", Some("NATIONALITY")),
+        // Relatives and people in roles, named after the relation or the role.
+        ("employees", "husband_name", Some("PERSON_NAME")),
+        ("students", "mother_name", Some("PERSON_NAME")),
+        ("tickets", "requester_name", Some("PERSON_NAME")),
+        ("bookings", "attendee_name", Some("PERSON_NAME")),
+        ("documents", "approved_by_name", Some("PERSON_NAME")),
+        ("finance_donations", "donor", Some("PERSON_NAME")),
+        ("encounters", "pat_name", Some("PERSON_NAME")),
+        ("users", "initials", Some("PERSON_NAME")),
+        ("users", "avatar_initials", None),
+        ("employees", "emergency_contact_relation", None),
+        // Identity numbers, bank details, phone extensions, mail lists, token hashes, flags.
+        ("employees", "nic_num", Some("NATIONAL_ID")),
+        ("employees", "aadhar_no", Some("NATIONAL_ID")),
+        ("employees", "uan_number", Some("NATIONAL_ID")),
+        ("employee_bank_details", "bank_info", Some("BANK_ACCOUNT")),
+        ("staff", "phone_ext", None),
+        ("staff", "contact_no", Some("PHONE_NUMBER")),
+        ("emails", "cclist", Some("EMAIL_ADDRESS")),
+        ("rest_access_tokens", "hash", Some("API_KEY")),
+        ("staff", "change_passwd", None),
+        ("users", "force_password_reset", None),
+    ]);
+}
