@@ -200,14 +200,15 @@ pub enum RequestKind {
 pub struct Request {
     /// Kind of request.
     pub kind: RequestKind,
-    /// SQL text, when known (for executions: the text the statement was prepared with).
-    pub sql: Option<String>,
+    /// SQL text, when known (for executions: the text the statement was prepared with, shared
+    /// with the decoder's record of the statement rather than copied per execution).
+    pub sql: Option<Arc<str>>,
     /// True when the SQL text was cut (truncated capture or [`Limits::max_sql_len`]).
     pub sql_truncated: bool,
     /// Prepared statement name (PostgreSQL; empty for the unnamed statement) or id (MySQL).
-    pub statement: Option<String>,
+    pub statement: Option<Arc<str>>,
     /// Portal name (PostgreSQL executions; empty for the unnamed portal).
-    pub portal: Option<String>,
+    pub portal: Option<Arc<str>>,
     /// Number of parameters bound (values are never kept).
     pub parameter_count: Option<u16>,
 }
@@ -716,6 +717,16 @@ pub(crate) fn bounded_text(bytes: &[u8], max: usize) -> (String, bool) {
         }
     }
     (text, cut)
+}
+
+/// [`bounded_text`] as a shared string, copied once from valid UTF-8: statement texts are kept
+/// by the decoders and handed on with each execution without being copied again.
+pub(crate) fn bounded_shared_text(bytes: &[u8], max: usize) -> (Arc<str>, bool) {
+    if let Ok(valid) = std::str::from_utf8(bytes.get(..max).unwrap_or(bytes)) {
+        return (Arc::from(valid), bytes.len() > max);
+    }
+    let (text, cut) = bounded_text(bytes, max);
+    (Arc::from(text), cut)
 }
 
 pub(crate) fn text(bytes: &[u8]) -> String {

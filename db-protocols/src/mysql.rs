@@ -12,7 +12,7 @@ use std::sync::Arc;
 use crate::frame::{FrameReader, Header};
 use crate::{
     Cursor, Direction, Exchange, Limits, LocalRow, Protocol, ProtocolError, Request, RequestKind,
-    ResultColumn, ResultColumns, RowSink, ServerError, StatementResult, Stats, bounded_text,
+    ResultColumn, ResultColumns, RowSink, ServerError, StatementResult, Stats, bounded_shared_text,
     no_columns, text,
 };
 
@@ -261,7 +261,7 @@ struct Pending {
 
 #[derive(Debug, Clone, Default)]
 struct Statement {
-    sql: String,
+    sql: Arc<str>,
     truncated: bool,
     parameters: u16,
     columns: ResultColumns,
@@ -632,7 +632,7 @@ impl Connection {
                         return;
                     }
                 }
-                let (sql, cut) = bounded_text(cursor.remaining(), max_sql);
+                let (sql, cut) = bounded_shared_text(cursor.remaining(), max_sql);
                 let truncated = truncated || cut;
                 let prepare = command == COM_STMT_PREPARE;
                 let request = Request {
@@ -641,7 +641,7 @@ impl Connection {
                     } else {
                         RequestKind::Query
                     },
-                    sql: Some(sql.clone()),
+                    sql: Some(Arc::clone(&sql)),
                     sql_truncated: truncated,
                     statement: None,
                     portal: None,
@@ -654,9 +654,15 @@ impl Connection {
                     events,
                 );
                 events.push(if prepare {
-                    Event::Prepare { sql, truncated }
+                    Event::Prepare {
+                        sql: sql.to_string(),
+                        truncated,
+                    }
                 } else {
-                    Event::Query { sql, truncated }
+                    Event::Query {
+                        sql: sql.to_string(),
+                        truncated,
+                    }
                 });
             }
             COM_STMT_EXECUTE | COM_STMT_BULK_EXECUTE => {
@@ -680,7 +686,7 @@ impl Connection {
                     kind: RequestKind::Execute,
                     sql: statement.map(|s| s.sql.clone()),
                     sql_truncated: statement.is_some_and(|s| s.truncated),
-                    statement: Some(statement_id.to_string()),
+                    statement: Some(Arc::from(statement_id.to_string())),
                     portal: None,
                     parameter_count: statement.map(|s| s.parameters),
                 };
@@ -707,7 +713,7 @@ impl Connection {
                     kind: RequestKind::Execute,
                     sql: statement.map(|s| s.sql.clone()),
                     sql_truncated: statement.is_some_and(|s| s.truncated),
-                    statement: Some(statement_id.to_string()),
+                    statement: Some(Arc::from(statement_id.to_string())),
                     portal: None,
                     parameter_count: None,
                 };
@@ -943,7 +949,7 @@ impl Connection {
                         return;
                     };
                     front.statement_id = Some(statement_id);
-                    front.request.statement = Some(statement_id.to_string());
+                    front.request.statement = Some(Arc::from(statement_id.to_string()));
                     front.request.parameter_count = Some(parameters);
                     front.current = Some(StatementResult::default());
                     events.push(Event::PrepareOk {
@@ -952,7 +958,7 @@ impl Connection {
                         parameters,
                     });
                     let statement = Statement {
-                        sql: front.request.sql.clone().unwrap_or_default(),
+                        sql: front.request.sql.clone().unwrap_or_else(|| Arc::from("")),
                         truncated: front.request.sql_truncated,
                         parameters,
                         columns: no_columns(),

@@ -12,8 +12,8 @@ use std::sync::Arc;
 use crate::frame::{Frame, FrameReader, Header};
 use crate::{
     Cursor, Direction, Exchange, Limits, LocalRow, Protocol, ProtocolError, Request, RequestKind,
-    ResultColumn, ResultColumns, RowSink, ServerError, StatementResult, Stats, bounded_text,
-    no_columns, text,
+    ResultColumn, ResultColumns, RowSink, ServerError, StatementResult, Stats,
+    bounded_shared_text, no_columns, text,
 };
 
 const SSL_REQUEST_CODE: u32 = 80_877_103;
@@ -231,15 +231,67 @@ struct Pending {
 
 #[derive(Debug, Clone, Default)]
 struct Statement {
-    sql: String,
+    sql: Arc<str>,
     truncated: bool,
     columns: Option<ResultColumns>,
 }
 
+/// A portal: the statement it was bound to (name and text, shared with the statement) and the
+/// columns it returns.
 #[derive(Debug, Clone, Default)]
 struct Portal {
-    statement: String,
+    statement: Arc<str>,
+    sql: Option<Arc<str>>,
+    sql_truncated: bool,
     columns: Option<ResultColumns>,
+}
+
+/// The portals of a connection. Nearly every client binds and runs the unnamed portal, once per
+/// statement: it is kept apart, so running a statement looks nothing up by name.
+#[derive(Debug, Default)]
+struct Portals {
+    unnamed: Option<Portal>,
+    named: HashMap<String, Portal>,
+}
+
+impl Portals {
+    fn get(&self, name: &str) -> Option<&Portal> {
+        if name.is_empty() {
+            self.unnamed.as_ref()
+        } else {
+            self.named.get(name)
+        }
+    }
+
+    fn get_mut(&mut self, name: &str) -> Option<&mut Portal> {
+        if name.is_empty() {
+            self.unnamed.as_mut()
+        } else {
+            self.named.get_mut(name)
+        }
+    }
+
+    /// Binds `name`; false when the named portals are at `cap` and `name` is not one of them.
+    fn bind(&mut self, name: &str, portal: Portal, cap: usize) -> bool {
+        if name.is_empty() {
+            self.unnamed = Some(portal);
+        } else if let Some(slot) = self.named.get_mut(name) {
+            *slot = portal;
+        } else if self.named.len() >= cap {
+            return false;
+        } else {
+            self.named.insert(name.to_owned(), portal);
+        }
+        true
+    }
+
+    fn close(&mut self, name: &str) {
+        if name.is_empty() {
+            self.unnamed = None;
+        } else {
+            self.named.remove(name);
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -263,7 +315,7 @@ pub struct Connection {
     phase: Phase,
     client_typed: bool,
     statements: HashMap<String, Statement>,
-    portals: HashMap<String, Portal>,
+    portals: Portals,
     pending: VecDeque<Pending>,
     /// After the server side lost sync, responses are ignored up to the next ReadyForQuery.
     server_wait_ready: bool,
@@ -312,7 +364,7 @@ impl Connection {
             phase: Phase::Startup,
             client_typed: false,
             statements: HashMap::new(),
-            portals: HashMap::new(),
+            portals: Portals::default(),
             pending: VecDeque::new(),
             server_wait_ready: false,
             database: None,
@@ -545,11 +597,11 @@ impl Connection {
         match tag {
             b'Q' => {
                 let (sql_bytes, cut) = cursor.cstr_or_rest();
-                let (sql, cut_more) = bounded_text(sql_bytes, max_sql);
+                let (sql, cut_more) = bounded_shared_text(sql_bytes, max_sql);
                 let truncated = cut || cut_more || frame.truncated;
                 if self.message_events {
                     events.push(Event::Query {
-                        sql: sql.clone(),
+                        sql: sql.to_string(),
                         truncated,
                     });
                 }
@@ -570,7 +622,7 @@ impl Connection {
                 };
                 let statement = text(name);
                 let (sql_bytes, cut) = cursor.cstr_or_rest();
-                let (sql, cut_more) = bounded_text(sql_bytes, max_sql);
+                let (sql, cut_more) = bounded_shared_text(sql_bytes, max_sql);
                 let truncated = cut || cut_more || frame.truncated;
                 let parameter_types = cursor.u16_be().unwrap_or_default();
                 if self.statements.len() >= self.limits.max_statements
@@ -582,7 +634,7 @@ impl Connection {
                     self.statements.insert(
                         statement.clone(),
                         Statement {
-                            sql: sql.clone(),
+                            sql: Arc::clone(&sql),
                             truncated,
                             columns: None,
                         },
@@ -590,9 +642,9 @@ impl Connection {
                 }
                 let request = Request {
                     kind: RequestKind::Prepare,
-                    sql: Some(sql.clone()),
+                    sql: Some(Arc::clone(&sql)),
                     sql_truncated: truncated,
-                    statement: Some(statement.clone()),
+                    statement: Some(Arc::from(statement.as_str())),
                     portal: None,
                     parameter_count: Some(parameter_types),
                 };
@@ -600,7 +652,7 @@ impl Connection {
                 if self.message_events {
                     events.push(Event::Parse {
                         statement,
-                        sql,
+                        sql: sql.to_string(),
                         truncated,
                         parameter_types,
                     });
@@ -644,23 +696,21 @@ impl Connection {
                         }
                     }
                 }
-                let columns = self
-                    .statements
-                    .get(&statement)
-                    .and_then(|s| s.columns.clone());
-                if self.portals.len() >= self.limits.max_portals
-                    && !self.portals.contains_key(&portal)
-                {
+                let bound = match self.statements.get(&statement) {
+                    Some(found) => Portal {
+                        statement: Arc::from(statement.as_str()),
+                        sql: Some(Arc::clone(&found.sql)),
+                        sql_truncated: found.truncated,
+                        columns: found.columns.clone(),
+                    },
+                    None => Portal {
+                        statement: Arc::from(statement.as_str()),
+                        ..Portal::default()
+                    },
+                };
+                if !self.portals.bind(&portal, bound, self.limits.max_portals) {
                     self.stats.cap_reached += 1;
                     events.push(self.problem(ProtocolError::CapReached("portals")));
-                } else {
-                    self.portals.insert(
-                        portal.clone(),
-                        Portal {
-                            statement: statement.clone(),
-                            columns,
-                        },
-                    );
                 }
                 self.push_pending(PendingKind::Bind, None, chunk);
                 if !self.message_events {
@@ -699,9 +749,7 @@ impl Connection {
                         Target::Statement => {
                             self.statements.remove(&name);
                         }
-                        Target::Portal => {
-                            self.portals.remove(&name);
-                        }
+                        Target::Portal => self.portals.close(&name),
                     }
                     self.push_pending(PendingKind::Close, None, chunk);
                     events.push(Event::Close { target, name });
@@ -711,14 +759,11 @@ impl Connection {
                 let portal = cursor.cstr().map(text).unwrap_or_default();
                 let max_rows = cursor.i32_be().unwrap_or_default();
                 let (statement, sql, sql_truncated) = match self.portals.get(&portal) {
-                    Some(found) => {
-                        let statement = self.statements.get(&found.statement);
-                        (
-                            Some(found.statement.clone()),
-                            statement.map(|s| s.sql.clone()),
-                            statement.is_some_and(|s| s.truncated),
-                        )
-                    }
+                    Some(found) => (
+                        Some(Arc::clone(&found.statement)),
+                        found.sql.clone(),
+                        found.sql_truncated,
+                    ),
                     None => (None, None, false),
                 };
                 let request = Request {
@@ -726,7 +771,7 @@ impl Connection {
                     sql,
                     sql_truncated,
                     statement,
-                    portal: Some(portal.clone()),
+                    portal: Some(Arc::from(portal.as_str())),
                     parameter_count: None,
                 };
                 self.push_pending(PendingKind::Execute(portal.clone()), Some(request), chunk);

@@ -209,6 +209,66 @@ fn pipelined_extended_batch_in_one_chunk() {
     assert_eq!(connection.stats().parse_errors, 0);
 }
 
+/// The unnamed portal (what nearly every driver runs) and named portals: each execution reports
+/// the statement its own portal was bound to, a closed portal reports none, and the cap on
+/// portals counts named ones only.
+#[test]
+fn unnamed_and_named_portals_each_report_their_statement() {
+    let limits = db_protocols::Limits {
+        max_portals: 1,
+        ..db_protocols::Limits::default()
+    };
+    let mut connection = Connection::with_limits(Protocol::Postgres, limits);
+    let start = startup();
+    let mut events = connection.feed(C, &start, start.len() as u64);
+    let ready = pg(b'Z', b"I");
+    events.extend(connection.feed(S, &ready, ready.len() as u64));
+    let mut client = parse("a", "SELECT email FROM customers WHERE id = $1");
+    client.extend(parse("b", "SELECT name FROM suppliers WHERE id = $1"));
+    client.extend(bind("", "a", &[b"1"]));
+    client.extend(bind("p1", "b", &[b"2"]));
+    client.extend(bind("p2", "b", &[b"3"]));
+    client.extend(execute(""));
+    client.extend(execute("p1"));
+    client.extend(execute("p2"));
+    let mut close_unnamed = vec![b'P'];
+    close_unnamed.extend(cstr(""));
+    client.extend(pg(b'C', &close_unnamed));
+    client.extend(execute(""));
+    client.extend(pg(b'S', &[]));
+    let mut server = pg(b'1', &[]);
+    server.extend(pg(b'1', &[]));
+    for _ in 0..3 {
+        server.extend(pg(b'2', &[]));
+    }
+    for tag in ["SELECT 1", "SELECT 1", "SELECT 0"] {
+        server.extend(pg(b'C', &cstr(tag)));
+    }
+    server.extend(pg(b'3', &[]));
+    server.extend(pg(b'C', &cstr("SELECT 0")));
+    server.extend(pg(b'Z', b"I"));
+    events.extend(connection.feed(C, &client, client.len() as u64));
+    events.extend(connection.feed(S, &server, server.len() as u64));
+    let executions: Vec<_> = pg_exchanges(&events)
+        .into_iter()
+        .filter(|e| e.request.kind == RequestKind::Execute)
+        .map(|e| (e.request.portal.clone(), e.request.statement.clone(), e.request.sql.clone()))
+        .collect();
+    let owned = |text: &str| Some(std::sync::Arc::<str>::from(text));
+    assert_eq!(
+        executions,
+        vec![
+            (owned(""), owned("a"), owned("SELECT email FROM customers WHERE id = $1")),
+            (owned("p1"), owned("b"), owned("SELECT name FROM suppliers WHERE id = $1")),
+            // `p2` was over the cap of one named portal: not remembered, and counted.
+            (owned("p2"), None, None),
+            // The unnamed portal was closed.
+            (owned(""), None, None),
+        ]
+    );
+    assert_eq!(connection.stats().cap_reached, 1);
+}
+
 #[test]
 fn error_in_extended_batch_skips_to_sync() {
     let mut client = parse("", "INSERT INTO t VALUES ($1)");
