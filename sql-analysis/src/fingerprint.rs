@@ -400,7 +400,9 @@ impl Fingerprinter {
         id
     }
 
-    fn lexed_id(&mut self, sql: &str, dialect: Dialect) -> u64 {
+    /// The id of `sql`'s fingerprint hashed while lexing, without looking at shapes: what
+    /// [`Fingerprinter::id`] does for a statement of a new shape. Always equal to it.
+    pub fn lexed_id(&mut self, sql: &str, dialect: Dialect) -> u64 {
         let mut output = HashingOutput::new(seed(dialect));
         normalise(sql, dialect, &mut output);
         match output.finish() {
