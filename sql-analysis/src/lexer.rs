@@ -115,8 +115,8 @@ const WORD_BYTES: [bool; 256] = {
     table
 };
 
-pub(crate) fn is_word_byte(byte: u8) -> bool {
-    WORD_BYTES[usize::from(byte)]
+pub(crate) const fn is_word_byte(byte: u8) -> bool {
+    WORD_BYTES[byte as usize]
 }
 
 impl<'a> Iterator for Lexer<'a> {

@@ -57,6 +57,18 @@ const CLASSES: [Class; 256] = {
     table
 };
 
+/// The ASCII bytes that continue a word for the lexer ([`is_word_byte`] without the non-ASCII
+/// bytes, which the scan refuses).
+const ASCII_WORD_BYTES: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut index = 0;
+    while index < 0x80 {
+        table[index] = is_word_byte(index as u8);
+        index += 1;
+    }
+    table
+};
+
 /// Calls `literal(start, end)` for every literal of `sql`, in order, and returns true; returns
 /// false, part-way through, when the text holds something the scan leaves to the lexer.
 pub(crate) fn literals(
@@ -70,19 +82,22 @@ pub(crate) fn literals(
         match CLASSES[usize::from(byte)] {
             Class::Plain => index += 1,
             Class::Word => {
-                let end = sql
-                    .get(index + 1..)
-                    .and_then(|rest| rest.iter().position(|&b| !is_word_byte(b)))
-                    .map_or(sql.len(), |length| index + 1 + length);
-                // `E'…'`, `B'…'`, `X'…'`, `N'…'`: a literal with a prefix; a word holding a
-                // non-ASCII byte.
-                let prefixed = end == index + 1
-                    && sql.get(end) == Some(&b'\'')
-                    && matches!(byte | 0x20, b'e' | b'b' | b'x' | b'n');
-                if prefixed || sql.get(index..end).is_some_and(|word| !word.is_ascii()) {
+                let start = index;
+                index += 1;
+                while let Some(&next) = sql.get(index) {
+                    if !ASCII_WORD_BYTES[usize::from(next)] {
+                        break;
+                    }
+                    index += 1;
+                }
+                // `E'…'`, `B'…'`, `X'…'`, `N'…'`: a literal with a prefix. (A non-ASCII byte
+                // after the word, which the lexer's word would take in, is refused next.)
+                if index == start + 1
+                    && sql.get(index) == Some(&b'\'')
+                    && matches!(byte | 0x20, b'e' | b'b' | b'x' | b'n')
+                {
                     return false;
                 }
-                index = end;
             }
             Class::Digit => {
                 let end = end_of_number(sql, index);
