@@ -6,11 +6,31 @@
 
 use std::{env, fs, path::PathBuf};
 
+/// The programs are built by a nested cargo under `OUT_DIR`, which judges freshness by
+/// modification times. Two checkouts of the project (git worktrees) sharing one target
+/// directory get the same `OUT_DIR`, and a program built from the other checkout's sources
+/// would look newer than this one's unchanged files and be embedded silently. So the nested
+/// build remembers which checkout it was made from and starts afresh for another one.
+fn forget_other_checkouts_build(root_dir: &str) -> anyhow::Result<()> {
+    let out_dir = PathBuf::from(env::var("OUT_DIR")?);
+    let stamp = out_dir.join("sensor-ebpf.checkout");
+    let checkout = fs::canonicalize(root_dir)?.display().to_string();
+    if fs::read_to_string(&stamp).ok().as_deref() != Some(checkout.as_str()) {
+        let nested = out_dir.join("aya-build");
+        if nested.exists() {
+            fs::remove_dir_all(&nested)?;
+        }
+        fs::write(&stamp, &checkout)?;
+    }
+    Ok(())
+}
+
 fn main() -> anyhow::Result<()> {
     let root_dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../sensor-ebpf");
     println!("cargo:rerun-if-changed={root_dir}/src");
     println!("cargo:rerun-if-changed={root_dir}/Cargo.toml");
     println!("cargo:rerun-if-changed={}/../sensor-common/src", env!("CARGO_MANIFEST_DIR"));
+    forget_other_checkouts_build(root_dir)?;
     aya_build::build_ebpf(
         [aya_build::Package {
             name: "sensor-ebpf",
