@@ -325,8 +325,9 @@ pub struct Exchange {
     pub request: Request,
     /// One entry per statement answered (several for multi-statement queries).
     pub results: Vec<StatementResult>,
-    /// The error that ended the exchange, if any.
-    pub error: Option<ServerError>,
+    /// The error that ended the exchange, if any (boxed: exchanges are moved whole, and most
+    /// have none).
+    pub error: Option<Box<ServerError>>,
     /// Index (from 0, over both directions) of the chunk that completed the request.
     pub first_chunk: u64,
     /// Index of the chunk that completed the response.

@@ -248,7 +248,7 @@ struct Pending {
     statement_id: Option<u32>,
     results: Vec<StatementResult>,
     current: Option<StatementResult>,
-    error: Option<ServerError>,
+    error: Option<Box<ServerError>>,
     first_chunk: u64,
     incomplete: bool,
     /// Response packets seen so far.
@@ -936,7 +936,7 @@ impl Connection {
                         return;
                     }
                     events.push(Event::Error(error.clone()));
-                    front.error = Some(error);
+                    front.error = Some(Box::new(error));
                     self.finish_front(chunk, events);
                 }
                 Some(0x00) if front.kind == Kind::Prepare && front.state == State::First => {
@@ -1115,7 +1115,7 @@ impl Connection {
                 } else if first == Some(0xff) {
                     let error = parse_error(payload, true);
                     events.push(Event::Error(error.clone()));
-                    front.error = Some(error);
+                    front.error = Some(Box::new(error));
                     self.finish_front(chunk, events);
                 } else {
                     let binary = matches!(front.kind, Kind::Execute | Kind::Fetch);

@@ -224,7 +224,7 @@ struct Pending {
     request: Option<Request>,
     results: Vec<StatementResult>,
     current: Option<StatementResult>,
-    error: Option<ServerError>,
+    error: Option<Box<ServerError>>,
     first_chunk: u64,
     incomplete: bool,
 }
@@ -1045,7 +1045,7 @@ impl Connection {
                     return;
                 };
                 if front.error.is_none() {
-                    front.error = Some(error);
+                    front.error = Some(Box::new(error));
                 }
                 match front.kind {
                     PendingKind::Query | PendingKind::Unknown | PendingKind::Sync => {}
