@@ -9,7 +9,8 @@
 //! The scan finds literals exactly as the lexer does, with the lexer's own functions: numbers and
 //! single-quoted strings, at the places the lexer starts a token. Text in which it could not be
 //! sure of that — comments, quoted identifiers, dollar quotes, prefixed strings
-//! (`E'…'`), `.5`, `%s`, non-ASCII bytes, MySQL's `#` — has no shape, and is lexed every time.
+//! (`E'…'`), `.5`, `%s`, non-ASCII bytes, `#` (a comment in MySQL) — has no shape, and is
+//! lexed every time. Placeholders (`$1`, `?`) are kept as they are.
 //! Everything else is kept byte for byte, so statements that differ in anything but literal
 //! content (case, spacing, an identifier) have different shapes.
 
