@@ -261,10 +261,17 @@ struct Pending {
 
 #[derive(Debug, Clone, Default)]
 struct Statement {
+    /// The statement id as text, as requests name it (made once, shared by every execution).
+    name: Arc<str>,
     sql: Arc<str>,
     truncated: bool,
     parameters: u16,
     columns: ResultColumns,
+}
+
+/// The name requests give statement `id`: the known statement's, or made now.
+fn statement_name(statement: Option<&Statement>, id: u32) -> Arc<str> {
+    statement.map_or_else(|| Arc::from(id.to_string()), |known| Arc::clone(&known.name))
 }
 
 /// Decoder for one MySQL/MariaDB connection.
@@ -686,7 +693,7 @@ impl Connection {
                     kind: RequestKind::Execute,
                     sql: statement.map(|s| s.sql.clone()),
                     sql_truncated: statement.is_some_and(|s| s.truncated),
-                    statement: Some(Arc::from(statement_id.to_string())),
+                    statement: Some(statement_name(statement, statement_id)),
                     portal: None,
                     parameter_count: statement.map(|s| s.parameters),
                 };
@@ -713,7 +720,7 @@ impl Connection {
                     kind: RequestKind::Execute,
                     sql: statement.map(|s| s.sql.clone()),
                     sql_truncated: statement.is_some_and(|s| s.truncated),
-                    statement: Some(Arc::from(statement_id.to_string())),
+                    statement: Some(statement_name(statement, statement_id)),
                     portal: None,
                     parameter_count: None,
                 };
@@ -949,7 +956,8 @@ impl Connection {
                         return;
                     };
                     front.statement_id = Some(statement_id);
-                    front.request.statement = Some(Arc::from(statement_id.to_string()));
+                    let name: Arc<str> = Arc::from(statement_id.to_string());
+                    front.request.statement = Some(Arc::clone(&name));
                     front.request.parameter_count = Some(parameters);
                     front.current = Some(StatementResult::default());
                     events.push(Event::PrepareOk {
@@ -958,6 +966,7 @@ impl Connection {
                         parameters,
                     });
                     let statement = Statement {
+                        name,
                         sql: front.request.sql.clone().unwrap_or_else(|| Arc::from("")),
                         truncated: front.request.sql_truncated,
                         parameters,

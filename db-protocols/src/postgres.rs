@@ -210,7 +210,7 @@ enum PendingKind {
     Bind,
     DescribeStatement(String),
     DescribePortal(String),
-    Execute(String),
+    Execute(Arc<str>),
     Close,
     Sync,
     FunctionCall,
@@ -696,17 +696,12 @@ impl Connection {
                         }
                     }
                 }
-                let bound = match self.statements.get(&statement) {
-                    Some(found) => Portal {
-                        statement: Arc::from(statement.as_str()),
-                        sql: Some(Arc::clone(&found.sql)),
-                        sql_truncated: found.truncated,
-                        columns: found.columns.clone(),
-                    },
-                    None => Portal {
-                        statement: Arc::from(statement.as_str()),
-                        ..Portal::default()
-                    },
+                let found = self.statements.get(&statement);
+                let bound = Portal {
+                    statement: Arc::from(statement.as_str()),
+                    sql: found.map(|s| Arc::clone(&s.sql)),
+                    sql_truncated: found.is_some_and(|s| s.truncated),
+                    columns: found.and_then(|s| s.columns.clone()),
                 };
                 if !self.portals.bind(&portal, bound, self.limits.max_portals) {
                     self.stats.cap_reached += 1;
@@ -758,6 +753,8 @@ impl Connection {
             b'E' => {
                 let portal = cursor.cstr().map(text).unwrap_or_default();
                 let max_rows = cursor.i32_be().unwrap_or_default();
+                // One copy of the name, for the request and for matching the response.
+                let name: Arc<str> = Arc::from(portal.as_str());
                 let (statement, sql, sql_truncated) = match self.portals.get(&portal) {
                     Some(found) => (
                         Some(Arc::clone(&found.statement)),
@@ -771,10 +768,10 @@ impl Connection {
                     sql,
                     sql_truncated,
                     statement,
-                    portal: Some(Arc::from(portal.as_str())),
+                    portal: Some(Arc::clone(&name)),
                     parameter_count: None,
                 };
-                self.push_pending(PendingKind::Execute(portal.clone()), Some(request), chunk);
+                self.push_pending(PendingKind::Execute(name), Some(request), chunk);
                 if self.message_events {
                     events.push(Event::Execute { portal, max_rows });
                 }
