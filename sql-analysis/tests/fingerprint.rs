@@ -89,6 +89,29 @@ fn cache_parses_each_fingerprint_once_and_stays_bounded() {
     assert_eq!(cache.stats().fallbacks, 1);
 }
 
+/// Seeded xorshift numbers: each call gives one below its bound.
+fn numbers_below(mut state: u64) -> impl FnMut(usize) -> usize {
+    move |bound: usize| {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        (state % bound as u64) as usize
+    }
+}
+
+/// One to `max_tokens` pieces of `vocabulary`, a third of them followed by a space.
+fn token_soup(vocabulary: &[&str], max_tokens: usize, next: &mut impl FnMut(usize) -> usize) -> String {
+    let tokens = 1 + next(max_tokens);
+    let mut sql = String::new();
+    for _ in 0..tokens {
+        sql.push_str(vocabulary[next(vocabulary.len())]);
+        if next(3) == 0 {
+            sql.push(' ');
+        }
+    }
+    sql
+}
+
 /// The id the cache uses (hashed while lexing, without the text) equals the id of the
 /// normalised text, on token soups built to hit every look-back and edit of the normaliser
 /// (list and row collapsing, `IN (`, trailing `;` runs longer than the hashing window).
@@ -100,13 +123,7 @@ fn id_hashed_while_lexing_equals_id_of_the_text() {
         "a_very_long_identifier_that_spans_more_than_one_hashing_window_of_sixty_four_bytes",
         "Ünïcode", "E'x'", "true", "VALUES", "(?), (?", "?, ?",
     ];
-    let mut state = 0x1234_5678_9abc_def0_u64;
-    let mut next = move |bound: usize| {
-        state ^= state << 13;
-        state ^= state >> 7;
-        state ^= state << 17;
-        (state % bound as u64) as usize
-    };
+    let mut next = numbers_below(0x1234_5678_9abc_def0);
     let mut fingerprinter = Fingerprinter::new();
     let mut statements: Vec<String> = vec![
         String::new(),
@@ -117,15 +134,7 @@ fn id_hashed_while_lexing_equals_id_of_the_text() {
         format!("SELECT * FROM t WHERE id IN ({})", vec!["?"; 500].join(", ")),
     ];
     for _ in 0..20_000 {
-        let tokens = 1 + next(120);
-        let mut sql = String::new();
-        for _ in 0..tokens {
-            sql.push_str(vocabulary[next(vocabulary.len())]);
-            if next(3) == 0 {
-                sql.push(' ');
-            }
-        }
-        statements.push(sql);
+        statements.push(token_soup(&vocabulary, 120, &mut next));
     }
     for sql in &statements {
         for dialect in [Dialect::Postgres, Dialect::MySql, Dialect::Generic] {
@@ -232,23 +241,10 @@ fn statements_of_one_shape_have_one_fingerprint() {
         "'$$'",
         "'é'",
     ];
-    let mut state = 0x2545_f491_4f6c_dd1d_u64;
-    let mut next = move |bound: usize| {
-        state ^= state << 13;
-        state ^= state >> 7;
-        state ^= state << 17;
-        (state % bound as u64) as usize
-    };
+    let mut next = numbers_below(0x2545_f491_4f6c_dd1d);
     let mut checked = 0;
     for round in 0..40_000 {
-        let tokens = 1 + next(40);
-        let mut sql = String::new();
-        for _ in 0..tokens {
-            sql.push_str(vocabulary[next(vocabulary.len())]);
-            if next(3) == 0 {
-                sql.push(' ');
-            }
-        }
+        let sql = token_soup(&vocabulary, 40, &mut next);
         for dialect in [Dialect::Postgres, Dialect::MySql, Dialect::Generic] {
             let Some(shape) = sql_analysis::shape_of(&sql, dialect) else {
                 continue;
