@@ -3,7 +3,7 @@
 use crate::Dialect;
 use crate::cache::IdMap;
 use crate::lexer::{Lexer, TokenKind};
-use crate::shape::shape_id;
+use crate::shape::shape_of;
 
 /// A statement with literals, comments and formatting removed, and its 64-bit id.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -386,7 +386,7 @@ impl Fingerprinter {
     /// aside, found by one cheap scan) was seen before gets that shape's id without being lexed;
     /// otherwise the id is hashed while lexing, without building the fingerprint's text.
     pub fn id(&mut self, sql: &str, dialect: Dialect) -> u64 {
-        let Some(shape) = shape_id(sql, dialect) else {
+        let Some(shape) = shape_of(sql, dialect) else {
             return self.lexed_id(sql, dialect);
         };
         if let Some(&id) = self.shapes.get(&shape) {

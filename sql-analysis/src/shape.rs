@@ -163,7 +163,9 @@ fn absorb_stretch(mut hash: u64, stretch: &[u8]) -> u64 {
 }
 
 /// The 64-bit id of `sql`'s shape in `dialect`, or `None` when the scan leaves it to the lexer.
-pub(crate) fn shape_id(sql: &str, dialect: Dialect) -> Option<u64> {
+/// Public for tests and fuzzing.
+#[doc(hidden)]
+pub fn shape_of(sql: &str, dialect: Dialect) -> Option<u64> {
     let bytes = sql.as_bytes();
     let mut hash = match dialect {
         Dialect::Postgres => 0x243f_6a88_85a3_08d3,
@@ -206,10 +208,4 @@ pub fn with_literals_replaced(
     }
     out.push_str(sql.get(kept_from..).unwrap_or_default());
     Some(out)
-}
-
-/// The shape id of `sql`, for tests and fuzzing.
-#[doc(hidden)]
-pub fn shape_of(sql: &str, dialect: Dialect) -> Option<u64> {
-    shape_id(sql, dialect)
 }
