@@ -231,6 +231,12 @@ pub struct Engine {
     vocabulary_endings: Vec<u64>,
     /// The same for three-letter beginnings.
     vocabulary_beginnings: Vec<u64>,
+    /// Words a run-together name may be cut into (`otherstreet` → other, street): the rules'
+    /// words, the modifiers, the contexts' words and the rules file's `[vocabulary]`.
+    segments: WordMap<()>,
+    /// Three-letter endings and beginnings of `segments`, as for the vocabulary.
+    segment_endings: Vec<u64>,
+    segment_beginnings: Vec<u64>,
     context_names: Vec<Box<str>>,
     context_words: WordMap<u64>,
     context_yields: Vec<u64>,
@@ -423,6 +429,27 @@ impl Engine {
             });
         }
 
+        let mut segments = vocabulary.clone();
+        let mut segment_endings = vocabulary_endings.clone();
+        let mut segment_beginnings = vocabulary_beginnings.clone();
+        // First-word modifiers are left out: `allowemail` is not cut into a flag about an address.
+        let extra_words = rules.modifiers.suffix.iter().chain(&rules.modifiers.identifier);
+        let extra_words = extra_words
+            .chain(&rules.modifiers.before)
+            .chain(rules.contexts.values().flat_map(|(context, _)| &context.words))
+            .chain(&rules.vocabulary);
+        for extra in extra_words {
+            for word in Words::split(extra).iter() {
+                segments.insert(word.into(), ());
+                if let Some(ending) = ending_of(word) {
+                    segment_endings[ending / 64] |= 1 << (ending % 64);
+                }
+                if let Some(beginning) = word.get(..3).and_then(ending_of) {
+                    segment_beginnings[beginning / 64] |= 1 << (beginning % 64);
+                }
+            }
+        }
+
         let labels = rules
             .labels
             .iter()
@@ -442,6 +469,9 @@ impl Engine {
             vocabulary,
             vocabulary_endings,
             vocabulary_beginnings,
+            segments,
+            segment_endings,
+            segment_beginnings,
             context_names,
             context_words,
             context_yields,
@@ -716,9 +746,6 @@ impl Engine {
     /// `useremail`), a short abbreviation and a known word of five letters or more (`contemail`,
     /// `custphone`), or a known word with one letter appended (`streetb`, `phonew`).
     fn split_compounds(&self, words: &mut Words) {
-        // Known words that are also endings of other words (`weightage`, `mileage`, `voltage`)
-        // are not split off.
-        const SUFFIX_WORDS: &[&str] = &["age", "ages"];
         // One trailing letter that is an inflection (`ages`, `aged`, `passer`) keeps the word whole.
         const INFLECTIONS: &[u8] = b"sdry";
         let known = |part: &str| self.vocabulary.contains_key(part);
@@ -754,9 +781,83 @@ impl Engine {
                     words.split_word(index, at);
                     index += 2;
                 }
-                None => index += 1,
+                None => match self.segment(word) {
+                    Some((cuts, parts)) => {
+                        // Cut from the end, so that the earlier cuts stay at their places.
+                        for cut in cuts[..parts - 1].iter().rev() {
+                            words.split_word(index, usize::from(*cut));
+                        }
+                        index += parts;
+                    }
+                    None => index += 1,
+                },
             }
         }
+    }
+
+    /// Cuts a run-together lower-case word wholly into known words (`secondaryemail` → secondary,
+    /// email; `otherpobox` → other, pobox), by dynamic programming over its cut points: the fewest
+    /// parts of three letters or more, each a word the rules or their vocabulary know, the last one
+    /// a word of a rule's names (the head of the compound). A word that cannot be cut wholly is
+    /// left as it is, and so is an ending such as `-age`. Returns the cut points and the number of
+    /// parts.
+    fn segment(&self, word: &str) -> Option<([u8; MAX_PARTS], usize)> {
+        const MIN_PART: usize = 3;
+        const LONGEST: usize = 40;
+        let length = word.len();
+        if !(2 * MIN_PART + 1..=LONGEST).contains(&length) || !word.bytes().all(|b| b.is_ascii_lowercase()) {
+            return None;
+        }
+        let has = |bits: &[u64], letters: Option<usize>| letters.is_some_and(|at| bits[at / 64] & (1 << (at % 64)) != 0);
+        // The head must be a known word of a rule, or nothing can match after the cut.
+        if !has(&self.vocabulary_endings, ending_of(word)) {
+            return None;
+        }
+        // parts[end]: fewest parts that make up word[..end] (u8::MAX: none); from[end]: where the
+        // last of them starts.
+        let mut parts = [u8::MAX; LONGEST + 1];
+        let mut from = [0u8; LONGEST + 1];
+        parts[0] = 0;
+        for start in 0..=length - MIN_PART {
+            if parts[start] == u8::MAX || !has(&self.segment_beginnings, word.get(start..start + 3).and_then(ending_of)) {
+                continue;
+            }
+            for end in start + MIN_PART..=length {
+                // A part may not end where no known word ends, nor leave fewer than three letters.
+                if (end < length && length - end < MIN_PART) || parts[start] + 1 >= parts[end] {
+                    continue;
+                }
+                let part = &word[start..end];
+                if has(&self.segment_endings, ending_of(part)) && self.segments.contains_key(part) {
+                    parts[end] = parts[start] + 1;
+                    from[end] = start as u8;
+                }
+            }
+        }
+        let count = usize::from(parts[length]);
+        if !(2..=MAX_PARTS).contains(&count) {
+            return None;
+        }
+        let mut cuts = [0u8; MAX_PARTS];
+        let mut end = length;
+        let mut previous_short = false;
+        for slot in (0..count).rev() {
+            let start = usize::from(from[end]);
+            let part = &word[start..end];
+            // Two words of three letters side by side are too often one word (`export` is not
+            // exp + ort).
+            let short = part.len() == MIN_PART;
+            if SUFFIX_WORDS.contains(&part)
+                || (short && previous_short)
+                || (end == length && !self.vocabulary.contains_key(part))
+            {
+                return None;
+            }
+            previous_short = short;
+            cuts[slot] = end as u8;
+            end = start;
+        }
+        Some((cuts, count))
     }
 
     fn match_name<'e>(&'e self, column: &ColumnRef<'_>, words: &Words, reasons: &mut Vec<Reason<'e>>) -> NameOutcome {
@@ -988,6 +1089,13 @@ impl FeatureSink for HashSink {
         self.count += 1;
     }
 }
+
+/// Known words that are also endings of other words (`weightage`, `mileage`, `voltage`): not split
+/// off.
+const SUFFIX_WORDS: &[&str] = &["age", "ages"];
+
+/// Most parts a run-together word is cut into.
+const MAX_PARTS: usize = 4;
 
 /// Number of three-letter endings of lowercase ASCII words.
 const ENDINGS: usize = 26 * 26 * 26;

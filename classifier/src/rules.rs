@@ -24,6 +24,8 @@ struct RuleFile {
     #[serde(default)]
     modifiers: Option<ModifierLists>,
     #[serde(default)]
+    vocabulary: Option<Vocabulary>,
+    #[serde(default)]
     rule: Vec<Spanned<RuleDefinition>>,
     #[serde(default)]
     label: Vec<Spanned<LabelDefinition>>,
@@ -54,6 +56,15 @@ pub(crate) struct ModifierLists {
     /// Words to take off all three lists (user files only need this).
     #[serde(default)]
     pub(crate) remove: Vec<String>,
+}
+
+/// Words that are neither a rule's names nor modifiers but that schemas run on to them
+/// (`secondaryemail`, `otherphone`, `assistantphone`): known, so that such names can be split.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct Vocabulary {
+    #[serde(default)]
+    pub(crate) words: Vec<String>,
 }
 
 fn default_confidence() -> f64 {
@@ -114,6 +125,7 @@ pub(crate) struct RuleSet {
     pub(crate) entities: BTreeMap<String, (Category, Origin)>,
     pub(crate) contexts: BTreeMap<String, (ContextDefinition, Origin)>,
     pub(crate) modifiers: ModifierLists,
+    pub(crate) vocabulary: Vec<String>,
     pub(crate) rules: Vec<(RuleDefinition, Origin)>,
     pub(crate) labels: Vec<(LabelDefinition, Origin)>,
 }
@@ -177,6 +189,9 @@ impl RuleSet {
                 existing.extend(added);
                 existing.retain(|word| !modifiers.remove.contains(word));
             }
+        }
+        if let Some(vocabulary) = parsed.vocabulary {
+            self.vocabulary.extend(vocabulary.words);
         }
         for rule in parsed.rule {
             let origin = origin_at(file, text, rule.span().start);

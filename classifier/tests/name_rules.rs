@@ -531,10 +531,54 @@ fn offices_units_rules_and_relatives() {
         ("employees", "uan_number", Some("NATIONAL_ID")),
         ("employee_bank_details", "bank_info", Some("BANK_ACCOUNT")),
         ("staff", "phone_ext", None),
-        ("staff", "contact_no", Some("PHONE_NUMBER")),
+        ("staff", "contact_number", Some("PHONE_NUMBER")),
         ("emails", "cclist", Some("EMAIL_ADDRESS")),
         ("rest_access_tokens", "hash", Some("API_KEY")),
         ("staff", "change_passwd", None),
         ("users", "force_password_reset", None),
+    ]);
+}
+
+#[test]
+fn run_together_qualifiers_accounts_and_record_numbers() {
+    check(&engine(), &[
+        // Qualifiers run on to a name (`other`, `secondary`, `assistant`, `partner`).
+        ("vtiger_contactdetails", "otheremail", Some("EMAIL_ADDRESS")),
+        ("vtiger_leaddetails", "secondaryemail", Some("EMAIL_ADDRESS")),
+        ("vtiger_contactsubdetails", "otherphone", Some("PHONE_NUMBER")),
+        ("vtiger_contactsubdetails", "assistantphone", Some("PHONE_NUMBER")),
+        ("vtiger_contactaddress", "otherstreet", Some("STREET_ADDRESS")),
+        ("customers", "alternatemobilenumber", Some("PHONE_NUMBER")),
+        ("users", "export", None),
+        ("users", "sponsorship", None),
+        // A CRM's company accounts and a tenant's account: contact details are the company's.
+        ("accounts", "phone", None),
+        ("accounts", "fax", None),
+        ("accounts", "email", None),
+        ("vtiger_account", "accountname", None),
+        ("accounts", "support_email", None),
+        // An account that names a person or a payment provider is the holder's.
+        ("user_accounts", "email", Some("EMAIL_ADDRESS")),
+        ("paypal_accounts", "email", Some("EMAIL_ADDRESS")),
+        ("braintree_accounts", "phone", Some("PHONE_NUMBER")),
+        ("customer_accounts", "city", Some("CITY")),
+        ("mastodon_accounts", "username", Some("USERNAME")),
+        // Numbers the application gives its own records are keys.
+        ("m_client", "account_no", None),
+        ("vtiger_leaddetails", "lead_no", None),
+        ("vtiger_contactdetails", "contact_no", None),
+        ("invoices", "customer_number", None),
+        ("employees", "bank_account_no", Some("BANK_ACCOUNT")),
+        ("employees", "account_number", Some("BANK_ACCOUNT")),
+        ("staff", "mobile_no", Some("PHONE_NUMBER")),
+        // Projects' and queues' addresses; what is left of an allowance.
+        ("projects", "email", None),
+        ("Queues", "CommentAddress", None),
+        ("project_users", "email", Some("EMAIL_ADDRESS")),
+        ("m_appuser", "firsttime_login_remaining", None),
+        // A contact's assistant and a partner's contact person.
+        ("users", "assistant", Some("PERSON_NAME")),
+        ("vtiger_potential", "partnercontact", Some("PERSON_NAME")),
+        ("vendors", "assistant", None),
     ]);
 }
