@@ -233,3 +233,14 @@ fn json_lines_hand_bad_lines_and_progress_to_the_caller() {
         "bad lines leave no output line"
     );
 }
+
+#[test]
+fn a_user_vocabulary_lets_run_together_names_be_cut() {
+    let default = Engine::with_default_rules().unwrap_or_else(|error| panic!("{error}"));
+    assert_eq!(default.classify(&ColumnRef::new("visits", "kioskphone"), None).entity, None);
+    let extended = EngineBuilder::new()
+        .rules_text("acme.toml", "version = \"acme-2\"\n[vocabulary]\nwords = [\"kiosk\"]\n")
+        .and_then(EngineBuilder::build)
+        .unwrap_or_else(|error| panic!("{error}"));
+    assert_eq!(extended.classify(&ColumnRef::new("visits", "kioskphone"), None).entity, Some("PHONE_NUMBER"));
+}
