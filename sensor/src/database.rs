@@ -107,10 +107,14 @@ struct SocketInfo {
 
 /// A data access being aggregated, with the shape of the result columns it
 /// was resolved with: a later execution with the same shape only adds to the
-/// counts instead of resolving its columns again.
+/// counts (and its sampled values' signals) instead of resolving its columns
+/// again.
 struct PendingAccess {
     access: DataAccess,
     result_shape: u64,
+    /// Where the signals of sampled values go: (result, position of the
+    /// result column, index in `access.columns` of the column read).
+    signal_targets: Vec<(usize, usize, usize)>,
 }
 
 /// A connection being decoded.
@@ -129,15 +133,22 @@ struct DatabaseConnection {
 
 /// Value signals of result rows, per result shape (a hash of the result
 /// columns) and column position. Values are looked at and dropped here.
+///
+/// Two budgets bound the work, both renewed every flush interval: rows per
+/// connection, and rows per result shape across all connections of the
+/// node. The second keeps the cost from growing with the number of
+/// connections: thirty-two pooled connections running one statement sample
+/// its columns as often as one connection does.
 #[derive(Default)]
 struct Sampled {
     /// Rows this connection may still sample in this flush interval.
     rows_left: u32,
-    /// The result columns the last sampled row belonged to and their shape:
-    /// the next row of the same result is recognised by pointer, without
-    /// hashing its columns again. Holding them keeps their allocation from
-    /// being reused by another result's columns.
-    last_columns: Option<(ResultColumns, u64)>,
+    /// The result columns the last row belonged to, their shape, and
+    /// whether that shape's node-wide budget was found spent: the next row
+    /// of the same result is recognised by pointer, without hashing its
+    /// columns again. Holding them keeps their allocation from being reused
+    /// by another result's columns.
+    last_columns: Option<(ResultColumns, u64, bool)>,
     sets: Vec<(u64, Vec<classifier::ValueSignals>)>,
     /// The text form of a binary-protocol value, reused from value to value.
     text: String,
@@ -149,19 +160,31 @@ const DEFAULT_SAMPLE_ROWS: u32 = 64;
 const MAX_SAMPLED_SETS: usize = 16;
 
 impl Sampled {
-    fn row(&mut self, row: LocalRow<'_>, today: CivilDate) {
+    /// Looks at the values of `row`, if both budgets allow: this
+    /// connection's, and its result shape's in `shapes_left` (rows left per
+    /// shape on this node, `per_shape` for a shape not seen yet).
+    fn row(&mut self, row: LocalRow<'_>, today: CivilDate, shapes_left: &mut FastMap<u64, u32>, per_shape: u32) {
         if self.rows_left == 0 || row.truncated {
             return;
         }
-        self.rows_left -= 1;
         let shape = match &self.last_columns {
-            Some((columns, shape)) if Arc::ptr_eq(columns, row.columns) => *shape,
+            Some((columns, _, true)) if Arc::ptr_eq(columns, row.columns) => return,
+            Some((columns, shape, false)) if Arc::ptr_eq(columns, row.columns) => *shape,
             _ => {
                 let shape = columns_shape(row.columns);
-                self.last_columns = Some((Arc::clone(row.columns), shape));
+                self.last_columns = Some((Arc::clone(row.columns), shape, false));
                 shape
             }
         };
+        let left = shapes_left.entry(shape).or_insert(per_shape);
+        if *left == 0 {
+            if let Some((_, _, spent)) = self.last_columns.as_mut() {
+                *spent = true;
+            }
+            return;
+        }
+        *left -= 1;
+        self.rows_left -= 1;
         let index = match self.sets.iter().position(|(s, _)| *s == shape) {
             Some(index) => index,
             None => {
@@ -219,16 +242,26 @@ fn columns_shape(columns: &[ResultColumn]) -> u64 {
     hasher.finish()
 }
 
-/// The proto form of value signals: counts per validator name.
-fn signals_to_proto(signals: &classifier::ValueSignals) -> proto::v1::ValueSignals {
-    proto::v1::ValueSignals {
-        sampled: signals.sampled,
-        empty: signals.empty,
-        matches: Validator::ALL
-            .iter()
-            .filter(|validator| signals.count(**validator) > 0)
-            .map(|validator| (validator.name().to_owned(), signals.count(*validator)))
-            .collect(),
+/// Adds the signals of sampled values to a column's (in their proto form:
+/// counts per validator name), unless nothing was sampled.
+fn add_signals(into: &mut Option<proto::v1::ValueSignals>, from: &classifier::ValueSignals) {
+    if from.sampled == 0 && from.empty == 0 {
+        return;
+    }
+    let into = into.get_or_insert_with(proto::v1::ValueSignals::default);
+    into.sampled = into.sampled.saturating_add(from.sampled);
+    into.empty = into.empty.saturating_add(from.empty);
+    for validator in Validator::ALL.iter() {
+        let count = from.count(*validator);
+        if count == 0 {
+            continue;
+        }
+        match into.matches.get_mut(validator.name()) {
+            Some(slot) => *slot = slot.saturating_add(count),
+            None => {
+                into.matches.insert(validator.name().to_owned(), count);
+            }
+        }
     }
 }
 
@@ -273,8 +306,11 @@ pub struct DatabaseTracker {
     /// buffer and may be read after the close.
     closing: Vec<(u64, u64)>,
     closed: Vec<(u64, u64)>,
-    /// Result rows sampled per connection and interval.
+    /// Result rows sampled per connection and interval, and per result
+    /// shape and interval across connections.
     sample_rows: u32,
+    /// Rows each result shape may still sample in this interval.
+    shapes_left: FastMap<u64, u32>,
     /// Today's date, for birth-date plausibility; refreshed every flush.
     today: CivilDate,
     pub counters: DatabaseCounters,
@@ -328,6 +364,7 @@ impl DatabaseTracker {
             closing: Vec::new(),
             closed: Vec::new(),
             sample_rows: DEFAULT_SAMPLE_ROWS,
+            shapes_left: FastMap::default(),
             today: CivilDate::today(),
             counters: DatabaseCounters::default(),
             events: Vec::new(),
@@ -336,7 +373,8 @@ impl DatabaseTracker {
     }
 
     /// Result rows per connection and flush interval whose values are
-    /// checked on this node (0: none).
+    /// checked on this node, and at most as many per result shape across
+    /// connections (0: none).
     pub fn with_sample_rows(mut self, rows: u32) -> Self {
         self.sample_rows = rows;
         self
@@ -457,9 +495,10 @@ impl DatabaseTracker {
                 events,
             );
         }
-        let today = self.today;
+        let (today, per_shape) = (self.today, self.sample_rows);
         let sampled = &mut connection.sampled;
-        let mut sink = |row: LocalRow<'_>| sampled.row(row, today);
+        let shapes_left = &mut self.shapes_left;
+        let mut sink = |row: LocalRow<'_>| sampled.row(row, today, shapes_left, per_shape);
         connection.session.feed_into(direction, data, header.real_len, &mut sink, events);
         if !connection.decided {
             if connection.session.protocol().is_some() {
@@ -553,14 +592,21 @@ impl DatabaseTracker {
         let rows: u64 = exchange.results.iter().map(|r| r.row_count.unwrap_or(r.rows_seen)).sum();
         let time = self.clock.to_unix_ns(timestamp_ns);
         let shape = result_shape(exchange);
-        // The same statement shape again on this connection in this interval,
-        // with no sampled values: only the counts change.
-        let sampled = signals.iter().any(Option::is_some);
+        // The same statement shape again on this connection in this interval:
+        // only the counts change, and the signals of sampled values go to the
+        // columns they went to before.
         if let Some(pending) = self.pending.get_mut(&(info.connection_id, id))
             && pending.result_shape == shape
-            && !sampled
         {
             add_execution(&mut pending.access, time, rows, latency_ns, exchange);
+            for &(result, position, column) in &pending.signal_targets {
+                if let Some(Some(sampled)) = signals.get(result)
+                    && let Some(values) = sampled.get(position)
+                    && let Some(access) = pending.access.columns.get_mut(column)
+                {
+                    add_signals(&mut access.signals, values);
+                }
+            }
             return;
         }
         if !self.fingerprints.contains_key(&id) {
@@ -588,6 +634,8 @@ impl DatabaseTracker {
             }
         };
         let (mut tables_read, mut tables_written, mut operation) = (Vec::new(), Vec::new(), String::new());
+        // (result, result column position, index in `columns`)
+        let mut targets: Vec<(usize, usize, usize)> = Vec::new();
         for (index, statement) in analysis.statements.iter().enumerate() {
             if operation.is_empty()
                 && let Some(op) = statement.operation
@@ -635,23 +683,22 @@ impl DatabaseTracker {
             for column in &resolution.columns_read {
                 push(&mut columns, qualify(&column.table), column.column.clone(), AccessKind::Read);
             }
-            // Signals of the sampled values, on the read column each result
-            // column comes from.
+            // The read column each result column comes from: signals of
+            // sampled values go there, now and for later executions.
+            for (position, wire_column) in wire.iter().enumerate() {
+                let Some((table, column)) = wire_source(wire_column, relations) else { continue };
+                let table = qualify(&table);
+                if let Some(target) = columns
+                    .iter()
+                    .position(|c| c.kind == AccessKind::Read as i32 && c.table == table && c.column == column)
+                {
+                    targets.push((index, position, target));
+                }
+            }
             if let Some(Some(sampled)) = signals.get(index) {
-                for (wire_column, value_signals) in wire.iter().zip(sampled) {
-                    if value_signals.sampled == 0 && value_signals.empty == 0 {
-                        continue;
-                    }
-                    let Some((table, column)) = wire_source(wire_column, relations) else { continue };
-                    let table = qualify(&table);
-                    if let Some(access) = columns.iter_mut().find(|c| {
-                        c.kind == AccessKind::Read as i32 && c.table == table && c.column == column
-                    }) {
-                        let proto = signals_to_proto(value_signals);
-                        match access.signals.as_mut() {
-                            Some(existing) => merge_proto_signals(existing, &proto),
-                            None => access.signals = Some(proto),
-                        }
+                for &(_, position, target) in targets.iter().filter(|(result, _, _)| *result == index) {
+                    if let (Some(values), Some(access)) = (sampled.get(position), columns.get_mut(target)) {
+                        add_signals(&mut access.signals, values);
                     }
                 }
             }
@@ -694,6 +741,7 @@ impl DatabaseTracker {
         let fingerprint = self.fingerprints.get(&id).map(|text| text.to_string()).unwrap_or_default();
         let pending = self.pending.entry((info.connection_id, id)).or_insert_with(|| PendingAccess {
             result_shape: shape,
+            signal_targets: Vec::new(),
             access: DataAccess {
             client,
             client_endpoint: Some(client_endpoint),
@@ -717,23 +765,34 @@ impl DatabaseTracker {
         });
         pending.result_shape = shape;
         let entry = &mut pending.access;
+        // Where each of `columns` is in the entry.
+        let mut placed = Vec::with_capacity(columns.len());
         for column in columns {
             match entry
                 .columns
-                .iter_mut()
-                .find(|c| c.table == column.table && c.column == column.column && c.kind == column.kind)
+                .iter()
+                .position(|c| c.table == column.table && c.column == column.column && c.kind == column.kind)
             {
-                Some(existing) => {
+                Some(at) => {
                     if let Some(signals) = &column.signals {
+                        let existing = &mut entry.columns[at];
                         match existing.signals.as_mut() {
                             Some(into) => merge_proto_signals(into, signals),
                             None => existing.signals = Some(signals.clone()),
                         }
                     }
+                    placed.push(at);
                 }
-                None => entry.columns.push(column),
+                None => {
+                    placed.push(entry.columns.len());
+                    entry.columns.push(column);
+                }
             }
         }
+        pending.signal_targets = targets
+            .into_iter()
+            .filter_map(|(result, position, target)| Some((result, position, *placed.get(target)?)))
+            .collect();
         add_execution(entry, time, rows, latency_ns, exchange);
     }
 
@@ -744,7 +803,11 @@ impl DatabaseTracker {
         self.today = CivilDate::today();
         for connection in self.connections.values_mut() {
             connection.sampled.rows_left = self.sample_rows;
+            if let Some((_, _, spent)) = connection.sampled.last_columns.as_mut() {
+                *spent = false;
+            }
         }
+        self.shapes_left.clear();
         self.pending.drain().map(|(_, pending)| pending.access).collect()
     }
 

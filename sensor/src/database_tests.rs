@@ -24,25 +24,42 @@ const SOCKET: (u64, u64) = (0xffff_0000_1234_5678, 42);
 /// server at 10.0.0.2:3306.
 fn tracker() -> DatabaseTracker {
     let mut tracker = DatabaseTracker::new(Clock::new());
+    open(&mut tracker, SOCKET, 7, 40000);
+    tracker
+}
+
+/// Another client connection from 10.0.0.1:`port` to the same server.
+fn open(tracker: &mut DatabaseTracker, socket: (u64, u64), connection_id: u64, port: u32) {
     let mut open = Flow {
-        local: Some(Endpoint { ip: "10.0.0.1".into(), port: 40000 }),
+        local: Some(Endpoint { ip: "10.0.0.1".into(), port }),
         remote: Some(Endpoint { ip: "10.0.0.2".into(), port: 3306 }),
-        connection_id: 7,
+        connection_id,
         ..Flow::default()
     };
     open.set_state(FlowState::Open);
     open.set_direction(Direction::Outbound);
-    tracker.on_flow(SOCKET, &open);
-    tracker
+    tracker.on_flow(socket, &open);
 }
 
 /// Feeds one chunk: `client` for bytes the client sent.
 fn feed(tracker: &mut DatabaseTracker, client: bool, bytes: &[u8]) {
-    feed_in_mode(tracker, client, bytes, capture_mode::FULL, &mut Decisions::default());
+    feed_on(tracker, SOCKET, client, bytes);
+}
+
+/// Feeds one chunk of the connection of `socket`.
+fn feed_on(tracker: &mut DatabaseTracker, socket: (u64, u64), client: bool, bytes: &[u8]) {
+    feed_in_mode(tracker, socket, client, bytes, capture_mode::FULL, &mut Decisions::default());
 }
 
 /// Feeds one chunk captured in kernel capture `mode`.
-fn feed_in_mode(tracker: &mut DatabaseTracker, client: bool, bytes: &[u8], mode: u8, control: &mut Decisions) {
+fn feed_in_mode(
+    tracker: &mut DatabaseTracker,
+    socket: (u64, u64),
+    client: bool,
+    bytes: &[u8],
+    mode: u8,
+    control: &mut Decisions,
+) {
     let header = PayloadHeader {
         direction: if client { flow::EGRESS } else { flow::INGRESS },
         syscall: 0,
@@ -52,10 +69,10 @@ fn feed_in_mode(tracker: &mut DatabaseTracker, client: bool, bytes: &[u8], mode:
         real_len: bytes.len() as u64,
         pid: 1,
         tid: 1,
-        fd: 3,
+        fd: 3 + (socket.1 - SOCKET.1) as u32,
         lost_before: 0,
-        socket: SOCKET.0,
-        opened_ns: SOCKET.1,
+        socket: socket.0,
+        opened_ns: socket.1,
         timestamp_ns: 1_000,
     };
     tracker.on_payload(&header, bytes, control);
@@ -82,6 +99,11 @@ fn lenenc(text: &str) -> Vec<u8> {
 
 /// Greeting, handshake response for user `app` and schema `shop`, OK.
 fn connect(tracker: &mut DatabaseTracker) {
+    connect_on(tracker, SOCKET);
+}
+
+fn connect_on(tracker: &mut DatabaseTracker, socket: (u64, u64)) {
+    let feed = |tracker: &mut DatabaseTracker, client: bool, bytes: &[u8]| feed_on(tracker, socket, client, bytes);
     let mut greeting = vec![10];
     greeting.extend(cstr("8.0.36"));
     greeting.extend(7u32.to_le_bytes());
@@ -220,6 +242,44 @@ fn binary_rows_of_prepared_statements_give_signals_for_numbers_too() {
     assert!(id.matches.get("age_like").copied().unwrap_or(0) > 0, "{id:?}");
 }
 
+/// Value sampling is bounded per result shape across connections, not only
+/// per connection: two pooled connections running one statement sample as
+/// many rows together as one connection would, and the budget is renewed
+/// every interval. Rows sampled by repeated executions all count.
+#[test]
+fn connections_share_one_sampling_budget_per_result_shape() {
+    const OTHER: (u64, u64) = (0xffff_0000_1234_9999, 43);
+    let mut tracker = tracker().with_sample_rows(3);
+    open(&mut tracker, OTHER, 8, 40001);
+    let run = |tracker: &mut DatabaseTracker, socket| {
+        feed_on(tracker, socket, true, &command(0x03, "SELECT name FROM users"));
+        feed_on(tracker, socket, false, &name_result("shop"));
+    };
+    connect_on(&mut tracker, SOCKET);
+    connect_on(&mut tracker, OTHER);
+    for _ in 0..5 {
+        run(&mut tracker, SOCKET);
+        run(&mut tracker, OTHER);
+    }
+    let sampled = |accesses: &[DataAccess]| -> u32 {
+        accesses
+            .iter()
+            .flat_map(|a| &a.columns)
+            .filter(|c| c.table == "shop.users" && c.column == "name")
+            .filter_map(|c| c.signals.as_ref())
+            .map(|s| s.sampled)
+            .sum()
+    };
+    let accesses = tracker.drain();
+    assert_eq!(accesses.iter().map(|a| a.count).sum::<u64>(), 10, "{accesses:?}");
+    // The first connection sampled twice (once while its statement was
+    // resolved, once after), the second once.
+    assert_eq!(sampled(&accesses), 3, "{accesses:?}");
+    run(&mut tracker, OTHER);
+    run(&mut tracker, OTHER);
+    assert_eq!(sampled(&tracker.drain()), 2, "a new interval samples again");
+}
+
 /// A recognised connection is turned FULL, and the decision names the
 /// socket it was made for, so it cannot touch a later connection that
 /// reused the fd.
@@ -240,6 +300,6 @@ fn a_capture_decision_names_its_connection() {
     greeting.extend([0u8; 10]);
     greeting.extend([2u8; 13]);
     greeting.extend(cstr("mysql_native_password"));
-    feed_in_mode(&mut tracker, false, &packet(0, &greeting), capture_mode::PROBE, &mut decisions);
+    feed_in_mode(&mut tracker, SOCKET, false, &packet(0, &greeting), capture_mode::PROBE, &mut decisions);
     assert_eq!(decisions.0, vec![((1 << 32) | 3, SOCKET, capture_mode::FULL)]);
 }

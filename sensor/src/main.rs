@@ -62,7 +62,8 @@ struct Args {
     receives_at_entry: bool,
     /// Result rows per database connection and flush interval whose values
     /// are checked on this node (is it an email address, a card number, …)
-    /// to help classify columns. Only the counts leave the node, never a
+    /// to help classify columns, and at most as many per result shape
+    /// across all connections. Only the counts leave the node, never a
     /// value. 0 turns value sampling off.
     #[arg(long, default_value_t = 64)]
     sample_rows: u32,

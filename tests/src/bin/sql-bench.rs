@@ -9,7 +9,8 @@
 //! - the sensor's own CPU per statement;
 //! - statements captured against the server's own count.
 //!
-//! `sql-bench [ROUNDS] [SECONDS]`
+//! `sql-bench [ROUNDS] [SECONDS] [CLIENTS]` (defaults 6, 5 and 2; pgbench
+//! runs one thread per core, or per client when there are fewer clients).
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -17,8 +18,13 @@ use std::time::Duration;
 
 use tests::{Aggregator, Sensor, TempDir, databases::Postgres, metric};
 
-fn tps(postgres: &Postgres, seconds: u32) -> f64 {
-    let output = postgres.pgbench().args(["-S", "-n", "-c", "2", "-j", "2", "-T", &seconds.to_string(), "postgres"]).output().unwrap();
+fn tps(postgres: &Postgres, seconds: u32, clients: u32) -> f64 {
+    let threads = clients.min(std::thread::available_parallelism().map_or(2, |n| n.get() as u32));
+    let output = postgres
+        .pgbench()
+        .args(["-S", "-n", "-c", &clients.to_string(), "-j", &threads.to_string(), "-T", &seconds.to_string(), "postgres"])
+        .output()
+        .unwrap();
     assert!(output.status.success(), "pgbench: {}", String::from_utf8_lossy(&output.stderr));
     String::from_utf8_lossy(&output.stdout)
         .lines()
@@ -72,6 +78,7 @@ fn median(values: &mut [f64]) -> f64 {
 fn main() {
     let rounds: usize = std::env::args().nth(1).and_then(|n| n.parse().ok()).unwrap_or(6);
     let seconds: u32 = std::env::args().nth(2).and_then(|n| n.parse().ok()).unwrap_or(5);
+    let clients: u32 = std::env::args().nth(3).and_then(|n| n.parse().ok()).unwrap_or(2).max(1);
     let postgres = Postgres::start().expect("PostgreSQL is installed");
     let init = postgres.pgbench().args(["-i", "-q", "-s", "10", "postgres"]).output().unwrap();
     assert!(init.status.success());
@@ -88,7 +95,7 @@ fn main() {
             postgres.reset_statements();
             let before = sensor.metrics();
             let cpu_before = cpu_ns(sensor.process.pid());
-            let rate = tps(&postgres, seconds);
+            let rate = tps(&postgres, seconds, clients);
             std::thread::sleep(Duration::from_millis(500));
             let after = sensor.metrics();
             let cpu_after = cpu_ns(sensor.process.pid());
@@ -112,11 +119,11 @@ fn main() {
         };
         let (rate_with, kernel_per, sensor_per, captured, statements, rate_without);
         if round % 2 == 0 {
-            rate_without = tps(&postgres, seconds);
+            rate_without = tps(&postgres, seconds, clients);
             (rate_with, kernel_per, sensor_per, captured, statements) = measure_with();
         } else {
             (rate_with, kernel_per, sensor_per, captured, statements) = measure_with();
-            rate_without = tps(&postgres, seconds);
+            rate_without = tps(&postgres, seconds, clients);
         }
         eprintln!("round {round}: {rate_without:.0} tps without, {rate_with:.0} with; kernel {kernel_per:.0} ns + sensor {sensor_per:.0} ns per statement; {captured}/{statements} captured");
         ratios.push(rate_with / rate_without);
