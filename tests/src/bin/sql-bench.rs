@@ -11,6 +11,7 @@
 //!
 //! `sql-bench [ROUNDS] [SECONDS] [CLIENTS]` (defaults 6, 5 and 2; pgbench
 //! runs one thread per core, or per client when there are fewer clients).
+//! `SQL_BENCH_SENSOR_ARGS` adds options to the sensor's command line.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -79,6 +80,7 @@ fn main() {
     let rounds: usize = std::env::args().nth(1).and_then(|n| n.parse().ok()).unwrap_or(6);
     let seconds: u32 = std::env::args().nth(2).and_then(|n| n.parse().ok()).unwrap_or(5);
     let clients: u32 = std::env::args().nth(3).and_then(|n| n.parse().ok()).unwrap_or(2).max(1);
+    let extra_sensor_args = std::env::var("SQL_BENCH_SENSOR_ARGS").unwrap_or_default();
     let postgres = Postgres::start().expect("PostgreSQL is installed");
     let init = postgres.pgbench().args(["-i", "-q", "-s", "10", "postgres"]).output().unwrap();
     assert!(init.status.success());
@@ -90,7 +92,9 @@ fn main() {
     let (mut captured_total, mut server_total) = (0u64, 0u64);
     for round in 0..rounds {
         let measure_with = || {
-            let sensor = Sensor::start(&aggregator.url(), &["--capture-bytes", "512"]);
+            let mut args = vec!["--capture-bytes", "512"];
+            args.extend(extra_sensor_args.split_whitespace());
+            let sensor = Sensor::start(&aggregator.url(), &args);
             std::thread::sleep(Duration::from_millis(500));
             postgres.reset_statements();
             let before = sensor.metrics();
