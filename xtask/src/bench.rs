@@ -37,7 +37,7 @@ pub fn run(write: bool) -> anyhow::Result<()> {
     require_root("the benchmark runs the sensor with its kernel programs")?;
     crate::setup::ensure_all()?;
     say("building release binaries");
-    run_command(cargo().args(["build", "--release", "--bins", "--examples", "-p", "sensor", "-p", "aggregator", "-p", "tests"]))?;
+    run_command(cargo().args(["build", "--release", "--bins", "--examples", "-p", "sensor", "-p", "aggregator", "-p", "tests", "-p", "sql-analysis"]))?;
     let release = target_dir().join("release");
     let mut rows = Vec::new();
 
@@ -47,6 +47,25 @@ pub fn run(write: bool) -> anyhow::Result<()> {
         what: "sensor pipeline, decode → flow → connection tracking → batch (userspace only)".into(),
         value: format!("{:.2} M events/s ({:.0} ns/event)", num(&json, "events_per_second") / 1e6, num(&json, "ns_per_event")),
         command: "cargo run --release -p sensor --example pipeline_bench -- 2000000".into(),
+    });
+
+    say("SQL analysis (one core)");
+    let json: Value = serde_json::from_str(output(Command::new(release.join("examples/analysis_rate")).arg("2"))?.trim())?;
+    let mix = num(&json, "mix_statements");
+    rows.push(Row {
+        what: "SQL analysis from the cache, `pgbench -S`'s statement with a new literal each time".into(),
+        value: format!("{:.2} M statements/s", num(&json, "pgbench_cache_hit_per_second") / 1e6),
+        command: "cargo run --release -p sql-analysis --example analysis_rate -- 2".into(),
+    });
+    rows.push(Row {
+        what: format!("SQL analysis from the cache, a mix of {mix} pgbench and ORM statements"),
+        value: format!("{:.2} M statements/s", num(&json, "mix_cache_hit_per_second") / 1e6),
+        command: "cargo run --release -p sql-analysis --example analysis_rate -- 2".into(),
+    });
+    rows.push(Row {
+        what: format!("SQL analysis, cold parse, the same mix of {mix}"),
+        value: format!("{:.0} k statements/s", num(&json, "cold_parse_per_second") / 1e3),
+        command: "cargo run --release -p sql-analysis --example analysis_rate -- 2".into(),
     });
 
     say("aggregator ingest");
