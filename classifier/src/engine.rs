@@ -861,25 +861,33 @@ impl Engine {
     }
 
     fn match_name<'e>(&'e self, column: &ColumnRef<'_>, words: &Words, reasons: &mut Vec<Reason<'e>>) -> NameOutcome {
-        let outcome = self.match_words(column, words, 0, reasons);
+        let outcome = self.match_words(column, words, 0, true, reasons);
         // Some schemas start every column with an abbreviation of its table (`PAT_NAME`,
-        // `PAT_TELE` in `PATIENT`, `LAB_RES` in `LABORATORY`): when the whole name says nothing,
-        // the words after such a prefix are read on their own.
-        if matches!(outcome, NameOutcome::NoMatch)
-            && words.len() > 1
-            && is_table_abbreviation(column.table, words.get(0))
-        {
-            return self.match_words(column, words, 1, reasons);
+        // `PAT_TELE` in `PATIENT`, `LAB_RES` in `LABORATORY`, `a_from` in `article_data_mime`) or
+        // with the table's own word (`session_browser` in `sessions`, `lang_author` in `lang`):
+        // when the whole name says nothing, the words after such a prefix are read on their own.
+        // After the table's own word only rules that are not `exact` are read: `post_author` in
+        // `posts` and `impersonation_session_id` point at rows, whereas an abbreviation stands in
+        // for the table's name (`a_from` is the whole `from` header).
+        if matches!(outcome, NameOutcome::NoMatch) && words.len() > 1 {
+            if is_table_abbreviation(column.table, words.get(0)) {
+                return self.match_words(column, words, 1, true, reasons);
+            }
+            if is_table_word(column.table, words.get(0)) {
+                return self.match_words(column, words, 1, false, reasons);
+            }
         }
         outcome
     }
 
-    /// Matches the rules against the words from `skip` on (the words before are not read).
+    /// Matches the rules against the words from `skip` on (the words before are not read); rules
+    /// with `exact` only when `exact_rules` is set.
     fn match_words<'e>(
         &'e self,
         column: &ColumnRef<'_>,
         words: &Words,
         skip: usize,
+        exact_rules: bool,
         reasons: &mut Vec<Reason<'e>>,
     ) -> NameOutcome {
         let count = words.len();
@@ -907,7 +915,7 @@ impl Engine {
                 {
                     continue;
                 }
-                if (rule.exact && start != skip) || ((rule.exact || rule.at_end) && end < meaningful) {
+                if (rule.exact && (start != skip || !exact_rules)) || ((rule.exact || rule.at_end) && end < meaningful) {
                     continue;
                 }
                 if rule.when_table != 0 || rule.unless_table != 0 {
@@ -953,7 +961,10 @@ impl Engine {
         };
         let after = (best.end..meaningful).map(|index| (words.get(index), SUFFIX | IDENTIFIER));
         let first = (best.start > skip).then(|| (words.get(skip), PREFIX));
-        let adjacent = (best.start > skip).then(|| (words.get(best.start - 1), BEFORE));
+        // Whose a credential is does not matter: a bot's token or a company's password is stored
+        // like a person's, so the words that give the data to an owner do not set credentials aside.
+        let credential = rule.category.unwrap_or(self.entities[entity].1) == Category::Credential;
+        let adjacent = (best.start > skip && !credential).then(|| (words.get(best.start - 1), BEFORE));
         for (word, flags) in after.chain(first).chain(adjacent) {
             if let Some((modifier, found)) = self.modifiers.get_key_value(word)
                 && found & flags != 0
@@ -1110,8 +1121,17 @@ fn ending_of(word: &str) -> Option<usize> {
 /// Whether `word` (two to four letters) abbreviates a word of the table's name: by its beginning
 /// (`pat` in `PATIENT`, `lab` in `LABORATORY`, `emp` in `employees`) or, from three letters, by
 /// its first letter and then letters of it in order (`wrd` in `WARD`, `cst` in `customers`). A
-/// whole word (`user` in `users`) is not an abbreviation.
+/// whole word (`user` in `users`) is not an abbreviation. A single letter abbreviates the table's
+/// first word when it begins it (`a` in `article_data_mime`).
 fn is_table_abbreviation(table: &str, word: &str) -> bool {
+    if word.len() == 1 {
+        if !table.as_bytes().first().is_some_and(|first| first.eq_ignore_ascii_case(&word.as_bytes()[0])) {
+            return false;
+        }
+        let table = Words::split(table);
+        return word.bytes().all(|b| b.is_ascii_lowercase())
+            && table.iter().next().is_some_and(|first| first.len() >= 4 && first.starts_with(word));
+    }
     if !(2..=4).contains(&word.len()) || !word.bytes().all(|b| b.is_ascii_lowercase()) {
         return false;
     }
@@ -1128,6 +1148,24 @@ fn is_table_abbreviation(table: &str, word: &str) -> bool {
             && letters.next() == wanted.next()
             && wanted.all(|letter| letters.any(|candidate| candidate == letter))
     })
+}
+
+/// Whether `word` is the table's own word as a column prefix: a word of the table's name or its
+/// singular (`session` in `phpbb_sessions`, `attempt` in `login_attempts`, `lang` in `lang`).
+fn is_table_word(table: &str, word: &str) -> bool {
+    // Most names are not prefixed by a word of their table: look for it before splitting the table.
+    if word.len() < 3 || !table.as_bytes().windows(word.len()).any(|part| part.eq_ignore_ascii_case(word.as_bytes())) {
+        return false;
+    }
+    let table = Words::split(table);
+    word.len() >= 3
+        && table.iter().any(|table_word| {
+            !GENERIC_TABLE_WORDS.contains(&table_word)
+                && (table_word == word
+                    || table_word.strip_suffix('s') == Some(word)
+                    || table_word.strip_suffix("es") == Some(word)
+                    || table_word.strip_suffix("ies").is_some_and(|stem| word.strip_suffix('y') == Some(stem)))
+        })
 }
 
 fn confidence_of_none(name: &NameOutcome) -> f64 {

@@ -487,6 +487,19 @@ fn heads_compounds_and_table_prefixes() {
         ("employees", "emp_name", Some("PERSON_NAME")),
         // A whole word is not an abbreviation: `user_name` stays a login.
         ("users", "user_name", Some("USERNAME")),
+        // A single letter abbreviates the table's first word (a mail article's headers).
+        ("article_data_mime", "a_from", Some("EMAIL_ADDRESS")),
+        ("article_data_mime", "a_cc", Some("EMAIL_ADDRESS")),
+        ("article_data_mime", "a_subject", None),
+        ("article_data_mime", "a_in_reply_to", None),
+        ("posts", "p_from", None),
+        // The table's own word as a prefix: the rest is read on its own, but not by rules that
+        // need the whole name (`post_author` and `impersonation_session_id` point at rows).
+        ("phpbb_sessions", "session_browser", Some("DEVICE_ID")),
+        ("phpbb_login_attempts", "attempt_browser", Some("DEVICE_ID")),
+        ("wp_posts", "post_author", None),
+        ("impersonation_session_logs", "impersonation_session_id", None),
+        ("sessions", "session_id", Some("API_KEY")),
         // Outside a person's table the rest is read as usual.
         ("products", "prod_name", None),
     ]);
@@ -580,5 +593,51 @@ fn run_together_qualifiers_accounts_and_record_numbers() {
         ("users", "assistant", Some("PERSON_NAME")),
         ("vtiger_potential", "partnercontact", Some("PERSON_NAME")),
         ("vendors", "assistant", None),
+    ]);
+}
+
+#[test]
+fn headers_posters_passes_and_flags() {
+    check(&engine(), &[
+        // A stored mail's headers; a person's or identity's reply-to; a newsletter's is a setting.
+        ("article_data_mime", "a_bcc", Some("EMAIL_ADDRESS")),
+        ("message_headers", "reply_to", Some("EMAIL_ADDRESS")),
+        ("identities", "reply-to", Some("EMAIL_ADDRESS")),
+        ("users", "replyto", Some("EMAIL_ADDRESS")),
+        ("emails", "reply_to", None),
+        ("newsletters", "sender_reply_to", None),
+        ("statuses", "in_reply_to_id", None),
+        // Carbon copies are never a street.
+        ("privmsgs", "bcc_address", None),
+        ("privmsgs", "to_address", None),
+        // Whoever posted, by login; the key beside it is a key.
+        ("forums", "forum_last_poster_name", Some("USERNAME")),
+        ("topics", "topic_first_poster_name", Some("USERNAME")),
+        ("posts", "poster_id", None),
+        // User agents of login sessions and attempts; an analytics visit's browser family.
+        ("sessions", "browser", Some("DEVICE_ID")),
+        ("login_attempts", "attempt_browser", Some("DEVICE_ID")),
+        ("visits", "browser", None),
+        // A parser's passes are not passwords; a bare pass still is.
+        ("bbcodes", "second_pass_replace", None),
+        ("jobs", "final_pass", None),
+        ("users", "user_pass", Some("PASSWORD")),
+        // Flags and patterns: what a status triggers, names a site refuses, excluded addresses.
+        ("status", "triggers_email", None),
+        ("disallow", "disallow_username", None),
+        ("settings", "reserved_usernames", None),
+        ("sitelist", "ip_exclude", None),
+        ("banlist", "ban_ip", Some("IP_ADDRESS")),
+        ("sessions", "session_autologin", None),
+        // A crawler is not a person, but a bot's token is a stored credential.
+        ("bots", "bot_ip", None),
+        ("channel_telegram", "bot_token", Some("API_KEY")),
+        // A fingerprint is a person's only on a person's or patient's row.
+        ("users", "fingerprint", Some("BIOMETRIC")),
+        ("article", "insert_fingerprint", None),
+        ("uploads", "fingerprint", None),
+        // A status that is the condition; a vCard holds a name.
+        ("candidate", "eeo_disability_status", Some("MEDICAL_CONDITION")),
+        ("contacts", "vcard", Some("PERSON_NAME")),
     ]);
 }
