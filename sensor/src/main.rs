@@ -135,7 +135,11 @@ fn session_id() -> String {
     format!("{:032x}", rand::random::<u128>())
 }
 
-#[tokio::main]
+// One thread: the sensor's work is one loop over the kernel's rings, and
+// the shipping, metrics and Kubernetes tasks are light. With a worker per
+// core, every wake-up of a task also woke another worker to look for work:
+// measured, about 7% more CPU per captured statement for nothing.
+#[tokio::main(flavor = "current_thread")]
 async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
     init_logging(args.log_format);
