@@ -187,6 +187,22 @@ pub fn run(write: bool) -> anyhow::Result<()> {
         command: "sql-bench 6 5".into(),
     });
 
+    say("SQL capture under pgbench -S with 32 clients (many connections)");
+    let json: Value = serde_json::from_str(output(Command::new(release.join("sql-bench")).args(["4", "5", "32"]))?.trim())?;
+    rows.push(Row {
+        what: "the same with 32 clients: TPS ratio; CPU per statement, kernel programs + sensor (median of 4 rounds)".into(),
+        value: format!(
+            "{:.3} ({:.0} vs {:.0} TPS); {:.2} µs + {:.2} µs = {:.2} µs",
+            num(&json, "tps_ratio"),
+            num(&json, "tps_with"),
+            num(&json, "tps_without"),
+            num(&json, "kernel_ns_per_statement") / 1000.0,
+            num(&json, "sensor_ns_per_statement") / 1000.0,
+            (num(&json, "kernel_ns_per_statement") + num(&json, "sensor_ns_per_statement")) / 1000.0
+        ),
+        command: "sql-bench 4 5 32".into(),
+    });
+
     let table = render(&rows);
     println!("{table}");
     if write {
