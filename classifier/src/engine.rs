@@ -665,9 +665,11 @@ impl Engine {
             if word.bytes().all(|b| b.is_ascii_digit()) || GENERIC.contains(&word) {
                 continue;
             }
+            let mut found = false;
             let mut lookup = |candidate: &str| {
                 if let Some(bits) = self.context_words.get(candidate) {
                     mask |= bits & allowed;
+                    found = true;
                 }
             };
             lookup(word);
@@ -685,6 +687,21 @@ impl Engine {
                     singular[stem.len()] = b'y';
                     if let Ok(singular) = std::str::from_utf8(&singular[..=stem.len()]) {
                         lookup(singular);
+                    }
+                }
+            }
+            // A run-together table word that ends in a long context word (`aqbooksellers`,
+            // `apcontact`): its last part names the rows. Short words are left out, since they end
+            // many unrelated words (`remember`, `ghost`, `score`).
+            if !found {
+                let stem = word.strip_suffix('s').unwrap_or(word);
+                for start in 1..stem.len().saturating_sub(MIN_RUN_TOGETHER_CONTEXT - 1) {
+                    if !stem.is_char_boundary(start) {
+                        continue;
+                    }
+                    if let Some(bits) = self.context_words.get(&stem[start..]) {
+                        mask |= bits & allowed;
+                        break;
                     }
                 }
             }
@@ -1149,6 +1166,10 @@ fn is_table_abbreviation(table: &str, word: &str) -> bool {
             && wanted.all(|letter| letters.any(|candidate| candidate == letter))
     })
 }
+
+/// The shortest context word read off the end of a run-together table word (`contact` in
+/// `apcontact`).
+const MIN_RUN_TOGETHER_CONTEXT: usize = 7;
 
 /// Whether `word` is the table's own word as a column prefix: a word of the table's name or its
 /// singular (`session` in `phpbb_sessions`, `attempt` in `login_attempts`, `lang` in `lang`).

@@ -78,6 +78,8 @@ const RULE_CASES: &[(&str, &str, &str, Option<&str>)] = &[
     ("phone", "subscribers", "msisdn", Some("PHONE_NUMBER")),
     ("phone.ambiguous", "users", "mobile", Some("PHONE_NUMBER")),
     ("phone.ambiguous", "PATIENT", "PAT_TELE", Some("PHONE_NUMBER")),
+    ("phone.calling_code", "client", "phone_cc", None),
+    ("phone.calling_code", "invoice", "buyer_phone_cc", None),
     ("phone", "employees", "office_phone", Some("PHONE_NUMBER")),
     ("street_address", "customers", "street", Some("STREET_ADDRESS")),
     ("street_address.line_in_address_table", "addresses", "line1", Some("STREET_ADDRESS")),
@@ -115,6 +117,8 @@ const RULE_CASES: &[(&str, &str, &str, Option<&str>)] = &[
     ("username.nickname_in_person_table", "members", "nickname", Some("USERNAME")),
     ("username.social_handle_in_person_table", "profiles", "twitter", Some("USERNAME")),
     ("username.chat_address", "chat_contacts", "jid", Some("USERNAME")),
+    ("username.chat_address", "profiles", "matrix_id", Some("USERNAME")),
+    ("username.matrix_in_person_table", "contact", "matrix", Some("USERNAME")),
     ("username.social_profile_url_in_person_table", "users", "linkedin_url", Some("USERNAME")),
     ("username.openid", "users", "openid_identifier", Some("USERNAME")),
     ("username.handle_in_person_table", "people", "diaspora_handle", Some("USERNAME")),
@@ -127,6 +131,8 @@ const RULE_CASES: &[(&str, &str, &str, Option<&str>)] = &[
     ("date_of_birth", "patients", "dob", Some("DATE_OF_BIRTH")),
     ("date_of_birth", "patients", "dateOfBirth", Some("DATE_OF_BIRTH")),
     ("age", "athletes", "age", Some("AGE")),
+    ("date_of_birth.abbreviated_in_person_table", "contact", "bd", Some("DATE_OF_BIRTH")),
+    ("date_of_birth.abbreviated_in_person_table", "contact", "bdyear", Some("DATE_OF_BIRTH")),
     ("gender", "customers", "geschlecht", Some("GENDER")),
     ("gender.ambiguous", "users", "genre", Some("GENDER")),
     ("marital_status", "employees", "familienstand", Some("MARITAL_STATUS")),
@@ -161,6 +167,8 @@ const RULE_CASES: &[(&str, &str, &str, Option<&str>)] = &[
     ("api_key.code_in_token_table", "login_tokens", "code", Some("API_KEY")),
     ("api_key.code_in_token_table", "invitation_requests", "code", Some("API_KEY")),
     ("api_key.code_in_token_table", "rest_access_tokens", "hash", Some("API_KEY")),
+    ("api_key.code_in_token_table", "client_password_reset", "hash", Some("API_KEY")),
+    ("api_key.code_in_token_table", "2fa_recovery_codes", "code", Some("API_KEY")),
     ("medical_condition", "patients", "diagnosis", Some("MEDICAL_CONDITION")),
     ("medical_condition", "candidate", "eeo_disability_status", Some("MEDICAL_CONDITION")),
     ("medical_condition.clinical_terms", "intake_forms", "asthma", Some("MEDICAL_CONDITION")),
@@ -239,6 +247,9 @@ const OUTSIDE_CONTEXT: &[(&str, &str)] = &[
     ("pricing_rules", "age"),
     ("segments", "gender"),
     ("forward_email_rules", "email"),
+    // A Matrix address and a short birthday only on a person's row.
+    ("polls", "matrix"),
+    ("builds", "bd"),
 ];
 
 fn rule_of<'e>(reasons: &[Reason<'e>]) -> Option<&'e str> {
@@ -317,6 +328,8 @@ fn every_modifier_list_sets_a_match_aside() {
         ("disallow", "disallow_username", "disallow"),
         ("sitelist", "ip_exclude", "exclude"),
         ("bots", "bot_ip", "bot"),
+        ("client", "email_approved", "approved"),
+        ("invoice", "seller_address", "seller"),
     ] {
         let got = engine.classify(&ColumnRef::new(table, column), None);
         assert_eq!(got.entity, None, "{table}.{column}");

@@ -641,3 +641,64 @@ fn headers_posters_passes_and_flags() {
         ("contacts", "vcard", Some("PERSON_NAME")),
     ]);
 }
+
+#[test]
+fn run_together_table_words_ending_in_a_context_word() {
+    check(&engine(), &[
+        // A bookseller supplying a library is a business; its contact person is a person.
+        ("aqbooksellers", "address1", None),
+        ("aqbooksellers", "phone", None),
+        ("aqbooksellers", "postal", None),
+        ("aqbooksellers", "accountnumber", None),
+        ("aqbookseller_interfaces", "login", None),
+        ("aqbookseller_interfaces", "account_email", None),
+        ("aqbookseller_interfaces", "password", Some("PASSWORD")),
+        ("aqcontacts", "name", Some("PERSON_NAME")),
+        ("apcontact", "nick", Some("USERNAME")),
+        ("apcontact", "name", Some("PERSON_NAME")),
+        // Short context words are not read off the end of a longer word.
+        ("remember", "name", None),
+        ("ghosts", "email", Some("EMAIL_ADDRESS")),
+        // The seller on an invoice is the issuing business; the buyer is a person.
+        ("invoice", "seller_email", None),
+        ("invoice", "seller_phone", None),
+        ("invoice", "buyer_email", Some("EMAIL_ADDRESS")),
+        ("sellers", "email", None),
+    ]);
+}
+
+#[test]
+fn secrets_under_generic_and_abbreviated_names() {
+    check(&engine(), &[
+        // A password reset's link hash and a recovery code, only in such tables.
+        ("admin_password_reset", "hash", Some("API_KEY")),
+        ("password_resets", "code", Some("API_KEY")),
+        ("2fa_recovery_codes", "code", Some("API_KEY")),
+        ("files", "hash", None),
+        ("coupons", "code", None),
+        // Abbreviated private keys, a remembered browser's cookie, a domain's transfer code.
+        ("user", "prvkey", Some("API_KEY")),
+        ("contact", "privkey", Some("API_KEY")),
+        ("2fa_trusted_browser", "cookie_hash", Some("API_KEY")),
+        ("service_domain", "transfer_code", Some("API_KEY")),
+        ("domains", "epp_code", Some("API_KEY")),
+        ("settings", "cookie_name", None),
+    ]);
+}
+
+#[test]
+fn calling_codes_flags_and_short_forms() {
+    check(&engine(), &[
+        ("client", "phone_cc", None),
+        ("service_domain", "contact_phone_cc", None),
+        ("customers", "phone_country_code", None),
+        ("countries", "calling_code", None),
+        ("client", "phone", Some("PHONE_NUMBER")),
+        ("client", "email_approved", None),
+        ("comments", "comment_approved", None),
+        ("contact", "bd", Some("DATE_OF_BIRTH")),
+        ("contact", "bdyear", Some("DATE_OF_BIRTH")),
+        ("contact", "matrix", Some("USERNAME")),
+        ("polls", "matrix_counts", None),
+    ]);
+}
