@@ -4,7 +4,10 @@
 //! fed to the `DatabaseTracker`, records drained as the flush does. Prints
 //! one JSON object.
 //!
-//! `cargo run --release -p sensor --example database_bench -- [STATEMENTS] [--prepared]`
+//! `--connections N` spreads the statements over N connections in turn (one
+//! by default), as a pool does.
+//!
+//! `cargo run --release -p sensor --example database_bench -- [STATEMENTS] [--prepared] [--connections N]`
 
 use std::time::Instant;
 
@@ -73,21 +76,30 @@ fn response(balance: i64, prepared: bool) -> Vec<u8> {
 
 fn main() {
     let statements: u64 = std::env::args().nth(1).and_then(|n| n.parse().ok()).unwrap_or(1_000_000);
-    let prepared = std::env::args().any(|arg| arg == "--prepared");
-    let socket = (0xffff_8880_0000_1000u64, 1u64);
+    let args: Vec<String> = std::env::args().collect();
+    let prepared = args.iter().any(|arg| arg == "--prepared");
+    let connections: u64 = args
+        .iter()
+        .position(|arg| arg == "--connections")
+        .and_then(|at| args.get(at + 1)?.parse().ok())
+        .unwrap_or(1)
+        .clamp(1, 60_000);
+    let sockets: Vec<(u64, u64)> = (0..connections).map(|n| (0xffff_8880_0000_1000u64 + n * 0x1000, 1u64)).collect();
     let mut tracker = DatabaseTracker::new(Clock::new());
-    let mut open = Flow {
-        local: Some(Endpoint { ip: "127.0.0.1".into(), port: 40000 }),
-        remote: Some(Endpoint { ip: "127.0.0.1".into(), port: 5432 }),
-        connection_id: 7,
-        ..Flow::default()
-    };
-    open.set_state(FlowState::Open);
-    open.set_direction(Direction::Outbound);
-    tracker.on_flow(socket, &open);
+    for (n, socket) in sockets.iter().enumerate() {
+        let mut open = Flow {
+            local: Some(Endpoint { ip: "127.0.0.1".into(), port: 40000 + n as u32 }),
+            remote: Some(Endpoint { ip: "127.0.0.1".into(), port: 5432 }),
+            connection_id: 7 + n as u64,
+            ..Flow::default()
+        };
+        open.set_state(FlowState::Open);
+        open.set_direction(Direction::Outbound);
+        tracker.on_flow(*socket, &open);
+    }
 
     let mut timestamp = 1_000u64;
-    let mut feed = |tracker: &mut DatabaseTracker, client: bool, bytes: &[u8]| {
+    let mut feed = |tracker: &mut DatabaseTracker, socket: (u64, u64), client: bool, bytes: &[u8]| {
         timestamp += 10_000;
         let header = PayloadHeader {
             direction: if client { flow::EGRESS } else { flow::INGRESS },
@@ -98,7 +110,7 @@ fn main() {
             real_len: bytes.len() as u64,
             pid: 1,
             tid: 1,
-            fd: 3,
+            fd: 3 + ((socket.0 - sockets[0].0) / 0x1000) as u32,
             lost_before: 0,
             socket: socket.0,
             opened_ns: socket.1,
@@ -106,18 +118,20 @@ fn main() {
         };
         tracker.on_payload(&header, bytes, &mut NoControl);
     };
-    feed(&mut tracker, true, &startup());
-    let mut ready = message(b'R', &0u32.to_be_bytes());
-    ready.extend(message(b'Z', b"I"));
-    feed(&mut tracker, false, &ready);
     let sql = "SELECT abalance FROM pgbench_accounts WHERE aid = $1;";
-    if prepared {
-        let mut parse = message(b'P', &[cstr("P0_1"), cstr(sql), 0u16.to_be_bytes().to_vec()].concat());
-        parse.extend(message(b'S', &[]));
-        feed(&mut tracker, true, &parse);
-        let mut answer = message(b'1', &[]);
-        answer.extend(message(b'Z', b"I"));
-        feed(&mut tracker, false, &answer);
+    for &socket in &sockets {
+        feed(&mut tracker, socket, true, &startup());
+        let mut ready = message(b'R', &0u32.to_be_bytes());
+        ready.extend(message(b'Z', b"I"));
+        feed(&mut tracker, socket, false, &ready);
+        if prepared {
+            let mut parse = message(b'P', &[cstr("P0_1"), cstr(sql), 0u16.to_be_bytes().to_vec()].concat());
+            parse.extend(message(b'S', &[]));
+            feed(&mut tracker, socket, true, &parse);
+            let mut answer = message(b'1', &[]);
+            answer.extend(message(b'Z', b"I"));
+            feed(&mut tracker, socket, false, &answer);
+        }
     }
 
     // Distinct statements (literals vary) as pgbench sends them.
@@ -146,8 +160,9 @@ fn main() {
     let start = Instant::now();
     let mut records = 0usize;
     for i in 0..statements as usize {
-        feed(&mut tracker, true, &requests[i % requests.len()]);
-        feed(&mut tracker, false, &responses[i % responses.len()]);
+        let socket = sockets[i % sockets.len()];
+        feed(&mut tracker, socket, true, &requests[i % requests.len()]);
+        feed(&mut tracker, socket, false, &responses[i % responses.len()]);
         if i % 20_000 == 19_999 {
             records += tracker.drain().len();
         }
@@ -157,7 +172,7 @@ fn main() {
     let counted = tracker.counters.statements;
     assert_eq!(counted, statements, "every statement is counted");
     println!(
-        "{{\"statements\": {statements}, \"prepared\": {prepared}, \"records\": {records}, \"seconds\": {elapsed:.3}, \"ns_per_statement\": {:.0}}}",
+        "{{\"statements\": {statements}, \"prepared\": {prepared}, \"connections\": {connections}, \"records\": {records}, \"seconds\": {elapsed:.3}, \"ns_per_statement\": {:.0}}}",
         elapsed * 1e9 / statements as f64
     );
 }

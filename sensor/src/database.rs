@@ -117,6 +117,33 @@ struct PendingAccess {
     signal_targets: Vec<(usize, usize, usize)>,
 }
 
+/// What a statement touches on one server and database, with the shape of
+/// its result columns: shared by the connections that run it in one flush
+/// interval.
+struct Resolved {
+    server: Endpoint,
+    database: String,
+    operation: String,
+    tables_read: Vec<String>,
+    tables_written: Vec<String>,
+    columns: Vec<ColumnAccess>,
+    /// (result, position of the result column, index in `columns` of the
+    /// column read): where the signals of sampled values go.
+    targets: Vec<(usize, usize, usize)>,
+}
+
+/// Key of a statement's resolution: server, database, protocol (which
+/// decides the default schema), fingerprint and result shape, hashed; the
+/// server and database are compared again on a hit.
+fn resolution_key(server: &Endpoint, database: &str, protocol: Protocol, fingerprint: u64, shape: u64) -> u64 {
+    let mut hasher = FastHasher::default();
+    (&server.ip, server.port, database, protocol == Protocol::Postgres, fingerprint, shape).hash(&mut hasher);
+    hasher.finish()
+}
+
+/// Resolutions kept at most in one interval.
+const MAX_RESOLUTIONS: usize = 16_384;
+
 /// A connection being decoded.
 struct DatabaseConnection {
     session: Session,
@@ -301,6 +328,8 @@ pub struct DatabaseTracker {
     relations: HashMap<String, PostgresRelations>,
     catalog: Catalog,
     pending: FastMap<(u64, u64), PendingAccess>,
+    /// Statements resolved in this interval, by `resolution_key`.
+    resolutions: FastMap<u64, Arc<Resolved>>,
     /// Sockets closed during the current and the previous flush interval:
     /// kept a little, because their last payloads travel in the other ring
     /// buffer and may be read after the close.
@@ -361,6 +390,7 @@ impl DatabaseTracker {
             relations: HashMap::new(),
             catalog: Catalog::new(),
             pending: FastMap::default(),
+            resolutions: FastMap::default(),
             closing: Vec::new(),
             closed: Vec::new(),
             sample_rows: DEFAULT_SAMPLE_ROWS,
@@ -615,112 +645,30 @@ impl DatabaseTracker {
             }
             self.fingerprints.insert(id, Arc::from(sql_analysis::fingerprint(sql, dialect).text));
         }
-        let default_schema = match protocol {
-            Protocol::Postgres => "public",
-            Protocol::MySql => database,
-        };
-        let qualify = |table: &TableRef| -> String {
-            match &table.schema {
-                Some(schema) => format!("{schema}.{}", table.name),
-                None if default_schema.is_empty() => table.name.clone(),
-                None => format!("{default_schema}.{}", table.name),
+        // The statement's tables and columns on this server and database:
+        // resolved once per interval for all the connections that run it.
+        let key = resolution_key(&info.remote, database, protocol, id, shape);
+        let resolved = match self.resolutions.get(&key) {
+            Some(resolved) if resolved.server == info.remote && resolved.database == database => Arc::clone(resolved),
+            _ => {
+                let resolved = Arc::new(self.resolve(&analysis, exchange, protocol, database, &info.remote));
+                if self.resolutions.len() >= MAX_RESOLUTIONS {
+                    self.resolutions.clear();
+                }
+                self.resolutions.insert(key, Arc::clone(&resolved));
+                resolved
             }
         };
-        let relations = self.relations.entry(format!("{}|{database}", endpoint_text(&info.remote))).or_default();
-        let mut columns: Vec<ColumnAccess> = Vec::new();
-        let push = |columns: &mut Vec<ColumnAccess>, table: String, column: String, kind: AccessKind| {
-            if !columns.iter().any(|c| c.table == table && c.column == column && c.kind == kind as i32) {
-                columns.push(ColumnAccess { table, column, kind: kind as i32, signals: None });
-            }
-        };
-        let (mut tables_read, mut tables_written, mut operation) = (Vec::new(), Vec::new(), String::new());
-        // (result, result column position, index in `columns`)
-        let mut targets: Vec<(usize, usize, usize)> = Vec::new();
-        for (index, statement) in analysis.statements.iter().enumerate() {
-            if operation.is_empty()
-                && let Some(op) = statement.operation
+        let mut columns = resolved.columns.clone();
+        for &(result, position, target) in &resolved.targets {
+            if let Some(Some(sampled)) = signals.get(result)
+                && let (Some(values), Some(access)) = (sampled.get(position), columns.get_mut(target))
             {
-                operation = op.as_str().to_owned();
-            }
-            let result = exchange.results.get(index);
-            let wire: Vec<WireColumn<'_>> = result
-                .map(|r| {
-                    r.columns
-                        .iter()
-                        .map(|c| WireColumn {
-                            name: &c.name,
-                            table_oid: c.table_oid,
-                            column_number: c.column_number,
-                            schema: c.schema.as_deref(),
-                            org_table: c.org_table.as_deref(),
-                            org_name: c.org_name.as_deref(),
-                        })
-                        .collect()
-                })
-                .unwrap_or_default();
-            // A single-table read whose result columns come from one table
-            // teaches which table an OID is (PostgreSQL names tables in
-            // results only by OID).
-            if statement.tables_read.len() == 1 && statement.tables_written.is_empty() {
-                let oids: Vec<u32> = wire.iter().filter_map(|c| c.table_oid).filter(|&oid| oid != 0).collect();
-                if let Some(&oid) = oids.first()
-                    && oids.iter().all(|&o| o == oid)
-                {
-                    relations.tables.entry(oid).or_insert_with(|| statement.tables_read[0].clone());
-                    if !statement.wildcard_reads.is_empty() {
-                        for column in &wire {
-                            if let Some(number) = column.column_number {
-                                relations.columns.entry((oid, number)).or_insert_with(|| column.name.to_owned());
-                            }
-                        }
-                    }
-                }
-            }
-            let resolution = sql_analysis::resolve(statement, &wire, relations, &self.catalog);
-            for learned in &resolution.learned {
-                self.catalog.learn(&learned.table, &learned.column);
-            }
-            for column in &resolution.columns_read {
-                push(&mut columns, qualify(&column.table), column.column.clone(), AccessKind::Read);
-            }
-            // The read column each result column comes from: signals of
-            // sampled values go there, now and for later executions.
-            for (position, wire_column) in wire.iter().enumerate() {
-                let Some((table, column)) = wire_source(wire_column, relations) else { continue };
-                let table = qualify(&table);
-                if let Some(target) = columns
-                    .iter()
-                    .position(|c| c.kind == AccessKind::Read as i32 && c.table == table && c.column == column)
-                {
-                    targets.push((index, position, target));
-                }
-            }
-            if let Some(Some(sampled)) = signals.get(index) {
-                for &(_, position, target) in targets.iter().filter(|(result, _, _)| *result == index) {
-                    if let (Some(values), Some(access)) = (sampled.get(position), columns.get_mut(target)) {
-                        add_signals(&mut access.signals, values);
-                    }
-                }
-            }
-            for column in &statement.columns_written {
-                push(&mut columns, qualify(&column.table), column.column.clone(), AccessKind::Write);
-            }
-            for table in &statement.tables_read {
-                let name = qualify(table);
-                if !tables_read.contains(&name) {
-                    tables_read.push(name);
-                }
-            }
-            for table in &statement.tables_written {
-                let name = qualify(table);
-                if !tables_written.contains(&name) {
-                    tables_written.push(name);
-                }
+                add_signals(&mut access.signals, values);
             }
         }
-        if operation.is_empty() {
-            operation = exchange.results.first().and_then(|r| r.operation.as_deref()).unwrap_or_default().to_owned();
-        }
+        let (operation, tables_read, tables_written) =
+            (resolved.operation.clone(), resolved.tables_read.clone(), resolved.tables_written.clone());
         let (client, client_endpoint, server, server_workload) = match info.direction {
             Direction::Inbound => (
                 None,
@@ -789,11 +737,133 @@ impl DatabaseTracker {
                 }
             }
         }
-        pending.signal_targets = targets
-            .into_iter()
-            .filter_map(|(result, position, target)| Some((result, position, *placed.get(target)?)))
+        pending.signal_targets = resolved
+            .targets
+            .iter()
+            .filter_map(|&(result, position, target)| Some((result, position, *placed.get(target)?)))
             .collect();
         add_execution(entry, time, rows, latency_ns, exchange);
+    }
+
+    /// The tables and columns `exchange`'s statements touch on the server
+    /// `server` and `database`, learning what the wire teaches on the way
+    /// (which table an OID is, which columns a table has).
+    fn resolve(
+        &mut self,
+        analysis: &sql_analysis::Analysis,
+        exchange: &Exchange,
+        protocol: Protocol,
+        database: &str,
+        server: &Endpoint,
+    ) -> Resolved {
+        let default_schema = match protocol {
+            Protocol::Postgres => "public",
+            Protocol::MySql => database,
+        };
+        let qualify = |table: &TableRef| -> String {
+            match &table.schema {
+                Some(schema) => format!("{schema}.{}", table.name),
+                None if default_schema.is_empty() => table.name.clone(),
+                None => format!("{default_schema}.{}", table.name),
+            }
+        };
+        let relations = self.relations.entry(format!("{}|{database}", endpoint_text(server))).or_default();
+        let mut columns: Vec<ColumnAccess> = Vec::new();
+        let push = |columns: &mut Vec<ColumnAccess>, table: String, column: String, kind: AccessKind| {
+            if !columns.iter().any(|c| c.table == table && c.column == column && c.kind == kind as i32) {
+                columns.push(ColumnAccess { table, column, kind: kind as i32, signals: None });
+            }
+        };
+        let (mut tables_read, mut tables_written, mut operation) = (Vec::new(), Vec::new(), String::new());
+        // (result, result column position, index in `columns`)
+        let mut targets: Vec<(usize, usize, usize)> = Vec::new();
+        for (index, statement) in analysis.statements.iter().enumerate() {
+            if operation.is_empty()
+                && let Some(op) = statement.operation
+            {
+                operation = op.as_str().to_owned();
+            }
+            let result = exchange.results.get(index);
+            let wire: Vec<WireColumn<'_>> = result
+                .map(|r| {
+                    r.columns
+                        .iter()
+                        .map(|c| WireColumn {
+                            name: &c.name,
+                            table_oid: c.table_oid,
+                            column_number: c.column_number,
+                            schema: c.schema.as_deref(),
+                            org_table: c.org_table.as_deref(),
+                            org_name: c.org_name.as_deref(),
+                        })
+                        .collect()
+                })
+                .unwrap_or_default();
+            // A single-table read whose result columns come from one table
+            // teaches which table an OID is (PostgreSQL names tables in
+            // results only by OID).
+            if statement.tables_read.len() == 1 && statement.tables_written.is_empty() {
+                let oids: Vec<u32> = wire.iter().filter_map(|c| c.table_oid).filter(|&oid| oid != 0).collect();
+                if let Some(&oid) = oids.first()
+                    && oids.iter().all(|&o| o == oid)
+                {
+                    relations.tables.entry(oid).or_insert_with(|| statement.tables_read[0].clone());
+                    if !statement.wildcard_reads.is_empty() {
+                        for column in &wire {
+                            if let Some(number) = column.column_number {
+                                relations.columns.entry((oid, number)).or_insert_with(|| column.name.to_owned());
+                            }
+                        }
+                    }
+                }
+            }
+            let resolution = sql_analysis::resolve(statement, &wire, relations, &self.catalog);
+            for learned in &resolution.learned {
+                self.catalog.learn(&learned.table, &learned.column);
+            }
+            for column in &resolution.columns_read {
+                push(&mut columns, qualify(&column.table), column.column.clone(), AccessKind::Read);
+            }
+            // The read column each result column comes from: signals of
+            // sampled values go there.
+            for (position, wire_column) in wire.iter().enumerate() {
+                let Some((table, column)) = wire_source(wire_column, relations) else { continue };
+                let table = qualify(&table);
+                if let Some(target) = columns
+                    .iter()
+                    .position(|c| c.kind == AccessKind::Read as i32 && c.table == table && c.column == column)
+                {
+                    targets.push((index, position, target));
+                }
+            }
+            for column in &statement.columns_written {
+                push(&mut columns, qualify(&column.table), column.column.clone(), AccessKind::Write);
+            }
+            for table in &statement.tables_read {
+                let name = qualify(table);
+                if !tables_read.contains(&name) {
+                    tables_read.push(name);
+                }
+            }
+            for table in &statement.tables_written {
+                let name = qualify(table);
+                if !tables_written.contains(&name) {
+                    tables_written.push(name);
+                }
+            }
+        }
+        if operation.is_empty() {
+            operation = exchange.results.first().and_then(|r| r.operation.as_deref()).unwrap_or_default().to_owned();
+        }
+        Resolved {
+            server: server.clone(),
+            database: database.to_owned(),
+            operation,
+            tables_read,
+            tables_written,
+            columns,
+            targets,
+        }
     }
 
     /// Takes the records aggregated since the last call (called once per
@@ -808,6 +878,7 @@ impl DatabaseTracker {
             }
         }
         self.shapes_left.clear();
+        self.resolutions.clear();
         self.pending.drain().map(|(_, pending)| pending.access).collect()
     }
 

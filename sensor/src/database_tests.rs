@@ -280,6 +280,40 @@ fn connections_share_one_sampling_budget_per_result_shape() {
     assert_eq!(sampled(&tracker.drain()), 2, "a new interval samples again");
 }
 
+/// Connections share what a statement resolves to only on the same server
+/// and database: the same text on a connection whose schema is another reads
+/// another table, and each connection keeps its own record.
+#[test]
+fn a_statement_resolves_per_database_across_connections() {
+    const OTHER: (u64, u64) = (0xffff_0000_1234_9999, 43);
+    let mut tracker = tracker();
+    open(&mut tracker, OTHER, 8, 40001);
+    connect_on(&mut tracker, SOCKET);
+    connect_on(&mut tracker, OTHER);
+    feed_on(&mut tracker, OTHER, true, &command(0x02, "crm"));
+    feed_on(&mut tracker, OTHER, false, &ok(1));
+    // No result columns: nothing on the wire names the schema, only the
+    // connection's default does.
+    for socket in [SOCKET, OTHER, SOCKET, OTHER] {
+        feed_on(&mut tracker, socket, true, &command(0x03, "DELETE FROM users WHERE name = 'x'"));
+        feed_on(&mut tracker, socket, false, &ok(1));
+    }
+    let accesses = tracker.drain();
+    let of = |connection: u64| -> Vec<&DataAccess> {
+        accesses.iter().filter(|a| a.connection_id == connection && !a.tables_written.is_empty()).collect()
+    };
+    let (shop, crm) = (of(7), of(8));
+    assert_eq!((shop.len(), crm.len()), (1, 1), "{accesses:?}");
+    assert_eq!(shop[0].tables_written, ["shop.users"]);
+    assert_eq!(crm[0].tables_written, ["crm.users"]);
+    assert_eq!((shop[0].count, crm[0].count), (2, 2));
+    let columns = |access: &DataAccess| -> Vec<String> {
+        access.columns.iter().map(|c| format!("{}.{}", c.table, c.column)).collect()
+    };
+    assert_eq!(columns(shop[0]), ["shop.users.name"]);
+    assert_eq!(columns(crm[0]), ["crm.users.name"]);
+}
+
 /// A recognised connection is turned FULL, and the decision names the
 /// socket it was made for, so it cannot touch a later connection that
 /// reused the fd.
