@@ -163,22 +163,12 @@ pub fn run(write: bool) -> anyhow::Result<()> {
     let json: Value = serde_json::from_str(output(Command::new(release.join("sql-bench")).args(["6", "5"]))?.trim())?;
     rows.push(Row {
         what: "pgbench -S TPS with SQL capture ÷ without (median of 6 alternating 5 s rounds, 2 clients)".into(),
-        value: format!(
-            "{:.3} ({:.0} vs {:.0} TPS)",
-            num(&json, "tps_ratio"),
-            num(&json, "tps_with"),
-            num(&json, "tps_without")
-        ),
+        value: tps_ratio_text(&json),
         command: "sql-bench 6 5".into(),
     });
     rows.push(Row {
         what: "CPU per statement the server counted: kernel programs + sensor".into(),
-        value: format!(
-            "{:.2} µs + {:.2} µs = {:.2} µs",
-            num(&json, "kernel_ns_per_statement") / 1000.0,
-            num(&json, "sensor_ns_per_statement") / 1000.0,
-            (num(&json, "kernel_ns_per_statement") + num(&json, "sensor_ns_per_statement")) / 1000.0
-        ),
+        value: cpu_per_statement_text(&json),
         command: "sql-bench 6 5 (kernel.bpf_stats_enabled=1)".into(),
     });
     rows.push(Row {
@@ -191,15 +181,7 @@ pub fn run(write: bool) -> anyhow::Result<()> {
     let json: Value = serde_json::from_str(output(Command::new(release.join("sql-bench")).args(["4", "5", "32"]))?.trim())?;
     rows.push(Row {
         what: "the same with 32 clients: TPS ratio; CPU per statement, kernel programs + sensor (median of 4 rounds)".into(),
-        value: format!(
-            "{:.3} ({:.0} vs {:.0} TPS); {:.2} µs + {:.2} µs = {:.2} µs",
-            num(&json, "tps_ratio"),
-            num(&json, "tps_with"),
-            num(&json, "tps_without"),
-            num(&json, "kernel_ns_per_statement") / 1000.0,
-            num(&json, "sensor_ns_per_statement") / 1000.0,
-            (num(&json, "kernel_ns_per_statement") + num(&json, "sensor_ns_per_statement")) / 1000.0
-        ),
+        value: format!("{}; {}", tps_ratio_text(&json), cpu_per_statement_text(&json)),
         command: "sql-bench 4 5 32".into(),
     });
 
@@ -220,6 +202,17 @@ pub fn run(write: bool) -> anyhow::Result<()> {
 
 fn num(value: &Value, key: &str) -> f64 {
     value[key].as_f64().unwrap_or(0.0)
+}
+
+/// `sql-bench`'s TPS ratio, with and without the sensor.
+fn tps_ratio_text(json: &Value) -> String {
+    format!("{:.3} ({:.0} vs {:.0} TPS)", num(json, "tps_ratio"), num(json, "tps_with"), num(json, "tps_without"))
+}
+
+/// `sql-bench`'s CPU per statement: kernel programs + sensor.
+fn cpu_per_statement_text(json: &Value) -> String {
+    let (kernel, sensor) = (num(json, "kernel_ns_per_statement") / 1000.0, num(json, "sensor_ns_per_statement") / 1000.0);
+    format!("{kernel:.2} µs + {sensor:.2} µs = {:.2} µs", kernel + sensor)
 }
 
 /// (kernel events delivered, kernel events lost) from the sensor's metrics.
