@@ -401,12 +401,7 @@ impl Engine {
                 let words: Vec<Box<str>> = Words::split(name).iter().map(Into::into).collect();
                 for word in &words {
                     vocabulary.insert(word.clone(), ());
-                    if let Some(ending) = ending_of(word) {
-                        vocabulary_endings[ending / 64] |= 1 << (ending % 64);
-                    }
-                    if let Some(beginning) = word.get(..3).and_then(ending_of) {
-                        vocabulary_beginnings[beginning / 64] |= 1 << (beginning % 64);
-                    }
+                    mark_letters(&mut vocabulary_endings, &mut vocabulary_beginnings, word);
                 }
                 if let Some(first) = words.first() {
                     phrase_index.entry(first.clone()).or_default().push(PhraseRef {
@@ -441,12 +436,7 @@ impl Engine {
         for extra in extra_words {
             for word in Words::split(extra).iter() {
                 segments.insert(word.into(), ());
-                if let Some(ending) = ending_of(word) {
-                    segment_endings[ending / 64] |= 1 << (ending % 64);
-                }
-                if let Some(beginning) = word.get(..3).and_then(ending_of) {
-                    segment_beginnings[beginning / 64] |= 1 << (beginning % 64);
-                }
+                mark_letters(&mut segment_endings, &mut segment_beginnings, word);
             }
         }
 
@@ -766,14 +756,13 @@ impl Engine {
         // One trailing letter that is an inflection (`ages`, `aged`, `passer`) keeps the word whole.
         const INFLECTIONS: &[u8] = b"sdry";
         let known = |part: &str| self.vocabulary.contains_key(part);
-        let has = |bits: &[u64], letters: Option<usize>| letters.is_some_and(|at| bits[at / 64] & (1 << (at % 64)) != 0);
         let mut index = 0;
         while index < words.len() {
             let word = words.get(index);
             let length = word.len();
             // Two bit tests rule out most words before any lookup.
-            let ends_known = length >= 5 && has(&self.vocabulary_endings, ending_of(word));
-            let begins_known = length >= 5 && has(&self.vocabulary_beginnings, word.get(..3).and_then(ending_of));
+            let ends_known = length >= 5 && has_letters(&self.vocabulary_endings, ending_of(word));
+            let begins_known = length >= 5 && has_letters(&self.vocabulary_beginnings, word.get(..3).and_then(ending_of));
             if !(ends_known || begins_known) || known(word) || self.modifiers.contains_key(word) {
                 index += 1;
                 continue;
@@ -787,7 +776,7 @@ impl Engine {
                 // Two words of three letters each are too often one word (`export` is not exp + ort).
                 (3..=length - 3).filter(|_| ends_known).find(|at| {
                     let (head, tail) = word.split_at(*at);
-                    has(&self.vocabulary_beginnings, tail.get(..3).and_then(ending_of))
+                    has_letters(&self.vocabulary_beginnings, tail.get(..3).and_then(ending_of))
                         && known(tail)
                         && !SUFFIX_WORDS.contains(&tail)
                         && ((known(head) && (head.len() >= 4 || tail.len() >= 4)) || (head.len() <= 4 && tail.len() >= 5))
@@ -825,9 +814,8 @@ impl Engine {
         if !(2 * MIN_PART + 1..=LONGEST).contains(&length) || !word.bytes().all(|b| b.is_ascii_lowercase()) {
             return None;
         }
-        let has = |bits: &[u64], letters: Option<usize>| letters.is_some_and(|at| bits[at / 64] & (1 << (at % 64)) != 0);
         // The head must be a known word of a rule, or nothing can match after the cut.
-        if !has(&self.vocabulary_endings, ending_of(word)) {
+        if !has_letters(&self.vocabulary_endings, ending_of(word)) {
             return None;
         }
         // parts[end]: fewest parts that make up word[..end] (u8::MAX: none); from[end]: where the
@@ -836,7 +824,7 @@ impl Engine {
         let mut from = [0u8; LONGEST + 1];
         parts[0] = 0;
         for start in 0..=length - MIN_PART {
-            if parts[start] == u8::MAX || !has(&self.segment_beginnings, word.get(start..start + 3).and_then(ending_of)) {
+            if parts[start] == u8::MAX || !has_letters(&self.segment_beginnings, word.get(start..start + 3).and_then(ending_of)) {
                 continue;
             }
             for end in start + MIN_PART..=length {
@@ -845,7 +833,7 @@ impl Engine {
                     continue;
                 }
                 let part = &word[start..end];
-                if has(&self.segment_endings, ending_of(part)) && self.segments.contains_key(part) {
+                if has_letters(&self.segment_endings, ending_of(part)) && self.segments.contains_key(part) {
                     parts[end] = parts[start] + 1;
                     from[end] = start as u8;
                 }
@@ -1125,6 +1113,23 @@ const SUFFIX_WORDS: &[&str] = &["age", "ages"];
 /// Most parts a run-together word is cut into.
 const MAX_PARTS: usize = 4;
 
+/// Records the three-letter ending and beginning of `word` in two bit sets indexed by
+/// `ending_of`.
+fn mark_letters(endings: &mut [u64], beginnings: &mut [u64], word: &str) {
+    if let Some(ending) = ending_of(word) {
+        endings[ending / 64] |= 1 << (ending % 64);
+    }
+    if let Some(beginning) = word.get(..3).and_then(ending_of) {
+        beginnings[beginning / 64] |= 1 << (beginning % 64);
+    }
+}
+
+/// Whether a bit set filled by `mark_letters` holds `letters` (an `ending_of` index).
+#[inline]
+fn has_letters(bits: &[u64], letters: Option<usize>) -> bool {
+    letters.is_some_and(|at| bits[at / 64] & (1 << (at % 64)) != 0)
+}
+
 /// Number of three-letter endings of lowercase ASCII words.
 const ENDINGS: usize = 26 * 26 * 26;
 
@@ -1179,14 +1184,13 @@ fn is_table_word(table: &str, word: &str) -> bool {
         return false;
     }
     let table = Words::split(table);
-    word.len() >= 3
-        && table.iter().any(|table_word| {
-            !GENERIC_TABLE_WORDS.contains(&table_word)
-                && (table_word == word
-                    || table_word.strip_suffix('s') == Some(word)
-                    || table_word.strip_suffix("es") == Some(word)
-                    || table_word.strip_suffix("ies").is_some_and(|stem| word.strip_suffix('y') == Some(stem)))
-        })
+    table.iter().any(|table_word| {
+        !GENERIC_TABLE_WORDS.contains(&table_word)
+            && (table_word == word
+                || table_word.strip_suffix('s') == Some(word)
+                || table_word.strip_suffix("es") == Some(word)
+                || table_word.strip_suffix("ies").is_some_and(|stem| word.strip_suffix('y') == Some(stem)))
+    })
 }
 
 fn confidence_of_none(name: &NameOutcome) -> f64 {
