@@ -269,6 +269,23 @@ fn columns_shape(columns: &[ResultColumn]) -> u64 {
     hasher.finish()
 }
 
+/// Adds the signals of an exchange's sampled values to the columns read that
+/// `targets` names: (result, position of the result column, index in
+/// `columns`).
+fn add_sampled_signals(
+    columns: &mut [ColumnAccess],
+    targets: &[(usize, usize, usize)],
+    signals: &[Option<Vec<classifier::ValueSignals>>],
+) {
+    for &(result, position, column) in targets {
+        if let Some(Some(sampled)) = signals.get(result)
+            && let (Some(values), Some(access)) = (sampled.get(position), columns.get_mut(column))
+        {
+            add_signals(&mut access.signals, values);
+        }
+    }
+}
+
 /// Adds the signals of sampled values to a column's (in their proto form:
 /// counts per validator name), unless nothing was sampled.
 fn add_signals(into: &mut Option<proto::v1::ValueSignals>, from: &classifier::ValueSignals) {
@@ -289,15 +306,6 @@ fn add_signals(into: &mut Option<proto::v1::ValueSignals>, from: &classifier::Va
                 into.matches.insert(validator.name().to_owned(), count);
             }
         }
-    }
-}
-
-fn merge_proto_signals(into: &mut proto::v1::ValueSignals, from: &proto::v1::ValueSignals) {
-    into.sampled = into.sampled.saturating_add(from.sampled);
-    into.empty = into.empty.saturating_add(from.empty);
-    for (name, count) in &from.matches {
-        let slot = into.matches.entry(name.clone()).or_default();
-        *slot = slot.saturating_add(*count);
     }
 }
 
@@ -629,14 +637,7 @@ impl DatabaseTracker {
             && pending.result_shape == shape
         {
             add_execution(&mut pending.access, time, rows, latency_ns, exchange);
-            for &(result, position, column) in &pending.signal_targets {
-                if let Some(Some(sampled)) = signals.get(result)
-                    && let Some(values) = sampled.get(position)
-                    && let Some(access) = pending.access.columns.get_mut(column)
-                {
-                    add_signals(&mut access.signals, values);
-                }
-            }
+            add_sampled_signals(&mut pending.access.columns, &pending.signal_targets, signals);
             return;
         }
         if !self.fingerprints.contains_key(&id) {
@@ -659,14 +660,6 @@ impl DatabaseTracker {
                 resolved
             }
         };
-        let mut columns = resolved.columns.clone();
-        for &(result, position, target) in &resolved.targets {
-            if let Some(Some(sampled)) = signals.get(result)
-                && let (Some(values), Some(access)) = (sampled.get(position), columns.get_mut(target))
-            {
-                add_signals(&mut access.signals, values);
-            }
-        }
         let (operation, tables_read, tables_written) =
             (resolved.operation.clone(), resolved.tables_read.clone(), resolved.tables_written.clone());
         let (client, client_endpoint, server, server_workload) = match info.direction {
@@ -714,26 +707,17 @@ impl DatabaseTracker {
         pending.result_shape = shape;
         let entry = &mut pending.access;
         // Where each of `columns` is in the entry.
-        let mut placed = Vec::with_capacity(columns.len());
-        for column in columns {
+        let mut placed = Vec::with_capacity(resolved.columns.len());
+        for column in &resolved.columns {
             match entry
                 .columns
                 .iter()
                 .position(|c| c.table == column.table && c.column == column.column && c.kind == column.kind)
             {
-                Some(at) => {
-                    if let Some(signals) = &column.signals {
-                        let existing = &mut entry.columns[at];
-                        match existing.signals.as_mut() {
-                            Some(into) => merge_proto_signals(into, signals),
-                            None => existing.signals = Some(signals.clone()),
-                        }
-                    }
-                    placed.push(at);
-                }
+                Some(at) => placed.push(at),
                 None => {
                     placed.push(entry.columns.len());
-                    entry.columns.push(column);
+                    entry.columns.push(column.clone());
                 }
             }
         }
@@ -743,6 +727,7 @@ impl DatabaseTracker {
             .filter_map(|&(result, position, target)| Some((result, position, *placed.get(target)?)))
             .collect();
         add_execution(entry, time, rows, latency_ns, exchange);
+        add_sampled_signals(&mut entry.columns, &pending.signal_targets, signals);
     }
 
     /// The tables and columns `exchange`'s statements touch on the server
