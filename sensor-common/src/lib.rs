@@ -184,6 +184,40 @@ pub mod capture_mode {
     pub const FULL: u8 = 2;
 }
 
+/// Whether a connection's first payload opens a database session, judged
+/// in the kernel from its first eight bytes and its length, so that a
+/// database connection is decoded in full from its first byte without
+/// waiting for the sensor's decision (a sensor slow to wake would otherwise
+/// let the probe budget run out and lose the session's first statements).
+/// The sensor still decides by the whole content and turns a connection
+/// that is not what it seemed OFF.
+///
+/// - PostgreSQL, client to server: a start-up packet, SSL or GSSAPI
+///   encryption request: a big-endian length of 8 to 10,000 bytes (the
+///   server's own limit), then protocol 3.x or one of the request codes.
+/// - MySQL and MariaDB, server to client: the initial handshake, packet
+///   sequence 0, protocol version 10, a server version starting with a digit.
+#[inline(always)]
+pub fn opens_database_session(first: &[u8; 8], real_len: u64) -> bool {
+    let length = u32::from_be_bytes([first[0], first[1], first[2], first[3]]);
+    let code = u32::from_be_bytes([first[4], first[5], first[6], first[7]]);
+    let postgres = (8..=10_000).contains(&length)
+        && u64::from(length) <= real_len
+        && (code >> 16 == 3 || code == POSTGRES_SSL_REQUEST || code == POSTGRES_GSSENC_REQUEST);
+    let packet = u32::from_le_bytes([first[0], first[1], first[2], 0]);
+    let mysql = first[3] == 0
+        && first[4] == 10
+        && first[5].is_ascii_digit()
+        && (20..=1024).contains(&packet)
+        && u64::from(packet) + 4 <= real_len;
+    postgres || mysql
+}
+
+/// PostgreSQL's SSLRequest code (1234 << 16 | 5679).
+pub const POSTGRES_SSL_REQUEST: u32 = 80_877_103;
+/// PostgreSQL's GSSENCRequest code (1234 << 16 | 5680).
+pub const POSTGRES_GSSENC_REQUEST: u32 = 80_877_104;
+
 /// Per-connection capture decision, keyed by `(pid << 32) | fd` in the
 /// `CAPTURE` map. The sensor turns connections FULL or OFF once it has
 /// recognised (or not) their protocol.
@@ -313,8 +347,11 @@ pub mod counter {
     /// The same for connections whose protocol was still being recognised
     /// (most are not databases and would have been turned off).
     pub const PROBE_BYTES_LOST_AT_CLOSE: u32 = 12;
+    /// Connections the kernel turned FULL itself because their first
+    /// payload opens a database session ([`opens_database_session`]).
+    pub const SESSIONS_RECOGNISED: u32 = 13;
     /// Number of counters.
-    pub const COUNT: u32 = 13;
+    pub const COUNT: u32 = 14;
 }
 
 /// Kernel structure offsets, read from the kernel's BTF by the sensor at
@@ -378,5 +415,64 @@ mod tests {
         assert_eq!(core::mem::size_of::<PendingRead>(), 24);
         assert_eq!(core::mem::size_of::<KernelOffsets>(), 12 * 8);
         assert_eq!(core::mem::size_of::<ExecEvent>(), 24 + 2 * EXEC_TEXT_LEN);
+    }
+
+    fn first(bytes: &[u8]) -> [u8; 8] {
+        let mut first = [0; 8];
+        first.copy_from_slice(&bytes[..8]);
+        first
+    }
+
+    #[test]
+    fn database_sessions_are_recognised_by_their_first_bytes() {
+        // psql's start-up packet: length 0x29, protocol 3.0, then
+        // NUL-terminated parameters.
+        let mut startup = vec![0, 0, 0, 0x29, 0, 3, 0, 0];
+        startup.extend_from_slice(b"user\0postgres\0database\0shop\0\0");
+        startup.resize(0x29, 0);
+        assert!(opens_database_session(&first(&startup), startup.len() as u64));
+        // Protocol 3.2 (PostgreSQL 18).
+        let v32 = [0, 0, 0, 0x29, 0, 3, 0, 2];
+        assert!(opens_database_session(&v32, 0x29));
+        // SSLRequest and GSSENCRequest: eight bytes each.
+        let ssl = [0, 0, 0, 8, 0x04, 0xd2, 0x16, 0x2f];
+        assert!(opens_database_session(&ssl, 8));
+        let gss = [0, 0, 0, 8, 0x04, 0xd2, 0x16, 0x30];
+        assert!(opens_database_session(&gss, 8));
+        // MariaDB 10.11's and MySQL 8's initial handshakes.
+        let mut mariadb = vec![0x5b, 0, 0, 0, 10];
+        mariadb.extend_from_slice(b"5.5.5-10.11.6-MariaDB-0+deb12u1\0");
+        mariadb.resize(0x5b + 4, 0);
+        assert!(opens_database_session(&first(&mariadb), mariadb.len() as u64));
+        let mut mysql = vec![0x4a, 0, 0, 0, 10];
+        mysql.extend_from_slice(b"8.0.36\0");
+        mysql.resize(0x4a + 4, 0);
+        assert!(opens_database_session(&first(&mysql), mysql.len() as u64));
+    }
+
+    #[test]
+    fn other_first_payloads_are_left_to_the_sensor() {
+        let cases: [(&[u8], u64); 10] = [
+            (b"GET / HTTP/1.1\r\n", 64),
+            (b"PRI * HTTP/2.0", 24),
+            (&[0x16, 3, 1, 2, 0, 1, 0, 1], 517),        // TLS ClientHello
+            (b"*1\r\n$4\r\nPING\r\n", 14),            // Redis
+            (&[b'Q', 0, 0, 0, 13, b'S', b'E', b'L'], 14), // a PostgreSQL query, not a start
+            (&[0, 0, 0, 16, 0x04, 0xd2, 0x16, 0x2e], 16), // CancelRequest
+            (&[0, 0, 0, 0x29, 0, 3, 0, 0], 8),            // start-up cut short: longer than the payload
+            (&[0, 0, 0x27, 0x11, 0, 3, 0, 0], 20_000),    // start-up longer than the server accepts
+            (&[0x5b, 0, 0, 1, 10, b'5', b'.', b'5'], 95), // MySQL packet, not the first of the exchange
+            (&[0x5b, 0, 0, 0, 10, b'x', b'.', b'5'], 95), // version not starting with a digit
+        ];
+        for (bytes, real_len) in cases {
+            let mut padded = bytes.to_vec();
+            padded.resize(8.max(padded.len()), 0);
+            assert!(!opens_database_session(&first(&padded), real_len), "{bytes:?}");
+        }
+        // Every prefix of a recognised start-up is refused while its
+        // declared length is more than the payload.
+        let mariadb = [0x5b, 0, 0, 0, 10, b'5', b'.', b'5'];
+        assert!(!opens_database_session(&mariadb, 0x5b + 3));
+        assert!(opens_database_session(&mariadb, 0x5b + 4));
     }
 }

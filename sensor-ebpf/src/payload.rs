@@ -4,8 +4,11 @@
 //! The `CAPTURE` map, keyed by `(pid << 32) | fd`, decides. Every new TCP
 //! connection starts in PROBE mode: its first few payloads are copied so the
 //! sensor can recognise the protocol by content; the sensor then turns the
-//! connection FULL (a database) or OFF. Everything else — files, pipes,
-//! uninteresting sockets — costs one failed hash lookup per syscall.
+//! connection FULL (a database) or OFF. A payload that opens a PostgreSQL or
+//! MySQL session turns its connection FULL here at once, so a database
+//! session's first statements never depend on how fast the sensor answers.
+//! Everything else — files, pipes, uninteresting sockets — costs one failed
+//! hash lookup per syscall.
 //!
 //! Sends are copied at syscall entry (the buffer is filled); receives at
 //! exit. A receive's arguments (fd, buffer) are read at exit from the
@@ -27,7 +30,7 @@ use aya_ebpf::{
 };
 use sensor_common::{
     CaptureConfig, CaptureState, MAX_CAPTURE, PayloadHeader, PendingRead, capture_mode, counter,
-    flow, syscall,
+    flow, opens_database_session, syscall,
 };
 
 use crate::{BPF_RB_AVAIL_DATA, BPF_RB_FORCE_WAKEUP, BPF_RB_NO_WAKEUP, add, count};
@@ -193,26 +196,44 @@ fn watched(key: u64) -> Option<*mut CaptureState> {
     Some(pointer)
 }
 
-/// Whether this payload is copied. A PROBE connection whose budget is spent
-/// waits for the sensor's decision; meanwhile its payloads are only counted
-/// (as lost bytes), so that once the sensor turns it FULL the decoder skips
-/// them by length and stays in step.
+/// Whether this payload is copied, and whether its record wakes the sensor.
+///
+/// A PROBE connection whose payload opens a database session
+/// ([`opens_database_session`]) turns FULL here, without waiting for the
+/// sensor. Other PROBE payloads are copied while the probe budget lasts and
+/// wake the sensor, whose decision (FULL or OFF) should come before the
+/// budget is spent; after that they are only counted (as lost bytes), so
+/// that once the sensor turns the connection FULL the decoder skips them by
+/// length and stays in step. With no probe budget configured, a connection
+/// the kernel does not recognise turns OFF at its first payload.
 #[inline(always)]
-fn take_payload(state: *mut CaptureState, direction: u8, real_len: u64) -> bool {
+fn take_payload(state: *mut CaptureState, direction: u8, buffer: u64, real_len: u64) -> Option<u64> {
     // SAFETY: map value pointer valid for this program run.
     let state = unsafe { &mut *state };
-    match state.mode {
-        capture_mode::FULL => true,
-        capture_mode::PROBE if state.probe_left > 0 => {
-            state.probe_left -= 1;
-            true
-        }
-        _ => {
-            let lane = if direction == flow::EGRESS { 0 } else { 1 };
-            state.lost_bytes[lane] = state.lost_bytes[lane].saturating_add(real_len.min(u32::MAX as u64) as u32);
-            false
+    if state.mode == capture_mode::FULL {
+        return Some(BPF_RB_NO_WAKEUP);
+    }
+    if real_len >= 8 {
+        // SAFETY: user memory read through the helper, which fails cleanly.
+        if let Ok(first) = unsafe { bpf_probe_read_user(buffer as *const [u8; 8]) } {
+            if opens_database_session(&first, real_len) {
+                state.mode = capture_mode::FULL;
+                count(counter::SESSIONS_RECOGNISED);
+                return Some(BPF_RB_FORCE_WAKEUP);
+            }
         }
     }
+    if state.probe_left > 0 {
+        state.probe_left -= 1;
+        return Some(BPF_RB_FORCE_WAKEUP);
+    }
+    if config().probe_payloads == 0 {
+        state.mode = capture_mode::OFF;
+        return None;
+    }
+    let lane = if direction == flow::EGRESS { 0 } else { 1 };
+    state.lost_bytes[lane] = state.lost_bytes[lane].saturating_add(real_len.min(u32::MAX as u64) as u32);
+    None
 }
 
 /// A payload record as reserved in the ring: the header and room for `N`
@@ -231,7 +252,7 @@ const MEDIUM: usize = 512;
 /// Copies `real_len` bytes at `buffer` (at most the configured limit) into a
 /// record and outputs it.
 #[inline(always)]
-fn emit_payload(key: u64, state: *mut CaptureState, direction: u8, kind: u8, buffer: u64, real_len: u64) {
+fn emit_payload(key: u64, state: *mut CaptureState, direction: u8, kind: u8, buffer: u64, real_len: u64, wake: u64) {
     // SAFETY: map value pointer valid for this program run.
     let state = unsafe { &mut *state };
     let limit = config().max_bytes as u64;
@@ -261,14 +282,14 @@ fn emit_payload(key: u64, state: *mut CaptureState, direction: u8, kind: u8, buf
         // SAFETY: helper with no preconditions.
         timestamp_ns: unsafe { bpf_ktime_get_ns() },
     };
-    // While a connection is being recognised the sensor is woken at once:
-    // its decision (FULL or OFF) must come before the probe budget is spent.
-    // Otherwise the sensor's timer drains the ring; only records past the
-    // small class ask how full it is (and wake the sensor from an eighth),
-    // because only they can fill it between two timer ticks: 16 MiB hold
-    // 87,000 small records, and the query costs every record a look at
-    // positions the other CPUs write.
-    let flags = if state.mode == capture_mode::PROBE
+    // While a connection is being recognised, and when the kernel has just
+    // recognised one, the sensor is woken at once (`wake`, from
+    // `take_payload`). Otherwise the sensor's timer drains the ring; only
+    // records past the small class ask how full it is (and wake the sensor
+    // from an eighth), because only they can fill it between two timer
+    // ticks: 16 MiB hold 87,000 small records, and the query costs every
+    // record a look at positions the other CPUs write.
+    let flags = if wake == BPF_RB_FORCE_WAKEUP
         || (length > SMALL as u64 && PAYLOAD_EVENTS.query(BPF_RB_AVAIL_DATA) >= u64::from(config().wake_at))
     {
         BPF_RB_FORCE_WAKEUP
@@ -375,9 +396,8 @@ fn on_send(ctx: &TracePointContext, kind: u8) -> Option<()> {
         }
         _ => (argument, length),
     };
-    if take_payload(state, flow::EGRESS, real_len) {
-        emit_payload(key, state, flow::EGRESS, kind, buffer, real_len);
-    }
+    let wake = take_payload(state, flow::EGRESS, buffer, real_len)?;
+    emit_payload(key, state, flow::EGRESS, kind, buffer, real_len, wake);
     Some(())
 }
 
@@ -429,9 +449,6 @@ fn on_receive_exit(ctx: &TracePointContext) -> Option<()> {
         return None;
     }
     let state = watched(pending.key)?;
-    if !take_payload(state, flow::INGRESS, ret as u64) {
-        return None;
-    }
     emit_received(pending.key, state, pending.syscall, pending.buffer, ret as u64)
 }
 
@@ -458,17 +475,14 @@ fn on_receive_exit_with_registers(ctx: &TracePointContext, kind: u8) -> Option<(
     };
     let key = key_of((bpf_get_current_pid_tgid() >> 32) as u32, fd);
     let state = watched(key)?;
-    if !take_payload(state, flow::INGRESS, ret as u64) {
-        return None;
-    }
     // SAFETY: as above.
     let argument =
         unsafe { core::ptr::read_volatile((registers + u64::from(config.regs_buffer)) as *const u64) };
     emit_received(key, state, kind, argument, ret as u64)
 }
 
-/// Copies a received payload: `argument` is the syscall's buffer, iovec
-/// array or msghdr.
+/// Copies a received payload if it is taken: `argument` is the syscall's
+/// buffer, iovec array or msghdr.
 #[inline(always)]
 fn emit_received(key: u64, state: *mut CaptureState, kind: u8, argument: u64, real_len: u64) -> Option<()> {
     let buffer = match kind {
@@ -479,7 +493,8 @@ fn emit_received(key: u64, state: *mut CaptureState, kind: u8, argument: u64, re
         }
         _ => argument,
     };
-    emit_payload(key, state, flow::INGRESS, kind, buffer, real_len);
+    let wake = take_payload(state, flow::INGRESS, buffer, real_len)?;
+    emit_payload(key, state, flow::INGRESS, kind, buffer, real_len, wake);
     Some(())
 }
 

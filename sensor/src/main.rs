@@ -53,6 +53,9 @@ struct Args {
     #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u32).range(0..=4096))]
     capture_bytes: u32,
     /// Payloads copied from each new connection to recognise its protocol.
+    /// PostgreSQL and MySQL/MariaDB sessions are recognised in the kernel by
+    /// their first bytes and captured in full from the start whatever this
+    /// is; 0 copies nothing else (no probing of other protocols).
     #[arg(long, default_value_t = 8)]
     probe_payloads: u32,
     /// Follow receives from syscall entry to exit (two program runs per

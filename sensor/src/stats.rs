@@ -92,6 +92,7 @@ impl Stats {
         metric("dataflow_sensor_kernel_payload_read_failed_total", "counter", "Payloads whose user memory could not be read.", kernel.payload_read_failed);
         metric("dataflow_sensor_kernel_payload_bytes_lost_at_close_total", "counter", "Payload bytes of database connections not delivered when they closed (ring buffer full or memory not readable, with no later record to report them).", kernel.payload_bytes_lost_at_close);
         metric("dataflow_sensor_kernel_probe_bytes_lost_at_close_total", "counter", "Payload bytes not seen of connections that closed while their protocol was still being recognised (a database connection counted here lost statements).", kernel.probe_bytes_lost_at_close);
+        metric("dataflow_sensor_kernel_sessions_recognised_total", "counter", "Connections the kernel turned to full capture itself because their first payload opens a PostgreSQL or MySQL session.", kernel.sessions_recognised);
         metric("dataflow_sensor_payloads_total", "counter", "Payload records the sensor read.", self.payloads.load(Relaxed));
         metric("dataflow_sensor_payload_bytes_total", "counter", "Captured payload bytes the sensor read.", self.payload_bytes.load(Relaxed));
         metric("dataflow_sensor_decode_errors_total", "counter", "Kernel records that could not be decoded.", self.decode_errors.load(Relaxed));

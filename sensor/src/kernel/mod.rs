@@ -109,7 +109,8 @@ pub struct KernelConfig {
     /// (at most `sensor_common::MAX_CAPTURE`); zero turns payload capture off.
     pub capture_bytes: u32,
     /// Payloads copied from each new connection while its protocol is being
-    /// recognised.
+    /// recognised; zero copies only connections the kernel recognises itself
+    /// (PostgreSQL and MySQL sessions, by their first bytes).
     pub probe_payloads: u32,
     /// Read a receive's arguments at syscall exit from the saved registers
     /// where the kernel allows it (5.15+), instead of keeping them from the
@@ -162,6 +163,7 @@ pub struct KernelCounters {
     pub payload_read_failed: u64,
     pub payload_bytes_lost_at_close: u64,
     pub probe_bytes_lost_at_close: u64,
+    pub sessions_recognised: u64,
 }
 
 /// Reads the programs' per-CPU counters.
@@ -210,6 +212,7 @@ impl CounterReader {
             payload_read_failed: sum(counter::PAYLOAD_READ_FAILED)?,
             payload_bytes_lost_at_close: sum(counter::PAYLOAD_BYTES_LOST_AT_CLOSE)?,
             probe_bytes_lost_at_close: sum(counter::PROBE_BYTES_LOST_AT_CLOSE)?,
+            sessions_recognised: sum(counter::SESSIONS_RECOGNISED)?,
         })
     }
 }
