@@ -45,6 +45,15 @@ static CONN_EVENTS: RingBuf = RingBuf::with_byte_size(1 << 20, 0);
 #[map]
 static SOCKETS: HashMap<u64, SocketState> = HashMap::with_max_entries(65536, 0);
 
+/// A forked child took over an accepted socket's capture entry
+/// (`payload::task_newtask`): the socket's close forgets the child's entry.
+fn hand_over_capture(sk: u64, key: u64) {
+    if let Some(state) = SOCKETS.get_ptr_mut(&sk) {
+        // SAFETY: map value pointer valid for this program run.
+        unsafe { (*state).capture_key = key };
+    }
+}
+
 /// Per-CPU counters, indexed by `sensor_common::counter`.
 #[map]
 static COUNTERS: PerCpuArray<u64> = PerCpuArray::with_max_entries(counter::COUNT, 0);

@@ -24,7 +24,7 @@ use aya_ebpf::{
         bpf_probe_read_user, bpf_probe_read_user_buf, bpf_task_pt_regs,
     },
     macros::{map, tracepoint},
-    maps::{HashMap, RingBuf},
+    maps::{HashMap, LruHashMap, RingBuf},
     programs::TracePointContext,
     EbpfContext as _,
 };
@@ -33,7 +33,7 @@ use sensor_common::{
     flow, opens_database_session, syscall,
 };
 
-use crate::{BPF_RB_AVAIL_DATA, BPF_RB_FORCE_WAKEUP, BPF_RB_NO_WAKEUP, add, count};
+use crate::{BPF_RB_AVAIL_DATA, BPF_RB_FORCE_WAKEUP, BPF_RB_NO_WAKEUP, add, count, hand_over_capture};
 
 /// Payload records for the sensor. Userspace may resize it before loading.
 #[map]
@@ -53,6 +53,12 @@ static CONNECTING: HashMap<u64, u64> = HashMap::with_max_entries(16384, 0);
 #[map]
 static PENDING_READS: HashMap<u64, PendingRead> = HashMap::with_max_entries(16384, 0);
 
+/// The capture key of each accepting process's last accepted connection,
+/// for a child it forks next (`task_newtask`). Least recently used entries
+/// (processes that accept and never fork) make room.
+#[map]
+static LAST_ACCEPTED: LruHashMap<u32, u64> = LruHashMap::with_max_entries(4096, 0);
+
 /// Written by the sensor before loading.
 #[unsafe(no_mangle)]
 static CAPTURE_CONFIG: CaptureConfig = CaptureConfig { max_bytes: 0, probe_payloads: 0, regs_fd: 0, regs_buffer: 0, wake_at: 0, _pad: 0 };
@@ -63,6 +69,11 @@ const ARG_FD: usize = 16;
 const ARG_BUFFER: usize = 24;
 const ARG_LENGTH: usize = 32;
 const EXIT_RET: usize = 16;
+// task:task_newtask: the new task's pid (a 32-bit field; the load takes the
+// comm's first bytes along, cut off by the caller) and its clone flags.
+const TASK_PID: usize = 8;
+const TASK_CLONE_FLAGS: usize = 32;
+const CLONE_THREAD: u64 = 0x0001_0000;
 // struct user_msghdr: msg_iov at 16, msg_iovlen at 24. struct iovec: 16 bytes.
 const MSGHDR_IOV: u64 = 16;
 const MSGHDR_IOVLEN: u64 = 24;
@@ -122,10 +133,47 @@ pub fn watch_connecting_socket(sk: u64, opened_ns: u64) -> u64 {
     new_connection(key_of((pid_tgid >> 32) as u32, fd), sk, opened_ns)
 }
 
-/// A server socket returned by accept(): start probing it.
+/// A server socket returned by accept(): start probing it, and remember it
+/// as the process's last accepted connection (see `task_newtask`).
 pub fn watch_accepted_socket(fd: u64, sk: u64, opened_ns: u64) -> u64 {
     let pid = (bpf_get_current_pid_tgid() >> 32) as u32;
-    new_connection(key_of(pid, fd), sk, opened_ns)
+    let key = new_connection(key_of(pid, fd), sk, opened_ns);
+    if key != 0 {
+        let _ = LAST_ACCEPTED.insert(&pid, &key, 0);
+    }
+    key
+}
+
+/// A new process (not a thread) forked by one that has just accepted a
+/// connection takes the connection's capture entry under its own pid, with
+/// the same fd: servers that fork a process per connection (PostgreSQL's
+/// postmaster forks each backend right after accept) talk to the client
+/// from the child. The socket's close then forgets the child's entry; the
+/// parent's goes when it closes its copy of the fd.
+#[tracepoint]
+pub fn task_newtask(ctx: TracePointContext) -> u32 {
+    if config().max_bytes == 0 || field(&ctx, TASK_CLONE_FLAGS) & CLONE_THREAD != 0 {
+        return 0;
+    }
+    let parent = (bpf_get_current_pid_tgid() >> 32) as u32;
+    // SAFETY: copied out at once.
+    let Some(key) = (unsafe { LAST_ACCEPTED.get(&parent) }).copied() else {
+        return 0;
+    };
+    // One child inherits the connection.
+    let _ = LAST_ACCEPTED.remove(&parent);
+    // SAFETY: copied out at once.
+    let Some(state) = (unsafe { CAPTURE.get(&key) }).copied() else {
+        return 0;
+    };
+    let child = field(&ctx, TASK_PID) as u32;
+    let child_key = key_of(child, key);
+    if CAPTURE.insert(&child_key, &state, 0).is_err() {
+        count(counter::CAPTURE_MAP_FULL);
+        return 0;
+    }
+    hand_over_capture(state.socket, child_key);
+    0
 }
 
 /// The socket closed: forget its capture state, unless the fd was already

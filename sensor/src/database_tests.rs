@@ -103,7 +103,13 @@ fn connect(tracker: &mut DatabaseTracker) {
 }
 
 fn connect_on(tracker: &mut DatabaseTracker, socket: (u64, u64)) {
-    let feed = |tracker: &mut DatabaseTracker, client: bool, bytes: &[u8]| feed_on(tracker, socket, client, bytes);
+    for (client, bytes) in handshake() {
+        feed_on(tracker, socket, client, &bytes);
+    }
+}
+
+/// The chunks of a MySQL handshake, `true` for the client's.
+fn handshake() -> Vec<(bool, Vec<u8>)> {
     let mut greeting = vec![10];
     greeting.extend(cstr("8.0.36"));
     greeting.extend(7u32.to_le_bytes());
@@ -118,7 +124,6 @@ fn connect_on(tracker: &mut DatabaseTracker, socket: (u64, u64)) {
     greeting.extend([0u8; 10]);
     greeting.extend([2u8; 13]);
     greeting.extend(cstr("mysql_native_password"));
-    feed(tracker, false, &packet(0, &greeting));
     let client_caps: u32 = 0x0200 | 0x8000 | 0x8 | 0x8_0000;
     let mut response = client_caps.to_le_bytes().to_vec();
     response.extend(16_777_216u32.to_le_bytes());
@@ -129,8 +134,7 @@ fn connect_on(tracker: &mut DatabaseTracker, socket: (u64, u64)) {
     response.extend([9u8; 20]);
     response.extend(cstr("shop"));
     response.extend(cstr("mysql_native_password"));
-    feed(tracker, true, &packet(1, &response));
-    feed(tracker, false, &packet(2, &[0, 0, 0, 2, 0, 0, 0]));
+    vec![(false, packet(0, &greeting)), (true, packet(1, &response)), (false, packet(2, &[0, 0, 0, 2, 0, 0, 0]))]
 }
 
 fn ok(sequence: u8) -> Vec<u8> {
@@ -336,4 +340,64 @@ fn a_capture_decision_names_its_connection() {
     greeting.extend(cstr("mysql_native_password"));
     feed_in_mode(&mut tracker, SOCKET, false, &packet(0, &greeting), capture_mode::PROBE, &mut decisions);
     assert_eq!(decisions.0, vec![((1 << 32) | 3, SOCKET, capture_mode::FULL)]);
+}
+
+/// The server end of a connection whose client the sensor does not see (a
+/// client on another machine): the same statements are decoded from the
+/// server's side, with the client's address as the client and the server's
+/// own as the server. The bytes are the client's going in, the server's
+/// going out, and they arrive from the process serving the connection
+/// (a PostgreSQL backend forked after accept has a pid of its own).
+#[test]
+fn a_server_end_seen_alone_decodes_what_its_client_ran() {
+    const SERVER_END: (u64, u64) = (0xffff_0000_9999_0000, 77);
+    let mut tracker = DatabaseTracker::new(Clock::new());
+    let mut accepted = Flow {
+        local: Some(Endpoint { ip: "10.0.0.2".into(), port: 3306 }),
+        remote: Some(Endpoint { ip: "192.0.2.9".into(), port: 51000 }),
+        connection_id: 9,
+        ..Flow::default()
+    };
+    accepted.set_state(FlowState::Open);
+    accepted.set_direction(Direction::Inbound);
+    tracker.on_flow(SERVER_END, &accepted);
+
+    // Record the client's session as its own end would have seen it, then
+    // replay every chunk on the server end with the directions turned round.
+    let mut client_end = DatabaseTracker::new(Clock::new());
+    open(&mut client_end, SOCKET, 7, 40000);
+    let mut chunks = handshake();
+    chunks.push((true, command(0x03, "SELECT name FROM users WHERE name = 'kept-on-node'")));
+    chunks.push((false, name_result("shop")));
+    for (client, bytes) in &chunks {
+        let header = PayloadHeader {
+            // On the server's socket the client's bytes come in.
+            direction: if *client { flow::INGRESS } else { flow::EGRESS },
+            syscall: 0,
+            mode: capture_mode::FULL,
+            _pad: 0,
+            captured_len: bytes.len() as u32,
+            real_len: bytes.len() as u64,
+            pid: 4242,
+            tid: 4242,
+            fd: 9,
+            lost_before: 0,
+            socket: SERVER_END.0,
+            opened_ns: SERVER_END.1,
+            timestamp_ns: 1_000,
+        };
+        tracker.on_payload(&header, bytes, &mut Decisions::default());
+        feed_on(&mut client_end, SOCKET, *client, bytes);
+    }
+    let (server_side, client_side) = (tracker.drain(), client_end.drain());
+    assert_eq!(server_side.len(), 1, "{server_side:?}");
+    let access = &server_side[0];
+    assert_eq!(tables_read(&server_side), ["shop.users"]);
+    assert_eq!((access.database.as_str(), access.user.as_str()), ("shop", "app"));
+    assert_eq!(access.client_endpoint.as_ref().map(|e| (e.ip.as_str(), e.port)), Some(("192.0.2.9", 51000)));
+    assert_eq!(access.server.as_ref().map(|e| (e.ip.as_str(), e.port)), Some(("10.0.0.2", 3306)));
+    // The same record as the client's end gives, endpoints aside.
+    assert_eq!(access.fingerprint, client_side[0].fingerprint);
+    assert_eq!(access.columns, client_side[0].columns);
+    assert!(!format!("{server_side:?}").contains("kept-on-node"), "literals stay on the node");
 }

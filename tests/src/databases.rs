@@ -203,9 +203,16 @@ impl MariaDb {
         }
         let dir = TempDir::new("mariadb");
         let data = dir.0.join("data");
+        // A temporary directory of its own: servers installed at the same
+        // time in a shared /tmp now and then remove each other's temporary
+        // tables ("Could not remove temporary table", then "Unknown table
+        // 'mysql.tmp_user_sys'").
+        let tmp = dir.0.join("tmp");
+        std::fs::create_dir_all(&tmp).expect("MariaDB's temporary directory");
         let install = Command::new("mariadb-install-db")
             .args(["--user=root", "--auth-root-authentication-method=normal", "--skip-test-db"])
             .arg(format!("--datadir={}", data.display()))
+            .arg(format!("--tmpdir={}", tmp.display()))
             .output()
             .expect("mariadb-install-db");
         check(install, "mariadb-install-db");
@@ -214,6 +221,7 @@ impl MariaDb {
         let process = Command::new("/usr/sbin/mariadbd")
             .args(["--no-defaults", "--user=root", "--bind-address=127.0.0.1", "--skip-log-bin"])
             .arg(format!("--datadir={}", data.display()))
+            .arg(format!("--tmpdir={}", tmp.display()))
             .arg(format!("--port={port}"))
             .arg(format!("--socket={}", socket.display()))
             .arg(format!("--pid-file={}", dir.0.join("mysqld.pid").display()))

@@ -58,8 +58,29 @@ pub fn binary(name: &str) -> PathBuf {
     path
 }
 
-/// A port nothing listens on right now.
+/// A port nothing listens on right now, for a server the test starts next.
+/// Taken below the kernel's ephemeral range where there is room, so that no
+/// outgoing connection (the tests open thousands) takes it between this check
+/// and the server binding it; ports are spread by process and handed out in
+/// turn within one.
 pub fn free_port() -> u16 {
+    use std::sync::atomic::{AtomicU32, Ordering::Relaxed};
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    let ephemeral_low = std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range")
+        .ok()
+        .and_then(|range| range.split_whitespace().next()?.parse::<u32>().ok())
+        .unwrap_or(32768);
+    const LOW: u32 = 10_000;
+    if ephemeral_low > LOW + 1_000 {
+        let span = ephemeral_low - LOW;
+        let start = std::process::id().wrapping_mul(7919);
+        for _ in 0..span {
+            let port = LOW + start.wrapping_add(NEXT.fetch_add(1, Relaxed).wrapping_mul(17)) % span;
+            if TcpListener::bind(("127.0.0.1", port as u16)).is_ok() {
+                return port as u16;
+            }
+        }
+    }
     TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 

@@ -32,6 +32,7 @@ pub const PAYLOAD_TRACEPOINTS: &[(&str, &str)] = &[
     ("syscalls", "sys_enter_connect"),
     ("syscalls", "sys_exit_connect"),
     ("syscalls", "sys_enter_close"),
+    ("task", "task_newtask"),
     ("syscalls", "sys_enter_write"),
     ("syscalls", "sys_enter_writev"),
     ("syscalls", "sys_enter_sendto"),
