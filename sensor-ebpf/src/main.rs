@@ -45,12 +45,17 @@ static CONN_EVENTS: RingBuf = RingBuf::with_byte_size(1 << 20, 0);
 #[map]
 static SOCKETS: HashMap<u64, SocketState> = HashMap::with_max_entries(65536, 0);
 
-/// A forked child took over an accepted socket's capture entry
-/// (`payload::task_newtask`): the socket's close forgets the child's entry.
-fn hand_over_capture(sk: u64, key: u64) {
+/// A forked child took over an accepted socket's capture entry `from`
+/// (`payload::task_newtask`): the socket's close forgets the child's entry
+/// `to`, if the socket is still the one `from` was made for.
+fn hand_over_capture(sk: u64, from: u64, to: u64) {
     if let Some(state) = SOCKETS.get_ptr_mut(&sk) {
         // SAFETY: map value pointer valid for this program run.
-        unsafe { (*state).capture_key = key };
+        unsafe {
+            if (*state).capture_key == from {
+                (*state).capture_key = to;
+            }
+        }
     }
 }
 

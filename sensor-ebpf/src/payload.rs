@@ -172,7 +172,7 @@ pub fn task_newtask(ctx: TracePointContext) -> u32 {
         count(counter::CAPTURE_MAP_FULL);
         return 0;
     }
-    hand_over_capture(state.socket, child_key);
+    hand_over_capture(state.socket, key, child_key);
     0
 }
 
