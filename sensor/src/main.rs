@@ -138,11 +138,14 @@ fn session_id() -> String {
     format!("{:032x}", rand::random::<u128>())
 }
 
-// A worker per core. One thread (`current_thread`) cost about 7% less CPU per
-// captured statement, but the shipping and counter tasks then delayed the
-// capture loop's answer to a connection being recognised: under load its
-// first payloads were lost (docs/benchmarks.md, "The sensor's runtime").
-#[tokio::main]
+// One thread: the sensor's work is one loop over the kernel's rings, and the
+// shipping, metrics and Kubernetes tasks are light. With a worker per core,
+// every wake-up of a task also woke another worker to look for work: about
+// 7% more CPU per captured statement. The loop's answer to a new connection
+// may come later on one thread, which no longer costs a database session
+// anything: the kernel recognises those itself and captures them whole from
+// their first byte (docs/benchmarks.md, "The sensor's runtime").
+#[tokio::main(flavor = "current_thread")]
 async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
     init_logging(args.log_format);
