@@ -329,6 +329,12 @@ pub struct DatabaseTracker {
     sockets: FastMap<(u64, u64), Arc<SocketInfo>>,
     /// Local sockets by (local, remote) address and direction, to pair the
     /// client and server ends of a connection when both are on this node.
+    /// When both ends are decoded, the client's is kept: a server end is
+    /// turned off at its first payload after its client end was recognised
+    /// (a MySQL server's greeting comes before the client's end has seen
+    /// anything, but no statement does). A server end is decoded while its
+    /// client end is not: one the kernel does not capture, such as a process
+    /// forked after connecting that talks on its parent's socket.
     by_ends: FastMap<(SocketAddr, SocketAddr, bool), (u64, u64)>,
     connections: FastMap<(u64, u64), DatabaseConnection>,
     analyses: AnalysisCache,
@@ -492,12 +498,14 @@ impl DatabaseTracker {
             self.counters.payloads_without_socket += 1;
             return;
         };
-        // The server end of a connection whose client end is local too.
+        // The server end of a connection whose client end is decoded here too.
         if info.direction == Direction::Inbound
             && let Some((local, remote)) = info.ends
-            && self.by_ends.contains_key(&(remote, local, false))
+            && let Some(client_end) = self.by_ends.get(&(remote, local, false))
+            && self.connections.get(client_end).is_some_and(|client| client.decided)
         {
             control.set_mode(key, socket, capture_mode::OFF);
+            self.connections.remove(&socket);
             return;
         }
         let direction = match (info.direction, header.direction) {
@@ -663,8 +671,12 @@ impl DatabaseTracker {
         let (operation, tables_read, tables_written) =
             (resolved.operation.clone(), resolved.tables_read.clone(), resolved.tables_written.clone());
         let (client, client_endpoint, server, server_workload) = match info.direction {
+            // The client's process, when its end is on this node.
             Direction::Inbound => (
-                None,
+                info.ends
+                    .and_then(|(local, remote)| self.by_ends.get(&(remote, local, false)))
+                    .and_then(|socket| self.sockets.get(socket))
+                    .and_then(|client| client.process.clone()),
                 info.remote.clone(),
                 info.local.clone(),
                 info.process.as_ref().map(|p| p.workload.clone()).unwrap_or_default(),

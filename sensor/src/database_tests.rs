@@ -342,51 +342,64 @@ fn a_capture_decision_names_its_connection() {
     assert_eq!(decisions.0, vec![((1 << 32) | 3, SOCKET, capture_mode::FULL)]);
 }
 
-/// The server end of a connection whose client the sensor does not see (a
-/// client on another machine): the same statements are decoded from the
-/// server's side, with the client's address as the client and the server's
-/// own as the server. The bytes are the client's going in, the server's
-/// going out, and they arrive from the process serving the connection
-/// (a PostgreSQL backend forked after accept has a pid of its own).
-#[test]
-fn a_server_end_seen_alone_decodes_what_its_client_ran() {
-    const SERVER_END: (u64, u64) = (0xffff_0000_9999_0000, 77);
-    let mut tracker = DatabaseTracker::new(Clock::new());
+/// Opens the server end of a connection from 10.0.0.1:`client_port` to the
+/// MySQL server at 10.0.0.2:3306, as an accepted socket of this node.
+fn open_server_end(tracker: &mut DatabaseTracker, socket: (u64, u64), client_ip: &str, client_port: u32) {
     let mut accepted = Flow {
         local: Some(Endpoint { ip: "10.0.0.2".into(), port: 3306 }),
-        remote: Some(Endpoint { ip: "192.0.2.9".into(), port: 51000 }),
+        remote: Some(Endpoint { ip: client_ip.into(), port: client_port }),
         connection_id: 9,
         ..Flow::default()
     };
     accepted.set_state(FlowState::Open);
     accepted.set_direction(Direction::Inbound);
-    tracker.on_flow(SERVER_END, &accepted);
+    tracker.on_flow(socket, &accepted);
+}
 
-    // Record the client's session as its own end would have seen it, then
-    // replay every chunk on the server end with the directions turned round.
-    let mut client_end = DatabaseTracker::new(Clock::new());
-    open(&mut client_end, SOCKET, 7, 40000);
+/// Feeds one chunk on a server end: the client's bytes come in, the
+/// server's go out, from the process serving the connection (pid 4242, fd 9).
+fn feed_server_end(tracker: &mut DatabaseTracker, socket: (u64, u64), client: bool, bytes: &[u8], control: &mut Decisions) {
+    let header = PayloadHeader {
+        direction: if client { flow::INGRESS } else { flow::EGRESS },
+        syscall: 0,
+        mode: capture_mode::FULL,
+        _pad: 0,
+        captured_len: bytes.len() as u32,
+        real_len: bytes.len() as u64,
+        pid: 4242,
+        tid: 4242,
+        fd: 9,
+        lost_before: 0,
+        socket: socket.0,
+        opened_ns: socket.1,
+        timestamp_ns: 1_000,
+    };
+    tracker.on_payload(&header, bytes, control);
+}
+
+const SERVER_END: (u64, u64) = (0xffff_0000_9999_0000, 77);
+const SERVER_KEY: u64 = (4242 << 32) | 9;
+
+/// A session: the handshake, then one query and its result.
+fn session() -> Vec<(bool, Vec<u8>)> {
     let mut chunks = handshake();
     chunks.push((true, command(0x03, "SELECT name FROM users WHERE name = 'kept-on-node'")));
     chunks.push((false, name_result("shop")));
-    for (client, bytes) in &chunks {
-        let header = PayloadHeader {
-            // On the server's socket the client's bytes come in.
-            direction: if *client { flow::INGRESS } else { flow::EGRESS },
-            syscall: 0,
-            mode: capture_mode::FULL,
-            _pad: 0,
-            captured_len: bytes.len() as u32,
-            real_len: bytes.len() as u64,
-            pid: 4242,
-            tid: 4242,
-            fd: 9,
-            lost_before: 0,
-            socket: SERVER_END.0,
-            opened_ns: SERVER_END.1,
-            timestamp_ns: 1_000,
-        };
-        tracker.on_payload(&header, bytes, &mut Decisions::default());
+    chunks
+}
+
+/// The server end of a connection whose client the sensor does not see (a
+/// client on another machine): the same statements are decoded from the
+/// server's side, with the client's address as the client and the server's
+/// own as the server.
+#[test]
+fn a_server_end_seen_alone_decodes_what_its_client_ran() {
+    let mut tracker = DatabaseTracker::new(Clock::new());
+    open_server_end(&mut tracker, SERVER_END, "192.0.2.9", 51000);
+    let mut client_end = DatabaseTracker::new(Clock::new());
+    open(&mut client_end, SOCKET, 7, 40000);
+    for (client, bytes) in &session() {
+        feed_server_end(&mut tracker, SERVER_END, *client, bytes, &mut Decisions::default());
         feed_on(&mut client_end, SOCKET, *client, bytes);
     }
     let (server_side, client_side) = (tracker.drain(), client_end.drain());
@@ -396,8 +409,63 @@ fn a_server_end_seen_alone_decodes_what_its_client_ran() {
     assert_eq!((access.database.as_str(), access.user.as_str()), ("shop", "app"));
     assert_eq!(access.client_endpoint.as_ref().map(|e| (e.ip.as_str(), e.port)), Some(("192.0.2.9", 51000)));
     assert_eq!(access.server.as_ref().map(|e| (e.ip.as_str(), e.port)), Some(("10.0.0.2", 3306)));
+    assert!(access.client.is_none(), "no process for a client elsewhere");
     // The same record as the client's end gives, endpoints aside.
     assert_eq!(access.fingerprint, client_side[0].fingerprint);
     assert_eq!(access.columns, client_side[0].columns);
     assert!(!format!("{server_side:?}").contains("kept-on-node"), "literals stay on the node");
+}
+
+/// Both ends on this node, in the order the kernel delivers a MySQL
+/// session: the server's greeting (server end) before the client's receive
+/// of it (client end). The server end, decoded until the client end is
+/// recognised, is turned off at its next payload: every statement is
+/// counted once.
+#[test]
+fn both_ends_decoded_keep_the_clients_and_count_each_statement_once() {
+    let mut tracker = tracker();
+    open_server_end(&mut tracker, SERVER_END, "10.0.0.1", 40000);
+    let mut decisions = Decisions::default();
+    for (client, bytes) in &session() {
+        feed_server_end(&mut tracker, SERVER_END, *client, bytes, &mut decisions);
+        feed_in_mode(&mut tracker, SOCKET, *client, bytes, capture_mode::FULL, &mut decisions);
+    }
+    // Turned off, again for each of its payloads still arriving (here the
+    // fake kernel keeps delivering them).
+    assert!(
+        !decisions.0.is_empty() && decisions.0.iter().all(|&d| d == (SERVER_KEY, SERVER_END, capture_mode::OFF)),
+        "{:?}",
+        decisions.0
+    );
+    let accesses = tracker.drain();
+    assert_eq!(accesses.iter().map(|a| a.count).sum::<u64>(), 1, "{accesses:?}");
+    assert_eq!(accesses[0].client_endpoint.as_ref().map(|e| e.port), Some(40000));
+}
+
+/// A client end on this node that the kernel does not capture (a process
+/// forked after connecting, talking on its parent's socket): the server end
+/// is decoded, and the access names the client's process from its end's
+/// flow.
+#[test]
+fn a_server_end_is_decoded_while_its_local_client_end_is_not() {
+    let mut tracker = DatabaseTracker::new(Clock::new());
+    let mut connected = Flow {
+        local: Some(Endpoint { ip: "10.0.0.1".into(), port: 40000 }),
+        remote: Some(Endpoint { ip: "10.0.0.2".into(), port: 3306 }),
+        connection_id: 7,
+        process: Some(proto::v1::Process { pid: 31, workload: "billing".into(), ..Default::default() }),
+        ..Flow::default()
+    };
+    connected.set_state(FlowState::Open);
+    connected.set_direction(Direction::Outbound);
+    tracker.on_flow(SOCKET, &connected);
+    open_server_end(&mut tracker, SERVER_END, "10.0.0.1", 40000);
+    let mut decisions = Decisions::default();
+    for (client, bytes) in &session() {
+        feed_server_end(&mut tracker, SERVER_END, *client, bytes, &mut decisions);
+    }
+    assert!(decisions.0.iter().all(|&(_, _, mode)| mode != capture_mode::OFF), "{:?}", decisions.0);
+    let accesses = tracker.drain();
+    assert_eq!(tables_read(&accesses), ["shop.users"]);
+    assert_eq!(accesses[0].client.as_ref().map(|p| p.workload.as_str()), Some("billing"));
 }

@@ -10,7 +10,7 @@ use std::collections::BTreeSet;
 
 use proto::v1::{AccessKind, DataAccess, DataAccessFilter, GetFlowsRequest, GetInventoryRequest};
 use tests::{
-    Aggregator, Sensor, TempDir, access_columns as columns, accesses, databases::Postgres, executions, files_containing,
+    Aggregator, Sensor, TempDir, binary, access_columns as columns, accesses, databases::Postgres, executions, files_containing,
     matching, assert_complete, root_or_skip, statement_losses, subscriber_view, wait_for_accesses as wait_for,
 };
 
@@ -562,4 +562,39 @@ async fn driver_prepared_statements_count_every_execution_and_keep_parameters_on
         Vec::<std::path::PathBuf>::new(),
         "files in the data dir hold a literal"
     );
+}
+
+/// A client whose own end the sensor does not capture: the process that
+/// connected forks, and the child talks on the parent's socket. The
+/// statements are decoded from the server's end (the backend PostgreSQL
+/// forked for the connection), with the client's process taken from its
+/// end's connection.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_client_forked_after_connecting_is_seen_from_the_servers_end() {
+    if !root_or_skip("a_client_forked_after_connecting_is_seen_from_the_servers_end") {
+        return;
+    }
+    let Some(postgres) = Postgres::start() else { return };
+    postgres.psql("CREATE TABLE accounts (id int PRIMARY KEY, email text, iban text); INSERT INTO accounts VALUES (1, 'a@example.com', 'DE89370400440532013000')");
+    let data = TempDir::new("e2e-pg-forked-client");
+    let aggregator = Aggregator::start(data.0.clone());
+    let _sensor = Sensor::start(&aggregator.url(), &["--capture-bytes", "1024"]);
+
+    let sessions = 3;
+    for _ in 0..sessions {
+        let output = std::process::Command::new(binary("tcp-peer"))
+            .args(["postgres-after-fork", &format!("127.0.0.1:{}", postgres.port), &format!("SELECT email, iban FROM accounts WHERE id = 1 -- {SECRET}")])
+            .output()
+            .unwrap();
+        assert!(output.status.success(), "tcp-peer: {}", String::from_utf8_lossy(&output.stderr));
+    }
+
+    let filter = DataAccessFilter { datastore: vec![format!("127.0.0.1:{}", postgres.port)], ..Default::default() };
+    let seen = wait_for(&aggregator, filter, |seen| executions(seen, "SELECT email, iban FROM accounts") >= sessions).await;
+    assert_eq!(executions(&seen, "SELECT email, iban FROM accounts"), sessions, "{seen:#?}");
+    let access = matching(&seen, "SELECT email, iban FROM accounts")[0];
+    assert_eq!(columns(access, AccessKind::Read), set(&["public.accounts.email", "public.accounts.iban", "public.accounts.id"]));
+    assert_eq!(access.client.as_ref().map(|p| p.command.as_str()), Some("tcp-peer"), "{access:?}");
+    assert_eq!(access.server.as_ref().map(|e| e.port), Some(u32::from(postgres.port)));
+    assert!(!format!("{seen:?}").contains(SECRET), "literals stay on the node");
 }

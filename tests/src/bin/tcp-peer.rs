@@ -14,6 +14,13 @@
 //! tcp-peer connect ADDR SEND_BYTES EXPECT_BYTES
 //!     prints "local IP PORT", writes SEND_BYTES, reads EXPECT_BYTES,
 //!     shuts down its side, waits for the server's end of stream.
+//! tcp-peer postgres-after-fork ADDR SQL
+//!     connects to a PostgreSQL server (user and database postgres, trust
+//!     authentication), then forks: the child runs SQL on the parent's
+//!     socket in a simple-protocol session and exits; the parent closes its
+//!     copy, waits, and exits as the child did. A client whose end the
+//!     sensor does not capture (the socket's process is not the one that
+//!     talks on it), so only the server's end shows the statement.
 //! ```
 
 use std::{
@@ -76,10 +83,11 @@ fn main() -> ExitCode {
                 drain_to_eof(&mut stream).map_err(|e| e.to_string())?;
                 Ok(())
             }
+            "postgres-after-fork" => postgres_after_fork(arg(&args, 2)?, arg(&args, 3)?),
             "flood" => flood(number(&args, 2)? as u64, number(&args, 3)?.max(1)),
             "hold" => hold(number(&args, 2)?, number(&args, 3)? as u64),
             "accept-hold" => accept_hold(number(&args, 2)? as u64),
-            other => Err(format!("unknown mode {other:?}; use serve, connect, flood or hold")),
+            other => Err(format!("unknown mode {other:?}; use serve, connect, postgres-after-fork, flood or hold")),
         }
     })();
     match result {
@@ -193,4 +201,71 @@ fn accept_hold(seconds: u64) -> Result<(), String> {
     accept_forever(listener);
     std::thread::sleep(std::time::Duration::from_secs(seconds));
     Ok(())
+}
+
+/// A PostgreSQL message: its type byte, then its length and body.
+fn postgres_message(tag: u8, body: &[u8]) -> Vec<u8> {
+    let mut message = vec![tag];
+    message.extend_from_slice(&(body.len() as u32 + 4).to_be_bytes());
+    message.extend_from_slice(body);
+    message
+}
+
+/// Reads the server's messages up to ReadyForQuery; fails on ErrorResponse.
+fn postgres_until_ready(stream: &mut TcpStream) -> Result<(), String> {
+    loop {
+        let mut header = [0u8; 5];
+        stream.read_exact(&mut header).map_err(|e| e.to_string())?;
+        let length = u32::from_be_bytes([header[1], header[2], header[3], header[4]]) as usize;
+        let mut body = vec![0u8; length.saturating_sub(4)];
+        stream.read_exact(&mut body).map_err(|e| e.to_string())?;
+        match header[0] {
+            b'Z' => return Ok(()),
+            b'E' => return Err(format!("server error: {}", String::from_utf8_lossy(&body))),
+            _ => {}
+        }
+    }
+}
+
+fn postgres_session(stream: &mut TcpStream, sql: &str) -> Result<(), String> {
+    let mut startup = 196_608u32.to_be_bytes().to_vec();
+    startup.extend_from_slice(b"user\0postgres\0database\0postgres\0\0");
+    let mut packet = ((startup.len() + 4) as u32).to_be_bytes().to_vec();
+    packet.extend_from_slice(&startup);
+    stream.write_all(&packet).map_err(|e| e.to_string())?;
+    postgres_until_ready(stream)?;
+    let mut query = sql.as_bytes().to_vec();
+    query.push(0);
+    stream.write_all(&postgres_message(b'Q', &query)).map_err(|e| e.to_string())?;
+    postgres_until_ready(stream)?;
+    stream.write_all(&postgres_message(b'X', &[])).map_err(|e| e.to_string())
+}
+
+fn postgres_after_fork(address: &str, sql: &str) -> Result<(), String> {
+    let mut stream = TcpStream::connect(address).map_err(|e| e.to_string())?;
+    // SAFETY: this program is single-threaded here; the child only uses the
+    // inherited socket and exits without returning into the parent's code.
+    match unsafe { libc::fork() } {
+        -1 => Err("fork failed".into()),
+        0 => {
+            let code = match postgres_session(&mut stream, sql) {
+                Ok(()) => 0,
+                Err(error) => {
+                    eprintln!("tcp-peer (child): {error}");
+                    1
+                }
+            };
+            // SAFETY: ends the child at once, as a forked child should.
+            unsafe { libc::_exit(code) }
+        }
+        child => {
+            drop(stream);
+            let mut status = 0;
+            // SAFETY: waits for our own child with a valid pointer.
+            if unsafe { libc::waitpid(child, &mut status, 0) } != child {
+                return Err("waitpid failed".into());
+            }
+            if libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0 { Ok(()) } else { Err("the child's session failed".into()) }
+        }
+    }
 }
