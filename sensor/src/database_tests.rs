@@ -60,22 +60,29 @@ fn feed_in_mode(
     mode: u8,
     control: &mut Decisions,
 ) {
-    let header = PayloadHeader {
-        direction: if client { flow::EGRESS } else { flow::INGRESS },
+    let direction = if client { flow::EGRESS } else { flow::INGRESS };
+    let fd = 3 + (socket.1 - SOCKET.1) as u32;
+    tracker.on_payload(&header(socket, direction, mode, (1, fd), bytes), bytes, control);
+}
+
+/// The kernel's record header for `bytes` sent (`flow::EGRESS`) or received
+/// on `socket` by process and fd `(pid, fd)`.
+fn header(socket: (u64, u64), direction: u8, mode: u8, (pid, fd): (u32, u32), bytes: &[u8]) -> PayloadHeader {
+    PayloadHeader {
+        direction,
         syscall: 0,
         mode,
         _pad: 0,
         captured_len: bytes.len() as u32,
         real_len: bytes.len() as u64,
-        pid: 1,
-        tid: 1,
-        fd: 3 + (socket.1 - SOCKET.1) as u32,
+        pid,
+        tid: pid,
+        fd,
         lost_before: 0,
         socket: socket.0,
         opened_ns: socket.1,
         timestamp_ns: 1_000,
-    };
-    tracker.on_payload(&header, bytes, control);
+    }
 }
 
 fn packet(sequence: u8, payload: &[u8]) -> Vec<u8> {
@@ -359,22 +366,8 @@ fn open_server_end(tracker: &mut DatabaseTracker, socket: (u64, u64), client_ip:
 /// Feeds one chunk on a server end: the client's bytes come in, the
 /// server's go out, from the process serving the connection (pid 4242, fd 9).
 fn feed_server_end(tracker: &mut DatabaseTracker, socket: (u64, u64), client: bool, bytes: &[u8], control: &mut Decisions) {
-    let header = PayloadHeader {
-        direction: if client { flow::INGRESS } else { flow::EGRESS },
-        syscall: 0,
-        mode: capture_mode::FULL,
-        _pad: 0,
-        captured_len: bytes.len() as u32,
-        real_len: bytes.len() as u64,
-        pid: 4242,
-        tid: 4242,
-        fd: 9,
-        lost_before: 0,
-        socket: socket.0,
-        opened_ns: socket.1,
-        timestamp_ns: 1_000,
-    };
-    tracker.on_payload(&header, bytes, control);
+    let direction = if client { flow::INGRESS } else { flow::EGRESS };
+    tracker.on_payload(&header(socket, direction, capture_mode::FULL, (4242, 9), bytes), bytes, control);
 }
 
 const SERVER_END: (u64, u64) = (0xffff_0000_9999_0000, 77);
