@@ -213,6 +213,31 @@ pub fn opens_database_session(first: &[u8; 8], real_len: u64) -> bool {
     postgres || mysql
 }
 
+/// Whether a payload early in a recognised session switches it to
+/// encryption, after which nothing can be read: PostgreSQL's one-byte
+/// answer accepting an SSL (`S`) or GSSAPI (`G`) request, or a MySQL
+/// client's SSL request (a 32-byte handshake response, packet sequence 1,
+/// with the CLIENT_SSL capability, sent alone before the TLS handshake).
+/// Only looked for in a session's first payloads, where nothing else can
+/// take these shapes.
+#[inline(always)]
+pub fn switches_to_encryption(first: &[u8; 8], real_len: u64) -> bool {
+    const CLIENT_SSL: u32 = 0x0800;
+    match real_len {
+        1 => first[0] == b'S' || first[0] == b'G',
+        36 => {
+            let capabilities = u32::from_le_bytes([first[4], first[5], first[6], first[7]]);
+            first[..4] == [32, 0, 0, 1] && capabilities & CLIENT_SSL != 0
+        }
+        _ => false,
+    }
+}
+
+/// Payloads of a session the kernel recognised in which a switch to
+/// encryption is looked for: PostgreSQL answers an SSL request in the
+/// second payload; a MySQL client sends its SSL request in the second.
+pub const HANDSHAKE_PAYLOADS: u8 = 3;
+
 /// PostgreSQL's SSLRequest code (1234 << 16 | 5679).
 pub const POSTGRES_SSL_REQUEST: u32 = 80_877_103;
 /// PostgreSQL's GSSENCRequest code (1234 << 16 | 5680).
@@ -230,7 +255,10 @@ pub struct CaptureState {
     pub mode: u8,
     /// Payloads left to copy in PROBE mode.
     pub probe_left: u8,
-    pub _pad: [u8; 6],
+    /// Payloads left, after the kernel recognised the session, in which a
+    /// switch to encryption is looked for ([`switches_to_encryption`]).
+    pub handshake_left: u8,
+    pub _pad: [u8; 5],
     /// Bytes of payloads lost (ring buffer full) since the last delivered
     /// one, per [`flow`] direction (index 0 egress, 1 ingress). The next
     /// delivered payload reports them, so the sensor's parsers skip them by
@@ -350,8 +378,11 @@ pub mod counter {
     /// Connections the kernel turned FULL itself because their first
     /// payload opens a database session ([`opens_database_session`]).
     pub const SESSIONS_RECOGNISED: u32 = 13;
+    /// Sessions the kernel turned OFF because they switched to encryption
+    /// ([`switches_to_encryption`]).
+    pub const SESSIONS_ENCRYPTED: u32 = 14;
     /// Number of counters.
-    pub const COUNT: u32 = 14;
+    pub const COUNT: u32 = 15;
 }
 
 /// Kernel structure offsets, read from the kernel's BTF by the sensor at
@@ -474,5 +505,22 @@ mod tests {
         let mariadb = [0x5b, 0, 0, 0, 10, b'5', b'.', b'5'];
         assert!(!opens_database_session(&mariadb, 0x5b + 3));
         assert!(opens_database_session(&mariadb, 0x5b + 4));
+    }
+
+    #[test]
+    fn switches_to_encryption_are_recognised() {
+        let one = |byte: u8| [byte, 0, 0, 0, 0, 0, 0, 0];
+        assert!(switches_to_encryption(&one(b'S'), 1));
+        assert!(switches_to_encryption(&one(b'G'), 1));
+        assert!(!switches_to_encryption(&one(b'N'), 1), "refused: clear text continues");
+        assert!(!switches_to_encryption(&one(b'S'), 2));
+        // MariaDB's client SSL request: capabilities with CLIENT_SSL.
+        let ssl_request = [32, 0, 0, 1, 0x0d, 0xaa, 0xbf, 0x01];
+        assert!(switches_to_encryption(&ssl_request, 36));
+        // A full handshake response of the same length without it.
+        let clear = [32, 0, 0, 1, 0x0d, 0xa2, 0xbf, 0x01];
+        assert!(!switches_to_encryption(&clear, 36));
+        assert!(!switches_to_encryption(&[32, 0, 0, 2, 0x0d, 0xaa, 0xbf, 0x01], 36), "not the handshake's packet");
+        assert!(!switches_to_encryption(&ssl_request, 37));
     }
 }

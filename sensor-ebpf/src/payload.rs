@@ -30,7 +30,7 @@ use aya_ebpf::{
 };
 use sensor_common::{
     CaptureConfig, CaptureState, MAX_CAPTURE, PayloadHeader, PendingRead, capture_mode, counter,
-    flow, opens_database_session, syscall,
+    flow, opens_database_session, switches_to_encryption, syscall, HANDSHAKE_PAYLOADS,
 };
 
 use crate::{BPF_RB_AVAIL_DATA, BPF_RB_FORCE_WAKEUP, BPF_RB_NO_WAKEUP, add, count, hand_over_capture};
@@ -111,7 +111,8 @@ fn new_connection(key: u64, sk: u64, opened_ns: u64) -> u64 {
         socket: sk,
         mode: capture_mode::PROBE,
         probe_left: config.probe_payloads.min(255) as u8,
-        _pad: [0; 6],
+        handshake_left: 0,
+        _pad: [0; 5],
         lost_bytes: [0; 2],
         opened_ns,
     };
@@ -248,9 +249,9 @@ fn watched(key: u64) -> Option<*mut CaptureState> {
 ///
 /// A PROBE connection whose payload opens a database session
 /// ([`opens_database_session`]) turns FULL here, without waiting for the
-/// sensor. Other PROBE payloads are copied while the probe budget lasts and
-/// wake the sensor, whose decision (FULL or OFF) should come before the
-/// budget is spent; after that they are only counted (as lost bytes), so
+/// sensor. Other PROBE payloads (with `--probe-payloads` above 0) are copied
+/// while the probe budget lasts and wake the sensor, whose decision (FULL or
+/// OFF) should come before the budget is spent; after that they are only counted (as lost bytes), so
 /// that once the sensor turns the connection FULL the decoder skips them by
 /// length and stays in step. With no probe budget configured, a connection
 /// the kernel does not recognise turns OFF at its first payload.
@@ -266,8 +267,12 @@ fn take_payload(state: *mut CaptureState, direction: u8, buffer: u64, real_len: 
         if let Ok(first) = unsafe { bpf_probe_read_user(buffer as *const [u8; 8]) } {
             if opens_database_session(&first, real_len) {
                 state.mode = capture_mode::FULL;
+                state.handshake_left = HANDSHAKE_PAYLOADS;
                 count(counter::SESSIONS_RECOGNISED);
-                return Some(BPF_RB_FORCE_WAKEUP);
+                // No wake-up: nothing waits for the sensor's decision, and
+                // a forced wake-up costs more than the few payloads of a
+                // server end copied until the sensor's timer turns it off.
+                return Some(BPF_RB_NO_WAKEUP);
             }
         }
     }
@@ -282,6 +287,32 @@ fn take_payload(state: *mut CaptureState, direction: u8, buffer: u64, real_len: 
     let lane = if direction == flow::EGRESS { 0 } else { 1 };
     state.lost_bytes[lane] = state.lost_bytes[lane].saturating_add(real_len.min(u32::MAX as u64) as u32);
     None
+}
+
+/// In the first payloads of a session the kernel recognised: one that
+/// switches the session to encryption turns it OFF after being copied (the
+/// sensor still sees the switch and reports the session as unreadable),
+/// instead of copying encrypted bytes until the sensor's next look.
+#[inline(always)]
+fn watch_for_encryption(state: *mut CaptureState, buffer: u64, real_len: u64) {
+    // SAFETY: map value pointer valid for this program run.
+    let state = unsafe { &mut *state };
+    if state.handshake_left == 0 {
+        return;
+    }
+    state.handshake_left -= 1;
+    if real_len != 1 && real_len != 36 {
+        return;
+    }
+    let mut first = [0u8; 8];
+    let length = if real_len == 1 { 1 } else { 8 };
+    // SAFETY: user memory read through the helper, which fails cleanly.
+    if unsafe { bpf_probe_read_user_buf(buffer as *const u8, &mut first[..length]) }.is_ok()
+        && switches_to_encryption(&first, real_len)
+    {
+        state.mode = capture_mode::OFF;
+        count(counter::SESSIONS_ENCRYPTED);
+    }
 }
 
 /// A payload record as reserved in the ring: the header and room for `N`
@@ -330,13 +361,12 @@ fn emit_payload(key: u64, state: *mut CaptureState, direction: u8, kind: u8, buf
         // SAFETY: helper with no preconditions.
         timestamp_ns: unsafe { bpf_ktime_get_ns() },
     };
-    // While a connection is being recognised, and when the kernel has just
-    // recognised one, the sensor is woken at once (`wake`, from
-    // `take_payload`). Otherwise the sensor's timer drains the ring; only
-    // records past the small class ask how full it is (and wake the sensor
-    // from an eighth), because only they can fill it between two timer
-    // ticks: 16 MiB hold 87,000 small records, and the query costs every
-    // record a look at positions the other CPUs write.
+    // While a connection is being probed the sensor is woken at once
+    // (`wake`, from `take_payload`). Otherwise the sensor's timer drains
+    // the ring; only records past the small class ask how full it is (and
+    // wake the sensor from an eighth), because only they can fill it
+    // between two timer ticks: 16 MiB hold 87,000 small records, and the
+    // query costs every record a look at positions the other CPUs write.
     let flags = if wake == BPF_RB_FORCE_WAKEUP
         || (length > SMALL as u64 && PAYLOAD_EVENTS.query(BPF_RB_AVAIL_DATA) >= u64::from(config().wake_at))
     {
@@ -446,6 +476,7 @@ fn on_send(ctx: &TracePointContext, kind: u8) -> Option<()> {
     };
     let wake = take_payload(state, flow::EGRESS, buffer, real_len)?;
     emit_payload(key, state, flow::EGRESS, kind, buffer, real_len, wake);
+    watch_for_encryption(state, buffer, real_len);
     Some(())
 }
 
@@ -543,6 +574,7 @@ fn emit_received(key: u64, state: *mut CaptureState, kind: u8, argument: u64, re
     };
     let wake = take_payload(state, flow::INGRESS, buffer, real_len)?;
     emit_payload(key, state, flow::INGRESS, kind, buffer, real_len, wake);
+    watch_for_encryption(state, buffer, real_len);
     Some(())
 }
 

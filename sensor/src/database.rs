@@ -148,6 +148,9 @@ const MAX_RESOLUTIONS: usize = 16_384;
 struct DatabaseConnection {
     session: Session,
     decided: bool,
+    /// Turned off after the decoder finished: the rest is encrypted (TLS,
+    /// GSSAPI) or compressed, and cannot be read here.
+    unreadable: bool,
     user: Arc<str>,
     /// The default schema (MySQL) or database, as of the last event decoded.
     database: Arc<str>,
@@ -321,6 +324,9 @@ pub struct DatabaseCounters {
     /// Payload bytes the kernel could not deliver, skipped by length.
     pub bytes_lost: u64,
     pub connections_recognised: u64,
+    /// Recognised connections that switched to TLS, GSSAPI encryption or
+    /// compression: their statements cannot be read, and copying stops.
+    pub connections_unreadable: u64,
 }
 
 /// Turns payloads into data-access records.
@@ -516,6 +522,7 @@ impl DatabaseTracker {
         let connection = self.connections.entry(socket).or_insert_with(|| DatabaseConnection {
             session: quiet_session(),
             decided: false,
+            unreadable: false,
             user: Arc::from(""),
             database: Arc::from(""),
             chunks: 0,
@@ -558,6 +565,13 @@ impl DatabaseTracker {
                 self.connections.remove(&socket);
                 return;
             }
+        }
+        // Encrypted or compressed from here on: stop copying. What was
+        // decoded before (the start-up's user and database) stays.
+        if !connection.unreadable && connection.session.connection().is_some_and(|c| c.is_finished()) {
+            connection.unreadable = true;
+            self.counters.connections_unreadable += 1;
+            control.set_mode(key, socket, capture_mode::OFF);
         }
         let protocol = connection.session.protocol();
         let after = connection.session.connection().map(|c| losses(&c.stats())).unwrap_or(0);

@@ -462,3 +462,25 @@ fn a_server_end_is_decoded_while_its_local_client_end_is_not() {
     assert_eq!(tables_read(&accesses), ["shop.users"]);
     assert_eq!(accesses[0].client.as_ref().map(|p| p.workload.as_str()), Some("billing"));
 }
+
+/// A PostgreSQL client asks for TLS and the server accepts: what follows is
+/// encrypted, so the connection's copying is turned off, once, and counted.
+/// A refused request leaves the connection in clear text, decoded.
+#[test]
+fn a_connection_that_turns_to_tls_stops_being_copied() {
+    let ssl_request = [0, 0, 0, 8, 0x04, 0xd2, 0x16, 0x2f];
+    let mut accepted = tracker();
+    let mut decisions = Decisions::default();
+    feed_in_mode(&mut accepted, SOCKET, true, &ssl_request, capture_mode::FULL, &mut decisions);
+    feed_in_mode(&mut accepted, SOCKET, false, b"S", capture_mode::FULL, &mut decisions);
+    feed_in_mode(&mut accepted, SOCKET, true, &[0x16, 3, 1, 0, 5, 1, 0, 0, 1, 0], capture_mode::FULL, &mut decisions);
+    assert_eq!(decisions.0, vec![((1 << 32) | 3, SOCKET, capture_mode::OFF)]);
+    assert_eq!(accepted.counters.connections_unreadable, 1);
+
+    let mut refused = tracker();
+    let mut decisions = Decisions::default();
+    feed_in_mode(&mut refused, SOCKET, true, &ssl_request, capture_mode::FULL, &mut decisions);
+    feed_in_mode(&mut refused, SOCKET, false, b"N", capture_mode::FULL, &mut decisions);
+    assert!(decisions.0.is_empty(), "{:?}", decisions.0);
+    assert_eq!(refused.counters.connections_unreadable, 0);
+}

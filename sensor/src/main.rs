@@ -52,11 +52,16 @@ struct Args {
     /// off.
     #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u32).range(0..=4096))]
     capture_bytes: u32,
-    /// Payloads copied from each new connection to recognise its protocol.
-    /// PostgreSQL and MySQL/MariaDB sessions are recognised in the kernel by
-    /// their first bytes and captured in full from the start whatever this
-    /// is; 0 copies nothing else (no probing of other protocols).
-    #[arg(long, default_value_t = 8)]
+    /// Payloads copied from each new connection whose first payload the
+    /// kernel does not recognise, for the sensor to recognise its protocol
+    /// by content. PostgreSQL and MySQL/MariaDB sessions are recognised in
+    /// the kernel by their first bytes and captured whole from the start
+    /// whatever this is. 0 (the default) copies nothing else: other TCP
+    /// traffic costs one map lookup and an eight-byte look per connection.
+    /// Probing copies up to this many payloads of every other new
+    /// connection, each waking the sensor, to find database sessions that
+    /// open in an unusual way (a start-up message split over two sends).
+    #[arg(long, default_value_t = 0)]
     probe_payloads: u32,
     /// Follow receives from syscall entry to exit (two program runs per
     /// receive and a per-thread map entry) even where the kernel lets them be

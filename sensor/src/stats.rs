@@ -93,6 +93,7 @@ impl Stats {
         metric("dataflow_sensor_kernel_payload_bytes_lost_at_close_total", "counter", "Payload bytes of database connections not delivered when they closed (ring buffer full or memory not readable, with no later record to report them).", kernel.payload_bytes_lost_at_close);
         metric("dataflow_sensor_kernel_probe_bytes_lost_at_close_total", "counter", "Payload bytes not seen of connections that closed while their protocol was still being recognised (a database connection counted here lost statements).", kernel.probe_bytes_lost_at_close);
         metric("dataflow_sensor_kernel_sessions_recognised_total", "counter", "Connections the kernel turned to full capture itself because their first payload opens a PostgreSQL or MySQL session.", kernel.sessions_recognised);
+        metric("dataflow_sensor_kernel_sessions_encrypted_total", "counter", "Database sessions the kernel stopped copying because they switched to TLS or GSSAPI encryption early in the session.", kernel.sessions_encrypted);
         metric("dataflow_sensor_payloads_total", "counter", "Payload records the sensor read.", self.payloads.load(Relaxed));
         metric("dataflow_sensor_payload_bytes_total", "counter", "Captured payload bytes the sensor read.", self.payload_bytes.load(Relaxed));
         metric("dataflow_sensor_decode_errors_total", "counter", "Kernel records that could not be decoded.", self.decode_errors.load(Relaxed));
@@ -104,6 +105,7 @@ impl Stats {
         metric("dataflow_sensor_payload_bytes_lost_total", "counter", "Payload bytes of database connections not seen (ring buffer full, or sent while the protocol was being recognised), skipped by length.", database.bytes_lost);
         metric("dataflow_sensor_payloads_without_connection_total", "counter", "Payloads whose connection was not known.", database.payloads_without_socket);
         metric("dataflow_sensor_database_connections_total", "counter", "Connections recognised as PostgreSQL or MySQL.", database.connections_recognised);
+        metric("dataflow_sensor_database_connections_unreadable_total", "counter", "Database connections that switched to TLS, GSSAPI encryption or compression: their statements cannot be read on the wire, and their payloads are no longer copied.", database.connections_unreadable);
         metric("dataflow_sensor_buffer_dropped_accesses_total", "counter", "Data-access records dropped because the buffer was full.", self.buffer_dropped_accesses.load(Relaxed));
         metric("dataflow_sensor_batches_sent_total", "counter", "Batches sent to the aggregator (including resends).", self.batches_sent.load(Relaxed));
         metric("dataflow_sensor_batches_acked_total", "counter", "Batches the aggregator acknowledged as stored.", self.batches_acked.load(Relaxed));

@@ -51,6 +51,8 @@ pub struct PostgresOptions {
     pub listen: Vec<IpAddr>,
     /// Client networks (CIDR) let in without a password, besides loopback.
     pub trust: Vec<String>,
+    /// Offer TLS, with a self-signed certificate made for the server.
+    pub tls: bool,
 }
 
 /// A PostgreSQL server with `pg_stat_statements`, run by the `postgres`
@@ -95,11 +97,27 @@ impl Postgres {
         let port = free_port();
         let listen: Vec<String> =
             std::iter::once("127.0.0.1".to_owned()).chain(options.listen.iter().map(IpAddr::to_string)).collect();
-        let server_options = format!(
+        let mut server_options = format!(
             "-p {port} -k {} -c listen_addresses={} -c shared_preload_libraries=pg_stat_statements -c pg_stat_statements.track=all -c fsync=off",
             dir.0.display(),
             listen.join(",")
         );
+        if options.tls {
+            let (certificate, key) = (data.join("server.crt"), data.join("server.key"));
+            check(
+                as_postgres(Path::new("openssl"))
+                    .args(["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=localhost", "-keyout"])
+                    .arg(&key)
+                    .arg("-out")
+                    .arg(&certificate)
+                    .output()
+                    .expect("openssl"),
+                "openssl req (the test server's certificate)",
+            );
+            // The server refuses a key others can read.
+            std::fs::set_permissions(&key, std::os::unix::fs::PermissionsExt::from_mode(0o600)).expect("chmod server.key");
+            server_options.push_str(&format!(" -c ssl=on -c ssl_cert_file={} -c ssl_key_file={}", certificate.display(), key.display()));
+        }
         check(
             in_netns(options.netns.as_deref(), as_postgres(&bin.join("pg_ctl")))
                 .args(["-w", "-D"])

@@ -100,6 +100,7 @@ impl Scenario {
             netns: Some(sites.b.name.clone()),
             listen: vec![sites.b.address.into()],
             trust: vec![sites.a.cidr.clone()],
+            ..Default::default()
         })?;
         // Set up before the sensor starts (over the US namespace's loopback).
         postgres.psql(SCHEMA);

@@ -10,7 +10,7 @@ use std::collections::BTreeSet;
 
 use proto::v1::{AccessKind, DataAccess, DataAccessFilter, GetFlowsRequest, GetInventoryRequest};
 use tests::{
-    Aggregator, Sensor, TempDir, binary, access_columns as columns, accesses, databases::Postgres, executions, files_containing,
+    Aggregator, Sensor, TempDir, binary, metric, access_columns as columns, accesses, databases::{Postgres, PostgresOptions}, executions, files_containing,
     matching, assert_complete, root_or_skip, statement_losses, subscriber_view, wait_for_accesses as wait_for,
 };
 
@@ -597,4 +597,54 @@ async fn a_client_forked_after_connecting_is_seen_from_the_servers_end() {
     assert_eq!(access.client.as_ref().map(|p| p.command.as_str()), Some("tcp-peer"), "{access:?}");
     assert_eq!(access.server.as_ref().map(|e| e.port), Some(u32::from(postgres.port)));
     assert!(!format!("{seen:?}").contains(SECRET), "literals stay on the node");
+}
+
+/// A session that negotiates TLS is recognised, reported as unreadable
+/// (`dataflow_sensor_database_connections_unreadable_total`) and no longer
+/// copied: its two hundred statements add no payloads. A session on the
+/// same server that does not ask for TLS is decoded as usual.
+#[tokio::test(flavor = "multi_thread")]
+async fn tls_sessions_are_reported_and_no_longer_copied() {
+    if !root_or_skip("tls_sessions_are_reported_and_no_longer_copied") {
+        return;
+    }
+    let Some(postgres) = Postgres::start_with(PostgresOptions { tls: true, ..Default::default() }) else { return };
+    postgres.psql("CREATE TABLE secrets (id int, note text)");
+    let data = TempDir::new("e2e-pg-tls");
+    let aggregator = Aggregator::start(data.0.clone());
+    let sensor = Sensor::start(&aggregator.url(), &["--capture-bytes", "1024"]);
+    let before = sensor.metrics();
+
+    let script: String = (0..200).map(|i| format!("SELECT note FROM secrets WHERE id = {i};\n")).collect();
+    let run = |sslmode: &str| {
+        let mut psql = postgres.psql_command();
+        psql.env("PGSSLMODE", sslmode).stdin(std::process::Stdio::piped()).stdout(std::process::Stdio::null());
+        let mut child = psql.spawn().unwrap();
+        std::io::Write::write_all(&mut child.stdin.take().unwrap(), script.as_bytes()).unwrap();
+        assert!(child.wait().unwrap().success(), "psql with sslmode={sslmode}");
+    };
+    run("require");
+    // The TLS session is over: wait for the sensor to have read it.
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    let after_tls = sensor.metrics();
+    let counter = |metrics: &str, name: &str| metric(metrics, name).unwrap_or(0);
+    assert!(
+        counter(&after_tls, "dataflow_sensor_database_connections_unreadable_total")
+            > counter(&before, "dataflow_sensor_database_connections_unreadable_total"),
+        "the TLS session is reported"
+    );
+    // The kernel stops copying at the server's answer to the SSL request,
+    // on the client's end and on the server's.
+    assert!(
+        counter(&after_tls, "dataflow_sensor_kernel_sessions_encrypted_total")
+            >= counter(&before, "dataflow_sensor_kernel_sessions_encrypted_total") + 2,
+        "both ends stopped in the kernel"
+    );
+    let copied = counter(&after_tls, "dataflow_sensor_payloads_total") - counter(&before, "dataflow_sensor_payloads_total");
+    assert!(copied < 10, "{copied} payloads copied for a TLS session of 200 statements");
+
+    run("disable");
+    let filter = DataAccessFilter { datastore: vec![format!("127.0.0.1:{}", postgres.port)], ..Default::default() };
+    let seen = wait_for(&aggregator, filter, |seen| executions(seen, "SELECT note FROM secrets") >= 200).await;
+    assert_eq!(executions(&seen, "SELECT note FROM secrets"), 200, "only the clear-text session's statements");
 }

@@ -112,6 +112,8 @@ const TEST_PACKAGES: &[(&str, &str)] = &[
     ("/usr/sbin/mariadbd", "mariadb-server"),
     ("/usr/bin/mariadb", "mariadb-client"),
     ("/usr/sbin/ip", "iproute2"),
+    // A certificate for the PostgreSQL server the TLS test starts.
+    ("/usr/bin/openssl", "openssl"),
     // The report test renders, screenshots and prints the HTML report.
     ("/usr/bin/chromium", "chromium"),
 ];

@@ -131,7 +131,7 @@ impl Default for KernelConfig {
             ring_buffer_bytes: 4 << 20,
             max_connections: 65536,
             capture_bytes: 0,
-            probe_payloads: 4,
+            probe_payloads: 0,
             receives_at_exit: true,
             payload_ring_bytes: 16 << 20,
             btf_path: "/sys/kernel/btf/vmlinux".into(),
@@ -165,6 +165,7 @@ pub struct KernelCounters {
     pub payload_bytes_lost_at_close: u64,
     pub probe_bytes_lost_at_close: u64,
     pub sessions_recognised: u64,
+    pub sessions_encrypted: u64,
 }
 
 /// Reads the programs' per-CPU counters.
@@ -214,6 +215,7 @@ impl CounterReader {
             payload_bytes_lost_at_close: sum(counter::PAYLOAD_BYTES_LOST_AT_CLOSE)?,
             probe_bytes_lost_at_close: sum(counter::PROBE_BYTES_LOST_AT_CLOSE)?,
             sessions_recognised: sum(counter::SESSIONS_RECOGNISED)?,
+            sessions_encrypted: sum(counter::SESSIONS_ENCRYPTED)?,
         })
     }
 }
