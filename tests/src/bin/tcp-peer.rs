@@ -14,6 +14,10 @@
 //! tcp-peer connect ADDR SEND_BYTES EXPECT_BYTES
 //!     prints "local IP PORT", writes SEND_BYTES, reads EXPECT_BYTES,
 //!     shuts down its side, waits for the server's end of stream.
+//! tcp-peer churn CONNECTIONS
+//!     short HTTP-like connections to its own listener, one after another:
+//!     two 200-byte requests and 500-byte responses each, then close;
+//!     prints "connections/s R".
 //! tcp-peer postgres-after-fork ADDR SQL
 //!     connects to a PostgreSQL server (user and database postgres, trust
 //!     authentication), then forks: the child runs SQL on the parent's
@@ -84,10 +88,11 @@ fn main() -> ExitCode {
                 Ok(())
             }
             "postgres-after-fork" => postgres_after_fork(arg(&args, 2)?, arg(&args, 3)?),
+            "churn" => churn(number(&args, 2)?),
             "flood" => flood(number(&args, 2)? as u64, number(&args, 3)?.max(1)),
             "hold" => hold(number(&args, 2)?, number(&args, 3)? as u64),
             "accept-hold" => accept_hold(number(&args, 2)? as u64),
-            other => Err(format!("unknown mode {other:?}; use serve, connect, postgres-after-fork, flood or hold")),
+            other => Err(format!("unknown mode {other:?}; use serve, connect, postgres-after-fork, churn, flood or hold")),
         }
     })();
     match result {
@@ -268,4 +273,25 @@ fn postgres_after_fork(address: &str, sql: &str) -> Result<(), String> {
             if libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0 { Ok(()) } else { Err("the child's session failed".into()) }
         }
     }
+}
+
+fn churn(connections: usize) -> Result<(), String> {
+    const REQUEST: usize = 200;
+    const RESPONSE: usize = 500;
+    let listener = TcpListener::bind("127.0.0.1:0").map_err(|e| e.to_string())?;
+    let address = listener.local_addr().map_err(|e| e.to_string())?;
+    std::thread::spawn(move || {
+        for mut stream in listener.incoming().flatten() {
+            let _ = (0..2).try_for_each(|_| exchange(&mut stream, RESPONSE, REQUEST, false));
+        }
+    });
+    let start = std::time::Instant::now();
+    for _ in 0..connections {
+        let mut stream = TcpStream::connect(address).map_err(|e| e.to_string())?;
+        for _ in 0..2 {
+            exchange(&mut stream, REQUEST, RESPONSE, true).map_err(|e| e.to_string())?;
+        }
+    }
+    println!("connections/s {:.0}", connections as f64 / start.elapsed().as_secs_f64());
+    Ok(())
 }
