@@ -369,7 +369,6 @@ fn sensor_daemonset_is_least_privilege_and_wired_to_the_node() {
         "PERFMON",
         "SYS_RESOURCE",
         "SYS_PTRACE",
-        "DAC_READ_SEARCH",
     ]
     .into();
     for capability in capabilities.add.as_ref().unwrap() {
