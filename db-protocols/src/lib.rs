@@ -20,7 +20,8 @@
 //! length. It recognises the protocol by content, then yields [`Event`]s; the ones the aggregator
 //! needs are [`Event::exchange`]s (request SQL or statement, result columns with their source
 //! table/column ids, row counts, SQLSTATE), plus the startup/handshake events (user, database)
-//! and `EncryptionAccepted`/`TlsRequested` (the connection is TLS: switch to the libssl uprobes).
+//! and `EncryptionAccepted`/`TlsRequested` (the rest of the connection is encrypted: the sensor
+//! stops copying it and counts it as unreadable).
 //! [`Connection::stats`] counts every byte skipped, boundary lost and request dropped.
 //!
 //! ```
