@@ -140,10 +140,28 @@ impl LiveCursor {
         Self { next_id: last_seen_id + 1 }
     }
 
+    /// A cursor for a subscriber that read no history: it starts at the
+    /// first batch published after it subscribed, whatever that batch's ids.
+    /// (Anchoring it at the newest stored id instead, read after
+    /// subscribing, would skip a batch committed in between, which the
+    /// subscriber receives but would take for one already seen.) Ids start
+    /// at 1, so 0 marks a cursor not started yet.
+    pub fn at_first_batch() -> Self {
+        Self { next_id: 0 }
+    }
+
+    /// Whether the cursor has placed itself (see [`LiveCursor::at_first_batch`]).
+    pub fn started(&self) -> bool {
+        self.next_id != 0
+    }
+
     /// Accounts for `batch`: records already covered (by the history read)
     /// are skipped, and any gap before the batch is counted as lost.
     pub fn admit(&mut self, batch: &impl IdRange) -> Admission {
         let first_id = batch.first_id();
+        if self.next_id == 0 {
+            self.next_id = first_id;
+        }
         let end = first_id + batch.len() as u64;
         if end <= self.next_id {
             return Admission { lost: 0, start: batch.len() };

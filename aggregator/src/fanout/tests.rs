@@ -21,6 +21,17 @@ fn contiguous_batches_lose_nothing() {
 }
 
 #[test]
+fn a_subscriber_without_history_starts_at_the_first_batch_it_receives() {
+    // Flows 1..=40 were stored before it subscribed (and possibly after the
+    // subscription, before anything was read): none is owed, none is lost.
+    let mut cursor = LiveCursor::at_first_batch();
+    assert!(!cursor.started());
+    assert_eq!(cursor.admit(&batch(41, 10)), Admission { lost: 0, start: 0 });
+    assert!(cursor.started());
+    assert_eq!(cursor.admit(&batch(61, 1)), Admission { lost: 10, start: 0 });
+}
+
+#[test]
 fn a_gap_in_ids_is_counted_exactly() {
     let mut cursor = LiveCursor::after(10);
     // Flows 11..=40 were overwritten in the ring before this subscriber read them.

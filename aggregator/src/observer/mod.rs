@@ -262,10 +262,13 @@ type Responses<R> = mpsc::Sender<Result<R, Status>>;
 
 /// Sends the recorded records the request asks for; returns the largest id
 /// of the snapshot read, which the live part continues from.
-fn send_history<F: Feed>(store: &Store, feed: &F, window: Window, sender: &Responses<F::Response>) -> Result<u64, StoreError> {
+/// Sends the history the window asks for; returns the newest id it covered,
+/// or `None` when no history was asked for (the live feed then starts at its
+/// first batch: see [`LiveCursor::at_first_batch`]).
+fn send_history<F: Feed>(store: &Store, feed: &F, window: Window, sender: &Responses<F::Response>) -> Result<Option<u64>, StoreError> {
     let wants_history = window.number > 0 || window.since > 0 || window.until > 0;
     if !wants_history {
-        return F::scan(store, None, &mut |_| ControlFlow::Break(()));
+        return Ok(None);
     }
     let newest_first = window.number > 0 && !window.first;
     let query = HistoryQuery { since_unix_nano: window.since, until_unix_nano: window.until, newest_first };
@@ -288,7 +291,7 @@ fn send_history<F: Feed>(store: &Store, feed: &F, window: Window, sender: &Respo
                 break;
             }
         }
-        return Ok(max_id);
+        return Ok(Some(max_id));
     }
     let mut sent = 0_u64;
     F::scan(store, Some(&query), &mut |batch| {
@@ -305,6 +308,7 @@ fn send_history<F: Feed>(store: &Store, feed: &F, window: Window, sender: &Respo
         }
         ControlFlow::Continue(())
     })
+    .map(Some)
 }
 
 /// Sends live records after `last_id` until the subscriber leaves or the
@@ -313,10 +317,10 @@ async fn follow_live<F: Feed>(
     context: &Context,
     feed: &F,
     mut live: broadcast::Receiver<LiveEvent>,
-    last_id: u64,
+    last_id: Option<u64>,
     sender: &Responses<F::Response>,
 ) {
-    let mut cursor = LiveCursor::after(last_id);
+    let mut cursor = last_id.map_or_else(LiveCursor::at_first_batch, LiveCursor::after);
     let mut shutdown = context.shutdown.clone();
     if *shutdown.borrow_and_update() {
         let _ = sender.send(Err(Status::unavailable("aggregator is shutting down"))).await;
@@ -360,8 +364,19 @@ async fn follow_live<F: Feed>(
                 }
             }
             Ok(Live::Other) => {}
-            // The skipped batches show as a gap in the next batch's ids.
-            Err(broadcast::error::RecvError::Lagged(_)) => {}
+            // The skipped batches show as a gap in the next batch's ids,
+            // once the cursor has a place; before that, only their number
+            // is known, and each held at least one record.
+            Err(broadcast::error::RecvError::Lagged(skipped)) => {
+                if !cursor.started() {
+                    context.metrics.add_lost(LostEventSource::SubscriberQueue, skipped);
+                    let event =
+                        LostEvent { source: LostEventSource::SubscriberQueue as i32, num_events_lost: skipped, node_name: String::new() };
+                    if sender.send(Ok(F::lost_response(event))).await.is_err() {
+                        return;
+                    }
+                }
+            }
             Err(broadcast::error::RecvError::Closed) => return,
         }
     }
