@@ -251,9 +251,9 @@ fn watched(key: u64) -> Option<*mut CaptureState> {
 /// ([`opens_database_session`]) turns FULL here, without waiting for the
 /// sensor. Other PROBE payloads (with `--probe-payloads` above 0) are copied
 /// while the probe budget lasts and wake the sensor, whose decision (FULL or
-/// OFF) should come before the budget is spent; after that they are only counted (as lost bytes), so
-/// that once the sensor turns the connection FULL the decoder skips them by
-/// length and stays in step. With no probe budget configured, a connection
+/// OFF) should come before the budget is spent; after that they are only
+/// counted (as lost bytes), so that once the sensor turns the connection
+/// FULL the decoder skips them by length and stays in step. With no probe budget configured, a connection
 /// the kernel does not recognise turns OFF at its first payload.
 #[inline(always)]
 fn take_payload(state: *mut CaptureState, direction: u8, buffer: u64, real_len: u64) -> Option<u64> {
@@ -287,6 +287,16 @@ fn take_payload(state: *mut CaptureState, direction: u8, buffer: u64, real_len: 
     let lane = if direction == flow::EGRESS { 0 } else { 1 };
     state.lost_bytes[lane] = state.lost_bytes[lane].saturating_add(real_len.min(u32::MAX as u64) as u32);
     None
+}
+
+/// One payload of a watched connection: copied if it is taken, then looked
+/// at for a switch to encryption.
+#[inline(always)]
+fn capture(key: u64, state: *mut CaptureState, direction: u8, kind: u8, buffer: u64, real_len: u64) -> Option<()> {
+    let wake = take_payload(state, direction, buffer, real_len)?;
+    emit_payload(key, state, direction, kind, buffer, real_len, wake);
+    watch_for_encryption(state, buffer, real_len);
+    Some(())
 }
 
 /// In the first payloads of a session the kernel recognised: one that
@@ -474,10 +484,7 @@ fn on_send(ctx: &TracePointContext, kind: u8) -> Option<()> {
         }
         _ => (argument, length),
     };
-    let wake = take_payload(state, flow::EGRESS, buffer, real_len)?;
-    emit_payload(key, state, flow::EGRESS, kind, buffer, real_len, wake);
-    watch_for_encryption(state, buffer, real_len);
-    Some(())
+    capture(key, state, flow::EGRESS, kind, buffer, real_len)
 }
 
 #[inline(always)]
@@ -572,10 +579,7 @@ fn emit_received(key: u64, state: *mut CaptureState, kind: u8, argument: u64, re
         }
         _ => argument,
     };
-    let wake = take_payload(state, flow::INGRESS, buffer, real_len)?;
-    emit_payload(key, state, flow::INGRESS, kind, buffer, real_len, wake);
-    watch_for_encryption(state, buffer, real_len);
-    Some(())
+    capture(key, state, flow::INGRESS, kind, buffer, real_len)
 }
 
 macro_rules! send_tracepoint {

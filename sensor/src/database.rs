@@ -479,6 +479,13 @@ impl DatabaseTracker {
         self.closed = std::mem::take(&mut self.closing);
     }
 
+    /// The socket at the other end of `info`'s connection, when both ends
+    /// are on this node.
+    fn other_end(&self, info: &SocketInfo) -> Option<(u64, u64)> {
+        let (local, remote) = info.ends?;
+        self.by_ends.get(&(remote, local, info.direction != Direction::Inbound)).copied()
+    }
+
     /// Decodes one payload.
     pub fn on_payload(&mut self, header: &PayloadHeader, data: &[u8], control: &mut dyn CaptureControl) {
         let mut events = std::mem::take(&mut self.events);
@@ -506,9 +513,8 @@ impl DatabaseTracker {
         };
         // The server end of a connection whose client end is decoded here too.
         if info.direction == Direction::Inbound
-            && let Some((local, remote)) = info.ends
-            && let Some(client_end) = self.by_ends.get(&(remote, local, false))
-            && self.connections.get(client_end).is_some_and(|client| client.decided)
+            && let Some(client_end) = self.other_end(&info)
+            && self.connections.get(&client_end).is_some_and(|client| client.decided)
         {
             control.set_mode(key, socket, capture_mode::OFF);
             self.connections.remove(&socket);
@@ -684,26 +690,12 @@ impl DatabaseTracker {
         };
         let (operation, tables_read, tables_written) =
             (resolved.operation.clone(), resolved.tables_read.clone(), resolved.tables_written.clone());
+        // The other end's process, when that end is on this node too.
+        let peer = self.other_end(info).and_then(|socket| self.sockets.get(&socket)).and_then(|peer| peer.process.as_ref());
+        let workload = |process: Option<&Process>| process.map(|p| p.workload.clone()).unwrap_or_default();
         let (client, client_endpoint, server, server_workload) = match info.direction {
-            // The client's process, when its end is on this node.
-            Direction::Inbound => (
-                info.ends
-                    .and_then(|(local, remote)| self.by_ends.get(&(remote, local, false)))
-                    .and_then(|socket| self.sockets.get(socket))
-                    .and_then(|client| client.process.clone()),
-                info.remote.clone(),
-                info.local.clone(),
-                info.process.as_ref().map(|p| p.workload.clone()).unwrap_or_default(),
-            ),
-            _ => {
-                let server_socket = info.ends.and_then(|(local, remote)| self.by_ends.get(&(remote, local, true)));
-                let server_workload = server_socket
-                    .and_then(|socket| self.sockets.get(socket))
-                    .and_then(|server| server.process.as_ref())
-                    .map(|p| p.workload.clone())
-                    .unwrap_or_default();
-                (info.process.clone(), info.local.clone(), info.remote.clone(), server_workload)
-            }
+            Direction::Inbound => (peer.cloned(), info.remote.clone(), info.local.clone(), workload(info.process.as_ref())),
+            _ => (info.process.clone(), info.local.clone(), info.remote.clone(), workload(peer)),
         };
         let fingerprint = self.fingerprints.get(&id).map(|text| text.to_string()).unwrap_or_default();
         let pending = self.pending.entry((info.connection_id, id)).or_insert_with(|| PendingAccess {
