@@ -218,24 +218,33 @@ pub fn opens_database_session(first: &[u8; 8], real_len: u64) -> bool {
 /// answer accepting an SSL (`S`) or GSSAPI (`G`) request, or a MySQL
 /// client's SSL request (a 32-byte handshake response, packet sequence 1,
 /// with the CLIENT_SSL capability, sent alone before the TLS handshake).
+/// The request is seen whole (36 bytes) where the client sends it, and as
+/// its 32-byte body alone where a server reads it (MariaDB reads a packet's
+/// 4-byte header, then its body): a body of exactly 32 bytes is only ever
+/// an SSL request, since a clear-text response goes on with the user name.
 /// Only looked for in a session's first payloads, where nothing else can
-/// take these shapes.
+/// take these shapes (a PostgreSQL message starts with its type letter and
+/// the high bytes of its length, far from these capability bits).
 #[inline(always)]
 pub fn switches_to_encryption(first: &[u8; 8], real_len: u64) -> bool {
+    const CLIENT_PROTOCOL_41: u32 = 0x0200;
     const CLIENT_SSL: u32 = 0x0800;
+    let asks_for_ssl = |capabilities: [u8; 4]| {
+        let wanted = CLIENT_PROTOCOL_41 | CLIENT_SSL;
+        u32::from_le_bytes(capabilities) & wanted == wanted
+    };
     match real_len {
         1 => first[0] == b'S' || first[0] == b'G',
-        36 => {
-            let capabilities = u32::from_le_bytes([first[4], first[5], first[6], first[7]]);
-            first[..4] == [32, 0, 0, 1] && capabilities & CLIENT_SSL != 0
-        }
+        32 => asks_for_ssl([first[0], first[1], first[2], first[3]]),
+        36 => first[..4] == [32, 0, 0, 1] && asks_for_ssl([first[4], first[5], first[6], first[7]]),
         _ => false,
     }
 }
 
 /// Payloads of a session the kernel recognised in which a switch to
 /// encryption is looked for: PostgreSQL answers an SSL request in the
-/// second payload; a MySQL client sends its SSL request in the second.
+/// second payload; a MySQL client sends its SSL request in the second, and
+/// a MySQL server reads it in its second and third (header, then body).
 pub const HANDSHAKE_PAYLOADS: u8 = 3;
 
 /// PostgreSQL's SSLRequest code (1234 << 16 | 5679).
@@ -522,5 +531,12 @@ mod tests {
         assert!(!switches_to_encryption(&clear, 36));
         assert!(!switches_to_encryption(&[32, 0, 0, 2, 0x0d, 0xaa, 0xbf, 0x01], 36), "not the handshake's packet");
         assert!(!switches_to_encryption(&ssl_request, 37));
+        // The same request's body alone, as mariadbd reads it (its bytes).
+        let body = [0x84, 0xaa, 0xbf, 0x00, 0, 0, 0, 0x01];
+        assert!(switches_to_encryption(&body, 32));
+        assert!(!switches_to_encryption(&[0x84, 0xa2, 0xbf, 0x00, 0, 0, 0, 0x01], 32), "no CLIENT_SSL");
+        // PostgreSQL messages of that length: type letter, then length.
+        assert!(!switches_to_encryption(&[b'R', 0, 0, 0, 31, 0, 0, 0], 32));
+        assert!(!switches_to_encryption(&[b'S', 0, 0, 0, 31, b'a', b'p', b'p'], 32));
     }
 }

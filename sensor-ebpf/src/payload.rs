@@ -311,7 +311,7 @@ fn watch_for_encryption(state: *mut CaptureState, buffer: u64, real_len: u64) {
         return;
     }
     state.handshake_left -= 1;
-    if real_len != 1 && real_len != 36 {
+    if real_len != 1 && real_len != 32 && real_len != 36 {
         return;
     }
     let mut first = [0u8; 8];

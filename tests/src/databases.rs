@@ -104,18 +104,7 @@ impl Postgres {
         );
         if options.tls {
             let (certificate, key) = (data.join("server.crt"), data.join("server.key"));
-            check(
-                as_postgres(Path::new("openssl"))
-                    .args(["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=localhost", "-keyout"])
-                    .arg(&key)
-                    .arg("-out")
-                    .arg(&certificate)
-                    .output()
-                    .expect("openssl"),
-                "openssl req (the test server's certificate)",
-            );
-            // The server refuses a key others can read.
-            std::fs::set_permissions(&key, std::os::unix::fs::PermissionsExt::from_mode(0o600)).expect("chmod server.key");
+            self_signed_certificate(as_postgres(Path::new("openssl")), &certificate, &key);
             server_options.push_str(&format!(" -c ssl=on -c ssl_cert_file={} -c ssl_key_file={}", certificate.display(), key.display()));
         }
         check(
@@ -199,6 +188,23 @@ fn users_uid(name: &str) -> Option<u32> {
     })
 }
 
+/// A certificate for `CN=localhost` valid for a day and its key, made by
+/// `openssl` (the command given, so that it can run as the server's user);
+/// the key readable by its owner only, as servers require.
+fn self_signed_certificate(mut openssl: Command, certificate: &Path, key: &Path) {
+    check(
+        openssl
+            .args(["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=localhost", "-keyout"])
+            .arg(key)
+            .arg("-out")
+            .arg(certificate)
+            .output()
+            .expect("openssl"),
+        "openssl req (the test server's certificate)",
+    );
+    std::fs::set_permissions(key, std::os::unix::fs::PermissionsExt::from_mode(0o600)).expect("chmod of the server's key");
+}
+
 fn chown(path: &Path, uid: Option<u32>) {
     let Some(uid) = uid else { return };
     let Ok(path) = std::ffi::CString::new(path.as_os_str().as_encoded_bytes()) else { return };
@@ -214,8 +220,20 @@ pub struct MariaDb {
     _dir: TempDir,
 }
 
+/// How a [`MariaDb`] server is started.
+#[derive(Clone, Debug, Default)]
+pub struct MariaDbOptions {
+    /// Offer TLS, with a self-signed certificate made for the server.
+    pub tls: bool,
+}
+
 impl MariaDb {
     pub fn start() -> Option<Self> {
+        Self::start_with(MariaDbOptions::default())
+    }
+
+    /// Like [`MariaDb::start`], with `options`.
+    pub fn start_with(options: MariaDbOptions) -> Option<Self> {
         if !require("MariaDB", Path::new("/usr/sbin/mariadbd")) {
             return None;
         }
@@ -236,8 +254,14 @@ impl MariaDb {
         check(install, "mariadb-install-db");
         let port = free_port();
         let socket = dir.0.join("mysqld.sock");
-        let process = Command::new("/usr/sbin/mariadbd")
-            .args(["--no-defaults", "--user=root", "--bind-address=127.0.0.1", "--skip-log-bin"])
+        let mut server = Command::new("/usr/sbin/mariadbd");
+        server.args(["--no-defaults", "--user=root", "--bind-address=127.0.0.1", "--skip-log-bin"]);
+        if options.tls {
+            let (certificate, key) = (dir.0.join("server.crt"), dir.0.join("server.key"));
+            self_signed_certificate(Command::new("openssl"), &certificate, &key);
+            server.arg(format!("--ssl-cert={}", certificate.display())).arg(format!("--ssl-key={}", key.display()));
+        }
+        let process = server
             .arg(format!("--datadir={}", data.display()))
             .arg(format!("--tmpdir={}", tmp.display()))
             .arg(format!("--port={port}"))

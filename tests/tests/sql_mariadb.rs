@@ -9,7 +9,7 @@ use std::collections::BTreeSet;
 use mysql_async::prelude::Queryable as _;
 use proto::v1::{AccessKind, DataAccess, DataAccessFilter};
 use tests::{
-    Aggregator, Sensor, TempDir, access_columns as columns, databases::MariaDb, executions, files_containing, matching,
+    Aggregator, Sensor, TempDir, access_columns as columns, databases::{MariaDb, MariaDbOptions}, executions, files_containing, matching, metric,
     assert_complete, root_or_skip, statement_losses, subscriber_view, wait_for_accesses,
 };
 
@@ -473,4 +473,57 @@ async fn sustained_statements_match_the_servers_general_log() {
         );
         assert_eq!(access.tables_read, ["shop.items"]);
     }
+}
+
+/// A session that asks for TLS (the client's 36-byte SSL request after the
+/// server's greeting) is reported as unreadable and stops being copied in
+/// the kernel, at both ends; a clear-text session to the same server is
+/// decoded statement by statement.
+#[tokio::test(flavor = "multi_thread")]
+async fn tls_sessions_are_reported_and_no_longer_copied() {
+    if !root_or_skip("mariadb tls_sessions_are_reported_and_no_longer_copied") {
+        return;
+    }
+    let Some(mariadb) = MariaDb::start_with(MariaDbOptions { tls: true }) else { return };
+    mariadb.admin("CREATE DATABASE vault; CREATE TABLE vault.secrets (id INT, note TEXT)");
+    let data = TempDir::new("e2e-mariadb-tls");
+    let aggregator = Aggregator::start(data.0.clone());
+    let sensor = Sensor::start(&aggregator.url(), &["--capture-bytes", "1024"]);
+    let before = sensor.metrics();
+
+    let script: String = (0..200).map(|i| format!("SELECT note FROM secrets WHERE id = {i};\n")).collect();
+    let run = |tls: &str| {
+        let mut client = mariadb.client();
+        client.args([tls, "vault"]).stdin(std::process::Stdio::piped()).stdout(std::process::Stdio::null());
+        let mut child = client.spawn().unwrap();
+        std::io::Write::write_all(&mut child.stdin.take().unwrap(), script.as_bytes()).unwrap();
+        let output = child.wait_with_output().unwrap();
+        assert!(output.status.success(), "mariadb {tls}: {}", String::from_utf8_lossy(&output.stderr));
+    };
+    // The session is encrypted: the server's own view says so.
+    let cipher = mariadb.client().args(["--ssl", "-e", "SHOW STATUS LIKE 'Ssl_cipher'"]).output().unwrap();
+    let cipher = String::from_utf8_lossy(&cipher.stdout).into_owned();
+    assert!(cipher.split_whitespace().nth(1).is_some_and(|c| !c.is_empty()), "no TLS cipher in use: {cipher:?}");
+    run("--ssl");
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    let after_tls = sensor.metrics();
+    let counter = |metrics: &str, name: &str| metric(metrics, name).unwrap_or(0);
+    let grew = |name: &str| counter(&after_tls, name) - counter(&before, name);
+    // Two TLS sessions (the cipher check and the script).
+    assert!(grew("dataflow_sensor_database_connections_unreadable_total") >= 2, "the TLS sessions are reported");
+    // The client's SSL request turns both ends off: the client's at its
+    // send, the server's at its receive.
+    assert!(
+        grew("dataflow_sensor_kernel_sessions_encrypted_total") >= 4,
+        "both ends of both sessions stopped in the kernel: {} stopped, {} recognised",
+        grew("dataflow_sensor_kernel_sessions_encrypted_total"),
+        grew("dataflow_sensor_kernel_sessions_recognised_total")
+    );
+    let copied = grew("dataflow_sensor_payloads_total");
+    assert!(copied < 20, "{copied} payloads copied for two TLS sessions of 201 statements");
+
+    run("--skip-ssl");
+    let filter = DataAccessFilter { datastore: vec![format!("127.0.0.1:{}", mariadb.port)], ..Default::default() };
+    let seen = wait_for_accesses(&aggregator, filter, |seen| executions(seen, "SELECT note FROM secrets") >= 200).await;
+    assert_eq!(executions(&seen, "SELECT note FROM secrets"), 200, "only the clear-text session's statements");
 }
