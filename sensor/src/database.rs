@@ -343,6 +343,8 @@ pub struct DatabaseTracker {
     /// forked after connecting that talks on its parent's socket.
     by_ends: FastMap<(SocketAddr, SocketAddr, bool), (u64, u64)>,
     connections: FastMap<(u64, u64), DatabaseConnection>,
+    /// Set by the payload that decides a connection's protocol.
+    recognised_now: bool,
     analyses: AnalysisCache,
     fingerprints: HashMap<u64, Arc<str>>,
     relations: HashMap<String, PostgresRelations>,
@@ -405,6 +407,7 @@ impl DatabaseTracker {
             sockets: FastMap::default(),
             by_ends: FastMap::default(),
             connections: FastMap::default(),
+            recognised_now: false,
             analyses: AnalysisCache::new(8192),
             fingerprints: HashMap::new(),
             relations: HashMap::new(),
@@ -486,11 +489,25 @@ impl DatabaseTracker {
         self.by_ends.get(&(remote, local, info.direction != Direction::Inbound)).copied()
     }
 
+    /// Whether the other end of `info`'s connection is on this node and decoded.
+    fn other_end_decided(&self, info: &SocketInfo) -> bool {
+        self.other_end(info).and_then(|end| self.connections.get(&end)).is_some_and(|other| other.decided)
+    }
+
     /// Decodes one payload.
     pub fn on_payload(&mut self, header: &PayloadHeader, data: &[u8], control: &mut dyn CaptureControl) {
         let mut events = std::mem::take(&mut self.events);
         let mut exchanges = std::mem::take(&mut self.exchanges);
         self.decode_payload(header, data, control, &mut events, &mut exchanges);
+        // A connection with both ends on this node is counted once: a MySQL
+        // server's end is decided by its greeting before the client's end
+        // has seen anything, and the client's end then decides too.
+        if std::mem::take(&mut self.recognised_now)
+            && let Some(info) = self.sockets.get(&(header.socket, header.opened_ns)).cloned()
+            && !self.other_end_decided(&info)
+        {
+            self.counters.connections_recognised += 1;
+        }
         events.clear();
         exchanges.clear();
         self.events = events;
@@ -512,10 +529,7 @@ impl DatabaseTracker {
             return;
         };
         // The server end of a connection whose client end is decoded here too.
-        if info.direction == Direction::Inbound
-            && let Some(client_end) = self.other_end(&info)
-            && self.connections.get(&client_end).is_some_and(|client| client.decided)
-        {
+        if info.direction == Direction::Inbound && self.other_end_decided(&info) {
             control.set_mode(key, socket, capture_mode::OFF);
             self.connections.remove(&socket);
             return;
@@ -562,7 +576,7 @@ impl DatabaseTracker {
         if !connection.decided {
             if connection.session.protocol().is_some() {
                 connection.decided = true;
-                self.counters.connections_recognised += 1;
+                self.recognised_now = true;
                 if header.mode != capture_mode::FULL {
                     control.set_mode(key, socket, capture_mode::FULL);
                 }

@@ -433,6 +433,9 @@ fn both_ends_decoded_keep_the_clients_and_count_each_statement_once() {
     let accesses = tracker.drain();
     assert_eq!(accesses.iter().map(|a| a.count).sum::<u64>(), 1, "{accesses:?}");
     assert_eq!(accesses[0].client_endpoint.as_ref().map(|e| e.port), Some(40000));
+    // The server's greeting decided its end before the client's end had
+    // seen anything; the connection is still one connection.
+    assert_eq!(tracker.counters.connections_recognised, 1);
 }
 
 /// A client end on this node that the kernel does not capture (a process

@@ -526,4 +526,7 @@ async fn tls_sessions_are_reported_and_no_longer_copied() {
     let filter = DataAccessFilter { datastore: vec![format!("127.0.0.1:{}", mariadb.port)], ..Default::default() };
     let seen = wait_for_accesses(&aggregator, filter, |seen| executions(seen, "SELECT note FROM secrets") >= 200).await;
     assert_eq!(executions(&seen, "SELECT note FROM secrets"), 200, "only the clear-text session's statements");
+    // Three sessions, each with both ends on this node, counted once each.
+    let connections = |metrics: &str| counter(metrics, "dataflow_sensor_database_connections_total");
+    assert_eq!(connections(&sensor.metrics()) - connections(&before), 3);
 }
