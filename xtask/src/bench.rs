@@ -162,14 +162,14 @@ pub fn run(write: bool) -> anyhow::Result<()> {
     say("SQL capture under pgbench -S (alternating rounds without and with the sensor)");
     let json: Value = serde_json::from_str(output(Command::new(release.join("sql-bench")).args(["6", "5"]))?.trim())?;
     rows.push(Row {
-        what: "pgbench -S TPS with SQL capture ÷ without (median of 6 alternating 5 s rounds, 2 clients)".into(),
+        what: "pgbench -S TPS with SQL capture ÷ without (median of 6 alternating 5 s rounds, 2 clients; kernel statistics off)".into(),
         value: tps_ratio_text(&json),
         command: "sql-bench 6 5".into(),
     });
     rows.push(Row {
-        what: "CPU per statement the server counted: kernel programs + sensor".into(),
+        what: "CPU per statement the server counted: kernel programs + sensor (a second 5 s run per round, kernel statistics on)".into(),
         value: cpu_per_statement_text(&json),
-        command: "sql-bench 6 5 (kernel.bpf_stats_enabled=1)".into(),
+        command: "sql-bench 6 5 (kernel.bpf_stats_enabled=1 in its CPU runs)".into(),
     });
     rows.push(Row {
         what: "statements captured ÷ counted by pg_stat_statements".into(),
