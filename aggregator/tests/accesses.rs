@@ -167,6 +167,58 @@ async fn the_inventory_knows_datastores_tables_columns_and_who_reads_and_writes_
     server.shutdown().await.unwrap();
 }
 
+/// A session that switched to TLS, as the sensor reports it: who and where,
+/// nothing of what ran.
+fn encrypted_session(time: u64, workload: &str, server: (&str, u32)) -> DataAccess {
+    DataAccess {
+        encrypted: true,
+        count: 1,
+        database: String::new(),
+        user: String::new(),
+        ..access(time, workload, 9, server, "", &[], false)
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn encrypted_sessions_are_listed_for_their_datastore_under_no_table() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = start(dir.path()).await;
+    let (postgres, vault) = (("10.0.0.5", 5432), ("10.0.0.9", 5432));
+    let mut readable = access(100, "checkout", 1, postgres, "public.customers", &["email"], false);
+    readable.tables_read = vec!["public.customers".into()];
+    let mut first = vec![readable, encrypted_session(110, "checkout", postgres), encrypted_session(120, "billing", vault)];
+    for access in &mut first[1..] {
+        (access.fingerprint, access.operation, access.tables_read) = (String::new(), String::new(), Vec::new());
+    }
+    let mut sensor = Sensor::open(&server).await;
+    sensor.send(access_batch("s1", 1, "node-a", first)).await.unwrap();
+    let mut again = encrypted_session(130, "billing", vault);
+    (again.fingerprint, again.operation, again.tables_read) = (String::new(), String::new(), Vec::new());
+    sensor.send(access_batch("s1", 2, "node-a", vec![again])).await.unwrap();
+
+    let datastores = inventory(&server, GetInventoryRequest::default()).await;
+    assert_eq!(datastores.iter().map(|datastore| datastore.id.as_str()).collect::<Vec<_>>(), ["10.0.0.5:5432", "10.0.0.9:5432"]);
+    let (shop, vault) = (&datastores[0], &datastores[1]);
+    assert_eq!(accessors(&shop.encrypted_sessions), vec![("checkout".into(), AccessKind::Unknown, 1, 110, 110)], "{datastores:#?}");
+    // The readable session's table is there; the encrypted one added none.
+    assert_eq!(shop.databases.iter().map(|database| database.name.as_str()).collect::<Vec<_>>(), ["shop"]);
+    assert_eq!(shop.databases[0].tables.len(), 1);
+    assert_eq!(accessors(&vault.encrypted_sessions), vec![("billing".into(), AccessKind::Unknown, 2, 120, 130)]);
+    assert!(vault.databases.is_empty(), "{:?}", vault.databases);
+    assert_eq!((vault.first_seen_unix_nano, vault.last_seen_unix_nano), (120, 130));
+    // Asking for a table leaves out datastores where none was seen.
+    let customers = inventory(&server, GetInventoryRequest { table: "customers".into(), ..Default::default() }).await;
+    assert_eq!(customers.iter().map(|datastore| datastore.id.as_str()).collect::<Vec<_>>(), ["10.0.0.5:5432"]);
+
+    let tree = run_command(&server, &["inventory"]).await;
+    assert!(tree.contains("encrypted sessions, statements not readable: billing (2 sessions"), "{tree}");
+    let lines = run_command(&server, &["accesses", "--first", "10"]).await;
+    assert!(lines.contains("10.0.0.9:5432 postgresql encrypted: 1 session whose statements cannot be read"), "{lines}");
+    let json = run_command(&server, &["accesses", "--first", "10", "--json"]).await;
+    assert_eq!(json.matches("\"encrypted\":true").count(), 3, "{json}");
+    server.shutdown().await.unwrap();
+}
+
 fn varied_accesses() -> Vec<DataAccess> {
     let mut checkout = access(10, "checkout", 1, ("10.0.0.5", 5432), "public.customers", &["email"], false);
     checkout.server_workload = "shop/postgres".into();
@@ -376,6 +428,7 @@ async fn a_data_access_round_trips_unchanged_apart_from_id_and_node() {
         user: format!("user_{marker}"),
         fingerprint: format!("SELECT \"{marker}_col\" FROM \"{marker}_schema\".\"{marker}_table\" WHERE id = ?"),
         fingerprint_id: 0xDEAD_BEEF_0000_0001,
+        encrypted: false,
         operation: "SELECT".into(),
         tables_read: vec![format!("{marker}_schema.{marker}_table")],
         tables_written: vec![format!("{marker}_schema.{marker}_log")],

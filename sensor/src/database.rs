@@ -489,6 +489,43 @@ impl DatabaseTracker {
         self.by_ends.get(&(remote, local, info.direction != Direction::Inbound)).copied()
     }
 
+    /// What every record of a session says: who the client and the server
+    /// are (the other end's process, when that end is on this node too),
+    /// the protocol, database and user.
+    fn session_access(&self, info: &SocketInfo, protocol: Protocol, user: &str, database: &str) -> DataAccess {
+        let peer = self.other_end(info).and_then(|socket| self.sockets.get(&socket)).and_then(|peer| peer.process.as_ref());
+        let workload = |process: Option<&Process>| process.map(|p| p.workload.clone()).unwrap_or_default();
+        let (client, client_endpoint, server, server_workload) = match info.direction {
+            Direction::Inbound => (peer.cloned(), info.remote.clone(), info.local.clone(), workload(info.process.as_ref())),
+            _ => (info.process.clone(), info.local.clone(), info.remote.clone(), workload(peer)),
+        };
+        DataAccess {
+            client,
+            client_endpoint: Some(client_endpoint),
+            server: Some(server),
+            server_workload,
+            protocol: match protocol {
+                Protocol::Postgres => DatabaseProtocol::Postgresql,
+                Protocol::MySql => DatabaseProtocol::Mysql,
+            } as i32,
+            database: database.to_owned(),
+            user: user.to_owned(),
+            connection_id: info.connection_id,
+            ..DataAccess::default()
+        }
+    }
+
+    /// A session that switched to encryption: one record per client
+    /// connection, with no statement in it, so that the aggregator knows
+    /// who talks to the datastore even though what they run is unreadable.
+    fn record_encrypted(&mut self, info: &SocketInfo, protocol: Protocol, user: &str, database: &str, timestamp_ns: u64) {
+        let time = self.clock.to_unix_ns(timestamp_ns);
+        let access = DataAccess { encrypted: true, time_unix_nano: time, count: 1, ..self.session_access(info, protocol, user, database) };
+        // Fingerprint id 0 is no statement's (ids are hashes of the text);
+        // a connection is encrypted once, so the key is its own.
+        self.pending.insert((info.connection_id, 0), PendingAccess { result_shape: 0, signal_targets: Vec::new(), access });
+    }
+
     /// Whether the other end of `info`'s connection is on this node and decoded.
     fn other_end_decided(&self, info: &SocketInfo) -> bool {
         self.other_end(info).and_then(|end| self.connections.get(&end)).is_some_and(|other| other.decided)
@@ -588,8 +625,10 @@ impl DatabaseTracker {
         }
         // Encrypted or compressed from here on: stop copying. What was
         // decoded before (the start-up's user and database) stays.
+        let mut encrypted_now = false;
         if !connection.unreadable && connection.session.connection().is_some_and(|c| c.is_finished()) {
             connection.unreadable = true;
+            encrypted_now = true;
             self.counters.connections_unreadable += 1;
             control.set_mode(key, socket, capture_mode::OFF);
         }
@@ -620,10 +659,14 @@ impl DatabaseTracker {
             }
         }
         let Some(protocol) = protocol else { return };
-        if exchanges.is_empty() {
+        if exchanges.is_empty() && !encrypted_now {
             return;
         }
         let user = Arc::clone(&connection.user);
+        if encrypted_now {
+            let database = Arc::clone(&connection.database);
+            self.record_encrypted(&info, protocol, &user, &database, header.timestamp_ns);
+        }
         for decoded in exchanges.drain(..) {
             self.record(
                 &info,
@@ -704,38 +747,20 @@ impl DatabaseTracker {
         };
         let (operation, tables_read, tables_written) =
             (resolved.operation.clone(), resolved.tables_read.clone(), resolved.tables_written.clone());
-        // The other end's process, when that end is on this node too.
-        let peer = self.other_end(info).and_then(|socket| self.sockets.get(&socket)).and_then(|peer| peer.process.as_ref());
-        let workload = |process: Option<&Process>| process.map(|p| p.workload.clone()).unwrap_or_default();
-        let (client, client_endpoint, server, server_workload) = match info.direction {
-            Direction::Inbound => (peer.cloned(), info.remote.clone(), info.local.clone(), workload(info.process.as_ref())),
-            _ => (info.process.clone(), info.local.clone(), info.remote.clone(), workload(peer)),
-        };
         let fingerprint = self.fingerprints.get(&id).map(|text| text.to_string()).unwrap_or_default();
-        let pending = self.pending.entry((info.connection_id, id)).or_insert_with(|| PendingAccess {
-            result_shape: shape,
-            signal_targets: Vec::new(),
-            access: DataAccess {
-            client,
-            client_endpoint: Some(client_endpoint),
-            server: Some(server),
-            server_workload,
-            protocol: match protocol {
-                Protocol::Postgres => DatabaseProtocol::Postgresql,
-                Protocol::MySql => DatabaseProtocol::Mysql,
-            } as i32,
-            database: database.to_owned(),
-            user: user.to_owned(),
+        let access = DataAccess {
             fingerprint,
             fingerprint_id: id,
             operation,
             tables_read,
             tables_written,
             parse_fallback: analysis.fallback,
-            connection_id: info.connection_id,
-            ..DataAccess::default()
-            },
-        });
+            ..self.session_access(info, protocol, user, database)
+        };
+        let pending = self
+            .pending
+            .entry((info.connection_id, id))
+            .or_insert_with(|| PendingAccess { result_shape: shape, signal_targets: Vec::new(), access });
         pending.result_shape = shape;
         let entry = &mut pending.access;
         // Where each of `columns` is in the entry.

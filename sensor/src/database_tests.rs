@@ -2,7 +2,7 @@
 //! recorded fixtures of db-protocols).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use proto::v1::{DataAccess, Direction, Endpoint, Flow, FlowState};
+use proto::v1::{DataAccess, DatabaseProtocol, Direction, Endpoint, Flow, FlowState};
 use sensor_common::{PayloadHeader, capture_mode, flow};
 
 use super::{CaptureControl, DatabaseTracker};
@@ -479,6 +479,17 @@ fn a_connection_that_turns_to_tls_stops_being_copied() {
     feed_in_mode(&mut accepted, SOCKET, true, &[0x16, 3, 1, 0, 5, 1, 0, 0, 1, 0], capture_mode::FULL, &mut decisions);
     assert_eq!(decisions.0, vec![((1 << 32) | 3, SOCKET, capture_mode::OFF)]);
     assert_eq!(accepted.counters.connections_unreadable, 1);
+    // Reported to the aggregator: who talks to which datastore, encrypted,
+    // and nothing of what they run.
+    let reported = accepted.drain();
+    assert_eq!(reported.len(), 1, "{reported:?}");
+    let session = &reported[0];
+    assert!(session.encrypted);
+    assert_eq!(session.count, 1);
+    assert_eq!(session.protocol, DatabaseProtocol::Postgresql as i32);
+    assert_eq!((session.connection_id, session.server.as_ref().map(|e| (e.ip.as_str(), e.port))), (7, Some(("10.0.0.2", 3306))));
+    assert_eq!(session.client_endpoint.as_ref().map(|e| e.port), Some(40000));
+    assert!(session.fingerprint.is_empty() && session.operation.is_empty() && session.columns.is_empty() && session.tables_read.is_empty());
 
     let mut refused = tracker();
     let mut decisions = Decisions::default();
@@ -486,4 +497,5 @@ fn a_connection_that_turns_to_tls_stops_being_copied() {
     feed_in_mode(&mut refused, SOCKET, false, b"N", capture_mode::FULL, &mut decisions);
     assert!(decisions.0.is_empty(), "{:?}", decisions.0);
     assert_eq!(refused.counters.connections_unreadable, 0);
+    assert!(refused.drain().iter().all(|access| !access.encrypted));
 }

@@ -526,6 +526,13 @@ async fn tls_sessions_are_reported_and_no_longer_copied() {
     let filter = DataAccessFilter { datastore: vec![format!("127.0.0.1:{}", mariadb.port)], ..Default::default() };
     let seen = wait_for_accesses(&aggregator, filter, |seen| executions(seen, "SELECT note FROM secrets") >= 200).await;
     assert_eq!(executions(&seen, "SELECT note FROM secrets"), 200, "only the clear-text session's statements");
+    // The two TLS sessions reached the aggregator as such.
+    let encrypted: Vec<&DataAccess> = seen.iter().filter(|access| access.encrypted).collect();
+    assert_eq!(encrypted.iter().map(|access| access.count).sum::<u64>(), 2, "{encrypted:#?}");
+    assert!(encrypted.iter().all(|access| access.client.as_ref().is_some_and(|process| process.command == "mariadb")
+        && access.protocol == proto::v1::DatabaseProtocol::Mysql as i32
+        && access.fingerprint.is_empty()
+        && access.columns.is_empty()));
     // Three sessions, each with both ends on this node, counted once each.
     let connections = |metrics: &str| counter(metrics, "dataflow_sensor_database_connections_total");
     assert_eq!(connections(&sensor.metrics()) - connections(&before), 3);

@@ -647,4 +647,11 @@ async fn tls_sessions_are_reported_and_no_longer_copied() {
     let filter = DataAccessFilter { datastore: vec![format!("127.0.0.1:{}", postgres.port)], ..Default::default() };
     let seen = wait_for(&aggregator, filter, |seen| executions(seen, "SELECT note FROM secrets") >= 200).await;
     assert_eq!(executions(&seen, "SELECT note FROM secrets"), 200, "only the clear-text session's statements");
+    // The TLS session reached the aggregator as such: who, where, nothing
+    // of what ran.
+    let encrypted: Vec<&DataAccess> = seen.iter().filter(|access| access.encrypted).collect();
+    assert_eq!(encrypted.iter().map(|access| access.count).sum::<u64>(), 1, "{encrypted:#?}");
+    assert_eq!(encrypted[0].client.as_ref().map(|process| process.command.as_str()), Some("psql"));
+    assert_eq!(encrypted[0].protocol, proto::v1::DatabaseProtocol::Postgresql as i32);
+    assert!(encrypted[0].fingerprint.is_empty() && encrypted[0].columns.is_empty() && encrypted[0].tables_read.is_empty());
 }

@@ -473,6 +473,8 @@ pub struct JsonDataAccess {
     pub parse_fallback: bool,
     /// Connection identity on the client's node.
     pub connection_id: u64,
+    /// The session switched to encryption: nothing it ran could be read.
+    pub encrypted: bool,
 }
 
 impl From<&DataAccess> for JsonDataAccess {
@@ -503,6 +505,7 @@ impl From<&DataAccess> for JsonDataAccess {
             error_code: access.error_code.clone(),
             parse_fallback: access.parse_fallback,
             connection_id: access.connection_id,
+            encrypted: access.encrypted,
         }
     }
 }
@@ -867,6 +870,8 @@ pub struct JsonDatastore {
     pub last_seen_unix_nano: u64,
     /// Databases seen.
     pub databases: Vec<JsonDatabase>,
+    /// Clients whose sessions were encrypted; `statements` counts sessions.
+    pub encrypted_sessions: Vec<JsonAccessor>,
 }
 
 impl From<&InventoryDatastore> for JsonDatastore {
@@ -879,6 +884,7 @@ impl From<&InventoryDatastore> for JsonDatastore {
             first_seen_unix_nano: datastore.first_seen_unix_nano,
             last_seen_unix_nano: datastore.last_seen_unix_nano,
             databases: datastore.databases.iter().map(JsonDatabase::from).collect(),
+            encrypted_sessions: datastore.encrypted_sessions.iter().map(JsonAccessor::from).collect(),
         }
     }
 }

@@ -292,6 +292,16 @@ pub fn access_line(access: &DataAccess) -> String {
     if !access.server_workload.is_empty() {
         let _ = write!(line, " ({})", access.server_workload);
     }
+    if access.encrypted {
+        let sessions = if access.count == 1 { "session" } else { "sessions" };
+        let _ = write!(
+            line,
+            " {} encrypted: {} {sessions} whose statements cannot be read",
+            protocol_name(access.protocol),
+            access.count
+        );
+        return line;
+    }
     let _ = write!(
         line,
         " {} {} {}",
@@ -453,6 +463,14 @@ pub fn inventory(datastores: &[InventoryDatastore]) -> String {
             protocol_name(datastore.protocol),
             seen(datastore.first_seen_unix_nano, datastore.last_seen_unix_nano)
         );
+        if !datastore.encrypted_sessions.is_empty() {
+            let clients: Vec<String> = datastore
+                .encrypted_sessions
+                .iter()
+                .map(|client| format!("{} ({} sessions, last {})", client.workload, client.statements, format_rfc3339(client.last_seen_unix_nano, 0)))
+                .collect();
+            let _ = writeln!(out, "  encrypted sessions, statements not readable: {}", clients.join(", "));
+        }
         for database in &datastore.databases {
             let name = if database.name.is_empty() { "(database unknown)" } else { &database.name };
             let _ = writeln!(

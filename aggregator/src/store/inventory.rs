@@ -147,6 +147,20 @@ impl InventorySums {
                 seen,
             },
         );
+        if access.encrypted {
+            // Who, and how many sessions: kept for the datastore as a whole
+            // (no database, table or column), kind unknown.
+            let key = ((datastore, String::new(), String::new(), String::new()), accessor_name(access).to_string(), AccessKind::Unknown as i32);
+            let add = AccessorTotals { statements: access.count.max(1), seen };
+            self.accessors
+                .entry(key)
+                .and_modify(|totals| {
+                    totals.statements += add.statements;
+                    totals.seen.add(add.seen);
+                })
+                .or_insert(add);
+            return;
+        }
         add_seen(&mut self.databases, (datastore.clone(), access.database.clone()), seen);
         let accessor = accessor_name(access);
         // A record stands for at least one statement.
@@ -359,6 +373,7 @@ pub(crate) fn read(connection: &Connection, request: &GetInventoryRequest) -> Re
                 first_seen_unix_nano: int(row, 5)?,
                 last_seen_unix_nano: int(row, 6)?,
                 databases: Vec::new(),
+                encrypted_sessions: Vec::new(),
             })
         })?;
         for datastore in rows {
@@ -458,6 +473,12 @@ pub(crate) fn read(connection: &Connection, request: &GetInventoryRequest) -> Re
             first_seen_unix_nano: int(row, 7)?,
             last_seen_unix_nano: int(row, 8)?,
         };
+        if database.is_empty() && table.is_empty() && accessor.kind == AccessKind::Unknown as i32 {
+            if let Some(&position) = index.get(&datastore) {
+                datastores[position].encrypted_sessions.push(accessor);
+            }
+            continue;
+        }
         let Some((store, db)) = database_of(&mut datastores, &datastore, &database) else {
             continue;
         };
