@@ -216,6 +216,13 @@ async fn encrypted_sessions_are_listed_for_their_datastore_under_no_table() {
     assert!(lines.contains("10.0.0.9:5432 postgresql encrypted: 1 session whose statements cannot be read"), "{lines}");
     let json = run_command(&server, &["accesses", "--first", "10", "--json"]).await;
     assert_eq!(json.matches("\"encrypted\":true").count(), 3, "{json}");
+    // The residency report names them with their datastore, and the
+    // service among those using it.
+    let context = server.context();
+    let report = aggregator::report::build(&context.store, &context.locator, 1_000).unwrap();
+    let vault = report.datastores.iter().find(|datastore| datastore.id == "10.0.0.9:5432").unwrap();
+    assert_eq!(vault.encrypted_sessions.iter().map(|client| (client.workload.as_str(), client.sessions)).collect::<Vec<_>>(), [("billing", 2)]);
+    assert!(report.workloads.iter().any(|workload| workload.name == "billing" && workload.datastores == ["10.0.0.9:5432"]));
     server.shutdown().await.unwrap();
 }
 

@@ -476,6 +476,27 @@ fn datastores(out: &mut String, report: &Report) {
             when(&datastore.first_seen),
             when(&datastore.last_seen)
         );
+        if !datastore.encrypted_sessions.is_empty() {
+            let clients: Vec<String> = datastore
+                .encrypted_sessions
+                .iter()
+                .map(|client| {
+                    format!(
+                        "{} ({}, last {})",
+                        escape(&client.workload),
+                        plural(client.sessions, "session", "sessions"),
+                        when(&client.last_seen)
+                    )
+                })
+                .collect();
+            let _ = write!(
+                out,
+                "<p class=\"notice\"><strong>Encrypted sessions.</strong> {} used encrypted (TLS) sessions with this \
+                 datastore. Their statements cannot be read on the network, so what they read or wrote there is not \
+                 in this report.</p>",
+                clients.join(", ")
+            );
+        }
         if datastore.personal_data_columns.is_empty() {
             out.push_str("<p class=\"none\">No column of it was found to hold personal data.</p></div>");
             continue;

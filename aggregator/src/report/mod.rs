@@ -358,7 +358,23 @@ pub struct Datastore {
     pub categories: Vec<String>,
     /// Its columns holding personal data.
     pub personal_data_columns: Vec<PersonalColumn>,
+    /// Services whose sessions with it were encrypted: what they read or
+    /// wrote there cannot be seen, so it is in no other section.
+    pub encrypted_sessions: Vec<EncryptedSessions>,
     /// First and last access seen.
+    pub first_seen: String,
+    /// See `first_seen`.
+    pub last_seen: String,
+}
+
+/// A service's encrypted sessions with one datastore.
+#[derive(Clone, Debug, Serialize)]
+pub struct EncryptedSessions {
+    /// The service (workload, else command, else address).
+    pub workload: String,
+    /// Sessions seen.
+    pub sessions: u64,
+    /// First and last session seen.
     pub first_seen: String,
     /// See `first_seen`.
     pub last_seen: String,
@@ -597,9 +613,22 @@ pub fn build(store: &Store, locator: &Locator, now_unix_nano: u64) -> Result<Rep
             columns: 0,
             categories: Vec::new(),
             personal_data_columns: Vec::new(),
+            encrypted_sessions: stored
+                .encrypted_sessions
+                .iter()
+                .map(|client| EncryptedSessions {
+                    workload: client.workload.clone(),
+                    sessions: client.statements,
+                    first_seen: time_text(client.first_seen_unix_nano),
+                    last_seen: time_text(client.last_seen_unix_nano),
+                })
+                .collect(),
             first_seen: time_text(stored.first_seen_unix_nano),
             last_seen: time_text(stored.last_seen_unix_nano),
         };
+        for client in &stored.encrypted_sessions {
+            workload(&mut workloads, &client.workload, &stored.id);
+        }
         let mut categories = BTreeSet::new();
         for database in &stored.databases {
             for table in &database.tables {

@@ -121,14 +121,48 @@ fn a_datastore_placed_by_a_host_name_says_so() {
         columns: 1,
         categories: Vec::new(),
         personal_data_columns: Vec::new(),
+        encrypted_sessions: Vec::new(),
         first_seen: "2025-11-20T10:00:00Z".into(),
         last_seen: "2025-11-20T10:00:00Z".into(),
     });
     let html = super::html::render(&report);
+    assert!(!html.contains("Encrypted sessions"));
     assert!(
         html.contains("placed by residency configuration: host name orders-db.example.com (resolved 10.50.0.9)"),
         "{html}"
     );
     let json = String::from_utf8(report.to_json().unwrap()).unwrap();
     assert!(json.contains("\"override_entry\": \"host name orders-db.example.com (resolved 10.50.0.9)\""), "{json}");
+}
+
+/// A datastore some services reach only through TLS: the report says who,
+/// how often, and that what they did there is not in it.
+#[test]
+fn encrypted_sessions_are_named_with_their_datastore() {
+    let mut report = empty_report();
+    report.datastores.push(super::Datastore {
+        id: "10.50.0.7:3306".into(),
+        name: String::new(),
+        protocol: "mysql".into(),
+        location: None,
+        databases: Vec::new(),
+        tables: 0,
+        columns: 0,
+        categories: Vec::new(),
+        personal_data_columns: Vec::new(),
+        encrypted_sessions: vec![super::EncryptedSessions {
+            workload: "billing<svc>".into(),
+            sessions: 3,
+            first_seen: "2025-11-20T10:00:00Z".into(),
+            last_seen: "2025-11-20T11:00:00Z".into(),
+        }],
+        first_seen: "2025-11-20T10:00:00Z".into(),
+        last_seen: "2025-11-20T11:00:00Z".into(),
+    });
+    let html = super::html::render(&report);
+    assert!(html.contains("<strong>Encrypted sessions.</strong> billing&lt;svc&gt; (3 sessions, last "), "{html}");
+    assert!(html.contains("not in this report"), "{html}");
+    let json = String::from_utf8(report.to_json().unwrap()).unwrap();
+    assert!(json.contains("\"encrypted_sessions\": ["), "{json}");
+    assert!(json.contains("\"sessions\": 3"), "{json}");
 }
