@@ -409,6 +409,29 @@ pub fn executions(seen: &[DataAccess], needle: &str) -> u64 {
     matching(seen, needle).iter().map(|a| a.count).sum()
 }
 
+/// The encrypted sessions among `seen` reached the aggregator as such:
+/// `sessions` of them, all from a client process named `command`, with
+/// the protocol and nothing of what ran.
+pub fn assert_encrypted_sessions(seen: &[DataAccess], sessions: u64, command: &str, protocol: proto::v1::DatabaseProtocol) {
+    let encrypted: Vec<&DataAccess> = seen.iter().filter(|access| access.encrypted).collect();
+    assert_eq!(encrypted.iter().map(|access| access.count).sum::<u64>(), sessions, "{encrypted:#?}");
+    for access in &encrypted {
+        assert_eq!(access.client.as_ref().map(|process| process.command.as_str()), Some(command), "{access:#?}");
+        assert_eq!(access.protocol, protocol as i32, "{access:#?}");
+        assert!(access.fingerprint.is_empty() && access.columns.is_empty() && access.tables_read.is_empty(), "{access:#?}");
+    }
+}
+
+/// Runs a client `command` with `input` on its standard input (output
+/// discarded) and checks that it succeeded.
+pub fn run_with_input(command: &mut Command, input: &str) {
+    command.stdin(Stdio::piped()).stdout(Stdio::null()).stderr(Stdio::piped());
+    let mut child = command.spawn().expect("client");
+    std::io::Write::write_all(&mut child.stdin.take().expect("stdin"), input.as_bytes()).expect("client input");
+    let output = child.wait_with_output().expect("client");
+    assert!(output.status.success(), "{command:?}: {}", String::from_utf8_lossy(&output.stderr));
+}
+
 /// Everything a subscriber can read from the aggregator (data accesses and
 /// recorded flows), as debug text, to search for literals.
 pub async fn subscriber_view(aggregator: &Aggregator) -> String {

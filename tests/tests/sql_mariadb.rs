@@ -9,7 +9,7 @@ use std::collections::BTreeSet;
 use mysql_async::prelude::Queryable as _;
 use proto::v1::{AccessKind, DataAccess, DataAccessFilter};
 use tests::{
-    Aggregator, Sensor, TempDir, access_columns as columns, databases::{MariaDb, MariaDbOptions}, executions, files_containing, matching, metric,
+    Aggregator, Sensor, TempDir, access_columns as columns, databases::{MariaDb, MariaDbOptions}, executions, files_containing, matching, metric, run_with_input, assert_encrypted_sessions,
     assert_complete, root_or_skip, statement_losses, subscriber_view, wait_for_accesses,
 };
 
@@ -492,14 +492,7 @@ async fn tls_sessions_are_reported_and_no_longer_copied() {
     let before = sensor.metrics();
 
     let script: String = (0..200).map(|i| format!("SELECT note FROM secrets WHERE id = {i};\n")).collect();
-    let run = |tls: &str| {
-        let mut client = mariadb.client();
-        client.args([tls, "vault"]).stdin(std::process::Stdio::piped()).stdout(std::process::Stdio::null());
-        let mut child = client.spawn().unwrap();
-        std::io::Write::write_all(&mut child.stdin.take().unwrap(), script.as_bytes()).unwrap();
-        let output = child.wait_with_output().unwrap();
-        assert!(output.status.success(), "mariadb {tls}: {}", String::from_utf8_lossy(&output.stderr));
-    };
+    let run = |tls: &str| run_with_input(mariadb.client().args([tls, "vault"]), &script);
     // The session is encrypted: the server's own view says so.
     let cipher = mariadb.client().args(["--ssl", "-e", "SHOW STATUS LIKE 'Ssl_cipher'"]).output().unwrap();
     let cipher = String::from_utf8_lossy(&cipher.stdout).into_owned();
@@ -526,13 +519,7 @@ async fn tls_sessions_are_reported_and_no_longer_copied() {
     let filter = DataAccessFilter { datastore: vec![format!("127.0.0.1:{}", mariadb.port)], ..Default::default() };
     let seen = wait_for_accesses(&aggregator, filter, |seen| executions(seen, "SELECT note FROM secrets") >= 200).await;
     assert_eq!(executions(&seen, "SELECT note FROM secrets"), 200, "only the clear-text session's statements");
-    // The two TLS sessions reached the aggregator as such.
-    let encrypted: Vec<&DataAccess> = seen.iter().filter(|access| access.encrypted).collect();
-    assert_eq!(encrypted.iter().map(|access| access.count).sum::<u64>(), 2, "{encrypted:#?}");
-    assert!(encrypted.iter().all(|access| access.client.as_ref().is_some_and(|process| process.command == "mariadb")
-        && access.protocol == proto::v1::DatabaseProtocol::Mysql as i32
-        && access.fingerprint.is_empty()
-        && access.columns.is_empty()));
+    assert_encrypted_sessions(&seen, 2, "mariadb", proto::v1::DatabaseProtocol::Mysql);
     // Three sessions, each with both ends on this node, counted once each.
     let connections = |metrics: &str| counter(metrics, "dataflow_sensor_database_connections_total");
     assert_eq!(connections(&sensor.metrics()) - connections(&before), 3);

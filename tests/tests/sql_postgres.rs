@@ -11,7 +11,7 @@ use std::collections::BTreeSet;
 use proto::v1::{AccessKind, DataAccess, DataAccessFilter, GetFlowsRequest, GetInventoryRequest};
 use tests::{
     Aggregator, Sensor, TempDir, binary, metric, access_columns as columns, accesses, databases::{Postgres, PostgresOptions}, executions, files_containing,
-    matching, assert_complete, root_or_skip, statement_losses, subscriber_view, wait_for_accesses as wait_for,
+    matching, assert_complete, assert_encrypted_sessions, root_or_skip, run_with_input, statement_losses, subscriber_view, wait_for_accesses as wait_for,
 };
 
 const SECRET: &str = "kept-on-node-7f3a9c";
@@ -616,13 +616,7 @@ async fn tls_sessions_are_reported_and_no_longer_copied() {
     let before = sensor.metrics();
 
     let script: String = (0..200).map(|i| format!("SELECT note FROM secrets WHERE id = {i};\n")).collect();
-    let run = |sslmode: &str| {
-        let mut psql = postgres.psql_command();
-        psql.env("PGSSLMODE", sslmode).stdin(std::process::Stdio::piped()).stdout(std::process::Stdio::null());
-        let mut child = psql.spawn().unwrap();
-        std::io::Write::write_all(&mut child.stdin.take().unwrap(), script.as_bytes()).unwrap();
-        assert!(child.wait().unwrap().success(), "psql with sslmode={sslmode}");
-    };
+    let run = |sslmode: &str| run_with_input(postgres.psql_command().env("PGSSLMODE", sslmode), &script);
     run("require");
     // The TLS session is over: wait for the sensor to have read it.
     tokio::time::sleep(std::time::Duration::from_millis(500)).await;
@@ -647,11 +641,5 @@ async fn tls_sessions_are_reported_and_no_longer_copied() {
     let filter = DataAccessFilter { datastore: vec![format!("127.0.0.1:{}", postgres.port)], ..Default::default() };
     let seen = wait_for(&aggregator, filter, |seen| executions(seen, "SELECT note FROM secrets") >= 200).await;
     assert_eq!(executions(&seen, "SELECT note FROM secrets"), 200, "only the clear-text session's statements");
-    // The TLS session reached the aggregator as such: who, where, nothing
-    // of what ran.
-    let encrypted: Vec<&DataAccess> = seen.iter().filter(|access| access.encrypted).collect();
-    assert_eq!(encrypted.iter().map(|access| access.count).sum::<u64>(), 1, "{encrypted:#?}");
-    assert_eq!(encrypted[0].client.as_ref().map(|process| process.command.as_str()), Some("psql"));
-    assert_eq!(encrypted[0].protocol, proto::v1::DatabaseProtocol::Postgresql as i32);
-    assert!(encrypted[0].fingerprint.is_empty() && encrypted[0].columns.is_empty() && encrypted[0].tables_read.is_empty());
+    assert_encrypted_sessions(&seen, 1, "psql", proto::v1::DatabaseProtocol::Postgresql);
 }

@@ -55,6 +55,24 @@ fn empty_report() -> super::Report {
     }
 }
 
+/// A datastore with nothing seen in it, first and last used at 10:00.
+fn datastore(id: &str, protocol: &str) -> super::Datastore {
+    super::Datastore {
+        id: id.into(),
+        name: String::new(),
+        protocol: protocol.into(),
+        location: None,
+        databases: Vec::new(),
+        tables: 0,
+        columns: 0,
+        categories: Vec::new(),
+        personal_data_columns: Vec::new(),
+        encrypted_sessions: Vec::new(),
+        first_seen: "2025-11-20T10:00:00Z".into(),
+        last_seen: "2025-11-20T10:00:00Z".into(),
+    }
+}
+
 fn change(id: u64) -> super::Change {
     super::Change {
         id,
@@ -105,9 +123,6 @@ fn unknown_places_and_times_read_as_unknown_not_as_blanks() {
 fn a_datastore_placed_by_a_host_name_says_so() {
     let mut report = empty_report();
     report.datastores.push(super::Datastore {
-        id: "10.50.0.9:5432".into(),
-        name: String::new(),
-        protocol: "postgresql".into(),
         location: Some(super::Location {
             region: "us-east-1".into(),
             country: "US".into(),
@@ -119,11 +134,7 @@ fn a_datastore_placed_by_a_host_name_says_so() {
         databases: vec!["shop".into()],
         tables: 1,
         columns: 1,
-        categories: Vec::new(),
-        personal_data_columns: Vec::new(),
-        encrypted_sessions: Vec::new(),
-        first_seen: "2025-11-20T10:00:00Z".into(),
-        last_seen: "2025-11-20T10:00:00Z".into(),
+        ..datastore("10.50.0.9:5432", "postgresql")
     });
     let html = super::html::render(&report);
     assert!(!html.contains("Encrypted sessions"));
@@ -141,23 +152,13 @@ fn a_datastore_placed_by_a_host_name_says_so() {
 fn encrypted_sessions_are_named_with_their_datastore() {
     let mut report = empty_report();
     report.datastores.push(super::Datastore {
-        id: "10.50.0.7:3306".into(),
-        name: String::new(),
-        protocol: "mysql".into(),
-        location: None,
-        databases: Vec::new(),
-        tables: 0,
-        columns: 0,
-        categories: Vec::new(),
-        personal_data_columns: Vec::new(),
         encrypted_sessions: vec![super::EncryptedSessions {
             workload: "billing<svc>".into(),
             sessions: 3,
             first_seen: "2025-11-20T10:00:00Z".into(),
             last_seen: "2025-11-20T11:00:00Z".into(),
         }],
-        first_seen: "2025-11-20T10:00:00Z".into(),
-        last_seen: "2025-11-20T11:00:00Z".into(),
+        ..datastore("10.50.0.7:3306", "mysql")
     });
     let html = super::html::render(&report);
     assert!(html.contains("<strong>Encrypted sessions.</strong> billing&lt;svc&gt; (3 sessions, last "), "{html}");

@@ -119,6 +119,16 @@ pub(crate) struct InventorySums {
     accessors: HashMap<AccessorKey, AccessorTotals, FastHash>,
 }
 
+fn add_accessor(accessors: &mut HashMap<AccessorKey, AccessorTotals, FastHash>, key: AccessorKey, add: AccessorTotals) {
+    accessors
+        .entry(key)
+        .and_modify(|totals| {
+            totals.statements += add.statements;
+            totals.seen.add(add.seen);
+        })
+        .or_insert(add);
+}
+
 fn add_seen<K: std::hash::Hash + Eq>(map: &mut HashMap<K, Seen, FastHash>, key: K, seen: Seen) {
     map.entry(key).and_modify(|known| known.add(seen)).or_insert(seen);
 }
@@ -151,14 +161,7 @@ impl InventorySums {
             // Who, and how many sessions: kept for the datastore as a whole
             // (no database, table or column), kind unknown.
             let key = ((datastore, String::new(), String::new(), String::new()), accessor_name(access).to_string(), AccessKind::Unknown as i32);
-            let add = AccessorTotals { statements: access.count.max(1), seen };
-            self.accessors
-                .entry(key)
-                .and_modify(|totals| {
-                    totals.statements += add.statements;
-                    totals.seen.add(add.seen);
-                })
-                .or_insert(add);
+            add_accessor(&mut self.accessors, key, AccessorTotals { statements: access.count.max(1), seen });
             return;
         }
         add_seen(&mut self.databases, (datastore.clone(), access.database.clone()), seen);
@@ -175,14 +178,7 @@ impl InventorySums {
             }
             add_seen(&mut self.databases, (datastore.clone(), database.clone()), seen);
             let key = ((datastore.clone(), database, table.to_string(), column.to_string()), accessor.to_string(), kind as i32);
-            let add = AccessorTotals { statements, seen };
-            self.accessors
-                .entry(key)
-                .and_modify(|totals| {
-                    totals.statements += add.statements;
-                    totals.seen.add(add.seen);
-                })
-                .or_insert(add);
+            add_accessor(&mut self.accessors, key, AccessorTotals { statements, seen });
         };
         for table in access.tables_read.iter().filter(|table| !table.is_empty()) {
             touch(table, "", AccessKind::Read);
@@ -229,13 +225,7 @@ impl InventorySums {
             add_seen(&mut self.columns, key, seen);
         }
         for (key, add) in other.accessors {
-            self.accessors
-                .entry(key)
-                .and_modify(|totals| {
-                    totals.statements += add.statements;
-                    totals.seen.add(add.seen);
-                })
-                .or_insert(add);
+            add_accessor(&mut self.accessors, key, add);
         }
     }
 }
