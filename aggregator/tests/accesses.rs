@@ -223,6 +223,11 @@ async fn encrypted_sessions_are_listed_for_their_datastore_under_no_table() {
     let vault = report.datastores.iter().find(|datastore| datastore.id == "10.0.0.9:5432").unwrap();
     assert_eq!(vault.encrypted_sessions.iter().map(|client| (client.workload.as_str(), client.sessions)).collect::<Vec<_>>(), [("billing", 2)]);
     assert!(report.workloads.iter().any(|workload| workload.name == "billing" && workload.datastores == ["10.0.0.9:5432"]));
+    // A new client, even one whose sessions cannot be read, is a change.
+    let findings = context.store.findings(&Default::default()).unwrap();
+    let new_client = findings.iter().find(|finding| finding.title == "New datastore client: billing → 10.0.0.9:5432").unwrap();
+    assert!(new_client.explanation.contains("over an encrypted (TLS) session"), "{}", new_client.explanation);
+    assert_eq!(new_client.count, 2);
     server.shutdown().await.unwrap();
 }
 

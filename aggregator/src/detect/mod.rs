@@ -678,14 +678,16 @@ impl Detector {
 
         let pair = format!("access|{client}|{datastore}");
         if !self.seen_again(candidates, &pair, time, count) {
+            let how = if access.encrypted {
+                "over an encrypted (TLS) session, so what it ran cannot be read".to_string()
+            } else {
+                format!("database \"{}\"", access.database)
+            };
             candidates.add(finding(
                 FindingKind::NewFlow,
                 pair,
                 format!("New datastore client: {client} → {datastore_name}"),
-                format!(
-                    "Workload {client} used datastore {datastore_name} for the first time (database \"{}\").",
-                    access.database
-                ),
+                format!("Workload {client} used datastore {datastore_name} for the first time ({how})."),
                 time,
                 |finding| {
                     finding.source = client.to_string();
