@@ -623,20 +623,24 @@ impl DatabaseTracker {
                 return;
             }
         }
-        // Encrypted or compressed from here on: stop copying. What was
-        // decoded before (the start-up's user and database) stays.
-        let mut encrypted_now = false;
+        // Encrypted, compressed or given up from here on: stop copying.
+        // What was decoded before (the start-up's user and database) stays.
         if !connection.unreadable && connection.session.connection().is_some_and(|c| c.is_finished()) {
             connection.unreadable = true;
-            encrypted_now = true;
             self.counters.connections_unreadable += 1;
             control.set_mode(key, socket, capture_mode::OFF);
         }
         let protocol = connection.session.protocol();
         let after = connection.session.connection().map(|c| losses(&c.stats())).unwrap_or(0);
         self.counters.protocol_errors += after.saturating_sub(before);
+        // The session switched to encryption (not compression, a refused
+        // login or a decoder that gave up, which also end the decoding).
+        let mut encrypted = false;
         for event in events.drain(..) {
             match event {
+                Event::Postgres(postgres::Event::EncryptionAccepted) | Event::MySql(mysql::Event::TlsRequested { .. }) => {
+                    encrypted = true;
+                }
                 Event::Postgres(postgres::Event::Startup { user, database, .. }) => {
                     connection.database = Arc::from(database.or_else(|| user.clone()).unwrap_or_default());
                     connection.user = Arc::from(user.unwrap_or_default());
@@ -659,11 +663,11 @@ impl DatabaseTracker {
             }
         }
         let Some(protocol) = protocol else { return };
-        if exchanges.is_empty() && !encrypted_now {
+        if exchanges.is_empty() && !encrypted {
             return;
         }
         let user = Arc::clone(&connection.user);
-        if encrypted_now {
+        if encrypted {
             let database = Arc::clone(&connection.database);
             self.record_encrypted(&info, protocol, &user, &database, header.timestamp_ns);
         }

@@ -491,6 +491,20 @@ fn a_connection_that_turns_to_tls_stops_being_copied() {
     assert_eq!(session.client_endpoint.as_ref().map(|e| e.port), Some(40000));
     assert!(session.fingerprint.is_empty() && session.operation.is_empty() && session.columns.is_empty() && session.tables_read.is_empty());
 
+    // A refused MySQL login also ends the decoding and the copying, but it
+    // is no encrypted session.
+    let mut denied = tracker();
+    let mut decisions = Decisions::default();
+    let mut error = vec![0xff, 0x15, 0x04, b'#'];
+    error.extend_from_slice(b"28000Access denied");
+    let mut chunks = handshake();
+    chunks[2] = (false, packet(2, &error));
+    for (client, bytes) in &chunks {
+        feed_in_mode(&mut denied, SOCKET, *client, bytes, capture_mode::FULL, &mut decisions);
+    }
+    assert_eq!(denied.counters.connections_unreadable, 1);
+    assert!(denied.drain().iter().all(|access| !access.encrypted));
+
     let mut refused = tracker();
     let mut decisions = Decisions::default();
     feed_in_mode(&mut refused, SOCKET, true, &ssl_request, capture_mode::FULL, &mut decisions);
