@@ -538,3 +538,40 @@ async fn new_rules_reclassify_stored_columns_at_start() {
     assert_eq!(of_kind(&findings, FindingKind::NewSensitiveColumn).len(), 1, "{findings:#?}");
     server.shutdown().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_tables_other_columns_decide_whose_rows_it_holds() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = start_with(dir.path(), Some(RESIDENCY), None).await;
+    let mut sensor = Sensor::open(&server).await;
+    let entity = |columns: &HashMap<String, InventoryColumn>, name: &str| {
+        columns[name].classification.as_ref().map(|class| class.entity.clone()).unwrap_or_default()
+    };
+    let read = |time: u64, names: &[&str]| access(time, "billing", 11, ("10.50.0.9", 5432), "public.clients", names, false);
+
+    // Alone, an address and a phone on a `clients` row are a person's.
+    sensor.send(node_batch("s1", 1, "eu-central-1", vec![read(1_000, &["address1", "phone"])])).await.unwrap();
+    let seen = columns(&server).await;
+    assert_eq!(entity(&seen, "public.clients.address1"), "STREET_ADDRESS");
+    assert_eq!(entity(&seen, "public.clients.phone"), "PHONE_NUMBER");
+
+    // A VAT number on the same rows makes them companies': the columns seen before are
+    // classified again, without being read again.
+    sensor.send(node_batch("s1", 2, "eu-central-1", vec![read(2_000, &["vat_number"])])).await.unwrap();
+    let seen = columns(&server).await;
+    assert_eq!(entity(&seen, "public.clients.address1"), "");
+    assert_eq!(entity(&seen, "public.clients.phone"), "");
+
+    // A given name says the rows are people after all (a sole trader's VAT number).
+    sensor.send(node_batch("s1", 3, "eu-central-1", vec![read(3_000, &["first_name"])])).await.unwrap();
+    let seen = columns(&server).await;
+    assert_eq!(entity(&seen, "public.clients.address1"), "STREET_ADDRESS");
+    assert_eq!(entity(&seen, "public.clients.first_name"), "PERSON_NAME");
+    // Another table's columns are not affected.
+    let other = access(4_000, "billing", 11, ("10.50.0.9", 5432), "public.orders", &["address1", "vat_number"], false);
+    sensor.send(node_batch("s1", 4, "eu-central-1", vec![other])).await.unwrap();
+    let seen = columns(&server).await;
+    assert_eq!(entity(&seen, "public.orders.address1"), "");
+    assert_eq!(entity(&seen, "public.clients.address1"), "STREET_ADDRESS");
+    server.shutdown().await.unwrap();
+}

@@ -23,12 +23,36 @@ pub struct ColumnRef<'a> {
     pub table: &'a str,
     /// Column name.
     pub column: &'a str,
+    /// What the table's other columns say about its rows ([`Engine::table_evidence`]); empty when
+    /// only the column itself is known.
+    pub siblings: TableEvidence,
 }
 
 impl<'a> ColumnRef<'a> {
     /// A column of a table in an unknown schema.
     pub fn new(table: &'a str, column: &'a str) -> ColumnRef<'a> {
-        ColumnRef { schema: None, table, column }
+        ColumnRef { schema: None, table, column, siblings: TableEvidence::NONE }
+    }
+
+    /// The same column, with what the other columns of its table say about it.
+    pub fn with_siblings(self, siblings: TableEvidence) -> ColumnRef<'a> {
+        ColumnRef { siblings, ..self }
+    }
+}
+
+/// Table contexts given by the columns a table has rather than by its name: a `vat_number` makes
+/// a company's row, a `first_name` a person's (the `columns` of a context in the rules). Computed
+/// once per table with [`Engine::table_evidence`] and passed with each of its columns.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub struct TableEvidence(u64);
+
+impl TableEvidence {
+    /// Nothing known about the table's other columns.
+    pub const NONE: TableEvidence = TableEvidence(0);
+
+    /// Whether no other column said anything.
+    pub fn is_empty(self) -> bool {
+        self.0 == 0
     }
 }
 
@@ -238,7 +262,9 @@ pub struct Engine {
     segment_endings: Vec<u64>,
     segment_beginnings: Vec<u64>,
     context_names: Vec<Box<str>>,
-    context_words: WordMap<u64>,
+    context_words: WordMap<(u64, u64)>,
+    /// Column names (words joined by a space) that give their table a context.
+    context_columns: HashMap<Box<str>, u64>,
     context_yields: Vec<u64>,
     /// Contexts a table gets from any word of its name, not only from its head word.
     context_any_word: u64,
@@ -359,7 +385,8 @@ impl Engine {
         let context_bit = |name: &str| {
             context_names.iter().position(|context| &**context == name).map_or(0u64, |index| 1u64 << index)
         };
-        let mut context_words: WordMap<u64> = WordMap::default();
+        let mut context_words: WordMap<(u64, u64)> = WordMap::default();
+        let mut context_columns: HashMap<Box<str>, u64> = HashMap::new();
         let mut context_yields = Vec::with_capacity(context_names.len());
         let mut context_any_word = 0u64;
         for (name, (context, _)) in &rules.contexts {
@@ -369,7 +396,16 @@ impl Engine {
             }
             for word in &context.words {
                 for split in Words::split(word).iter() {
-                    *context_words.entry(split.into()).or_default() |= bit;
+                    context_words.entry(split.into()).or_default().0 |= bit;
+                }
+            }
+            for name in &context.columns {
+                let key = Words::split(name).iter().collect::<Vec<_>>().join(" ");
+                *context_columns.entry(key.into_boxed_str()).or_default() |= bit;
+            }
+            for word in &context.anywhere {
+                for split in Words::split(word).iter() {
+                    context_words.entry(split.into()).or_default().1 |= bit;
                 }
             }
             context_yields.push(context.yields_to.iter().fold(0u64, |mask, other| mask | context_bit(other)));
@@ -464,6 +500,7 @@ impl Engine {
             segment_beginnings,
             context_names,
             context_words,
+            context_columns,
             context_yields,
             context_any_word,
             modifiers,
@@ -534,7 +571,7 @@ impl Engine {
                 let singular = if head.len() > 3 { head.strip_suffix('s').unwrap_or(head) } else { head };
                 sink.emit("t", &[singular]);
             }
-            let mask = self.table_contexts(column.table);
+            let mask = self.table_contexts(column);
             for (index, name) in self.context_names.iter().enumerate() {
                 if mask & (1 << index) != 0 {
                     sink.emit("tc", &[name]);
@@ -640,7 +677,31 @@ impl Engine {
         self.entities.iter().find(|(name, _)| &**name == entity).map(|(_, category)| *category)
     }
 
-    fn table_contexts(&self, table: &str) -> u64 {
+    /// What a table's columns say about its rows, to pass with each of them
+    /// ([`ColumnRef::with_siblings`]): the contexts whose `columns` in the rules name one of them.
+    pub fn table_evidence<'c>(&self, columns: impl IntoIterator<Item = &'c str>) -> TableEvidence {
+        if self.context_columns.is_empty() {
+            return TableEvidence::NONE;
+        }
+        let mut bits = 0u64;
+        let mut key = String::new();
+        for column in columns {
+            key.clear();
+            for (index, word) in Words::split(column).iter().enumerate() {
+                if index > 0 {
+                    key.push(' ');
+                }
+                key.push_str(word);
+            }
+            if let Some(found) = self.context_columns.get(key.as_str()) {
+                bits |= found;
+            }
+        }
+        TableEvidence(bits)
+    }
+
+    fn table_contexts(&self, column: &ColumnRef<'_>) -> u64 {
+        let table = column.table;
         // Like a column name, a table name is about its last word (`user_roles` holds roles,
         // `company_users` holds users); generic last words (`customer_entity`, `patient_data`) pass
         // the question to the word before. The words before the head word still give the contexts
@@ -657,8 +718,8 @@ impl Engine {
             }
             let mut found = false;
             let mut lookup = |candidate: &str| {
-                if let Some(bits) = self.context_words.get(candidate) {
-                    mask |= bits & allowed;
+                if let Some((bits, anywhere)) = self.context_words.get(candidate) {
+                    mask |= (bits & allowed) | anywhere;
                     found = true;
                 }
             };
@@ -689,14 +750,15 @@ impl Engine {
                     if !stem.is_char_boundary(start) {
                         continue;
                     }
-                    if let Some(bits) = self.context_words.get(&stem[start..]) {
-                        mask |= bits & allowed;
+                    if let Some((bits, anywhere)) = self.context_words.get(&stem[start..]) {
+                        mask |= (bits & allowed) | anywhere;
                         break;
                     }
                 }
             }
             allowed = self.context_any_word;
         }
+        let mask = mask | column.siblings.0;
         // A context that yields to another one that also matched does not count.
         let mut effective = mask;
         for (index, yields) in self.context_yields.iter().enumerate() {
@@ -924,7 +986,7 @@ impl Engine {
                     continue;
                 }
                 if rule.when_table != 0 || rule.unless_table != 0 {
-                    let mask = *table_mask.get_or_insert_with(|| self.table_contexts(column.table));
+                    let mask = *table_mask.get_or_insert_with(|| self.table_contexts(column));
                     if rule.when_table != 0 && mask & rule.when_table == 0 {
                         continue;
                     }

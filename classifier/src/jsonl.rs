@@ -10,6 +10,11 @@
 //!   "confidence": 0.97, "reasons": [...]}` with `entity` and `category` null when the column is
 //! not found to hold personal data.
 //!
+//! Consecutive lines of the same table (schema and table name), as a schema dump lists them, are
+//! classified together: what the table's other columns say about its rows (a `vat_number` makes
+//! a company's row, a `first_name` a person's; [`Engine::table_evidence`]) counts for each of
+//! them. A table whose columns are spread over the input gets that evidence per run of lines.
+//!
 //! A malformed input line does not stop processing. [`classify_jsonl`] writes an output line
 //! `{"line": 7, "error": "…what is wrong…"}` in its place, so that output lines stay aligned with
 //! input lines; [`classify_jsonl_with`] hands it to the caller as an [`Event::BadLine`] instead
@@ -84,7 +89,8 @@ pub enum Event<'a> {
     Progress {
         /// Input lines read so far (blank and comment lines included).
         lines: u64,
-        /// Counts so far.
+        /// Counts of the columns written so far (those of a table still being read wait for
+        /// the rest of it).
         summary: &'a Summary,
     },
 }
@@ -92,7 +98,7 @@ pub enum Event<'a> {
 /// Classifies every column of a JSON-lines input and writes one JSON line per input line, bad
 /// lines included (as error objects). See the module documentation for the formats.
 pub fn classify_jsonl(input: impl BufRead, mut output: impl Write, engine: &Engine) -> Result<Summary, Error> {
-    run(input, &mut output, engine, 0, &mut |output, event| match event {
+    run(input, &mut output, engine, 0, true, &mut |output, event| match event {
         Event::BadLine { line, message } => write_json(output, &ErrorLine { line, error: message }),
         Event::Progress { .. } => Ok(()),
     })
@@ -108,7 +114,7 @@ pub fn classify_jsonl_with(
     progress_every: u64,
     mut on_event: impl FnMut(Event<'_>),
 ) -> Result<Summary, Error> {
-    run(input, &mut output, engine, progress_every, &mut |_, event| {
+    run(input, &mut output, engine, progress_every, false, &mut |_, event| {
         on_event(event);
         Ok(())
     })
@@ -121,9 +127,11 @@ fn run<W: Write>(
     output: &mut W,
     engine: &Engine,
     progress_every: u64,
+    inline_errors: bool,
     on_event: &mut EventSink<'_, W>,
 ) -> Result<Summary, Error> {
     let mut summary = Summary { rules_version: engine.rules_version().to_owned(), ..Summary::default() };
+    let mut group: Vec<Pending> = Vec::new();
     for (index, line) in input.lines().enumerate() {
         let line_number = index as u64 + 1;
         if progress_every > 0 && line_number > 1 && (line_number - 1).is_multiple_of(progress_every) {
@@ -134,26 +142,87 @@ fn run<W: Write>(
         if trimmed.is_empty() || trimmed.starts_with('#') {
             continue;
         }
-        let parsed: InputLine = match serde_json::from_str(trimmed) {
+        let mut parsed: InputLine = match serde_json::from_str(trimmed) {
             Ok(parsed) => parsed,
             Err(error) => {
                 summary.errors += 1;
                 let message = format!("line {line_number}: not a column object: {error}");
-                on_event(output, Event::BadLine { line: line_number, message: &message })?;
+                report_bad(&mut group, output, inline_errors, on_event, line_number, message)?;
                 continue;
             }
         };
         if parsed.table.trim().is_empty() || parsed.column.trim().is_empty() {
             summary.errors += 1;
             let message = format!("line {line_number}: `table` and `column` must not be empty");
-            on_event(output, Event::BadLine { line: line_number, message: &message })?;
+            report_bad(&mut group, output, inline_errors, on_event, line_number, message)?;
             continue;
         }
-        let signals = match (&parsed.samples, parsed.signals) {
+        let same_table = group.iter().rev().find_map(|pending| match pending {
+            Pending::Column(previous, _) => Some(previous.schema == parsed.schema && previous.table == parsed.table),
+            Pending::Bad { .. } => None,
+        });
+        if same_table == Some(false) {
+            flush(&mut group, output, engine, &mut summary, on_event)?;
+        }
+        let signals = match (&parsed.samples, parsed.signals.take()) {
             (Some(samples), _) => Some(compute_signals(samples.iter().map(|sample| sample.as_deref().unwrap_or("")))),
             (None, signals) => signals,
         };
-        let column = ColumnRef { schema: parsed.schema.as_deref(), table: &parsed.table, column: &parsed.column };
+        group.push(Pending::Column(Box::new(parsed), signals));
+    }
+    flush(&mut group, output, engine, &mut summary, on_event)?;
+    output.flush().map_err(Error::WriteOutput)?;
+    Ok(summary)
+}
+
+/// Reports a bad line: at once to the caller, or, when errors are written inline, after the
+/// columns read before it (which wait for the rest of their table).
+fn report_bad<W: Write>(
+    group: &mut Vec<Pending>,
+    output: &mut W,
+    inline_errors: bool,
+    on_event: &mut EventSink<'_, W>,
+    line: u64,
+    message: String,
+) -> Result<(), Error> {
+    if inline_errors {
+        group.push(Pending::Bad { line, message });
+        Ok(())
+    } else {
+        on_event(output, Event::BadLine { line, message: &message })
+    }
+}
+
+/// A line read but not yet written: a column waiting for the rest of its table, or a bad line
+/// that comes after it.
+enum Pending {
+    Column(Box<InputLine>, Option<ValueSignals>),
+    Bad { line: u64, message: String },
+}
+
+/// Classifies the columns of one table (with what its columns say about its rows) and writes them
+/// and the bad lines among them, in input order.
+fn flush<W: Write>(
+    group: &mut Vec<Pending>,
+    output: &mut W,
+    engine: &Engine,
+    summary: &mut Summary,
+    on_event: &mut EventSink<'_, W>,
+) -> Result<(), Error> {
+    let siblings = engine.table_evidence(group.iter().filter_map(|pending| match pending {
+        Pending::Column(parsed, _) => Some(parsed.column.as_str()),
+        Pending::Bad { .. } => None,
+    }));
+    for pending in group.drain(..) {
+        let (parsed, signals) = match pending {
+            Pending::Column(parsed, signals) => (parsed, signals),
+            Pending::Bad { line, message } => {
+                on_event(output, Event::BadLine { line, message: &message })?;
+                continue;
+            }
+        };
+        let column = ColumnRef::new(&parsed.table, &parsed.column).with_siblings(siblings);
+        let column = ColumnRef { schema: parsed.schema.as_deref(), ..column };
         let classification = engine.classify(&column, signals.as_ref());
         summary.columns += 1;
         if classification.is_sensitive() {
@@ -172,8 +241,7 @@ fn run<W: Write>(
             },
         )?;
     }
-    output.flush().map_err(Error::WriteOutput)?;
-    Ok(summary)
+    Ok(())
 }
 
 fn write_json(output: &mut impl Write, value: &impl Serialize) -> Result<(), Error> {

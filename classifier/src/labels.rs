@@ -89,7 +89,7 @@ mod tests {
 
     #[test]
     fn two_and_three_segment_patterns() {
-        let column = ColumnRef { schema: Some("crm"), table: "contacts", column: "notes" };
+        let column = ColumnRef { schema: Some("crm"), ..ColumnRef::new("contacts", "notes") };
         assert!(LabelPattern::new("contacts.notes").matches(&column));
         assert!(LabelPattern::new("crm.contacts.*").matches(&column));
         assert!(LabelPattern::new("*.contacts.notes").matches(&column));

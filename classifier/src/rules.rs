@@ -40,6 +40,14 @@ pub(crate) struct ContextDefinition {
     /// Whether any word of a table's name gives this context, not only its head word.
     #[serde(default)]
     pub(crate) any_word: bool,
+    /// Words that give this context from any word of a table's name, when the context's other
+    /// words count only as its head word (`student_medical_visits` is a health table).
+    #[serde(default)]
+    pub(crate) anywhere: Vec<String>,
+    /// Column names that give their table this context when the table has them (`vat_number`
+    /// makes a company's row), when the table's columns are known.
+    #[serde(default)]
+    pub(crate) columns: Vec<String>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]

@@ -97,6 +97,7 @@ const RULE_CASES: &[(&str, &str, &str, Option<&str>)] = &[
     ("person_name.full", "fund_requests", "payee_name", Some("PERSON_NAME")),
     ("person_name.contact_person", "proposals", "responsible_name", Some("PERSON_NAME")),
     ("person_name.contact_person", "vendors", "contact_name", Some("PERSON_NAME")),
+    ("person_name.head_of_institution", "schools", "principal", Some("PERSON_NAME")),
     ("person_name.assistant_or_partner_contact", "contact_details", "assistant", Some("PERSON_NAME")),
     ("person_name.assistant_or_partner_contact", "leads", "partnercontact", Some("PERSON_NAME")),
     ("person_name.credit", "versions", "authors", Some("PERSON_NAME")),
@@ -176,6 +177,7 @@ const RULE_CASES: &[(&str, &str, &str, Option<&str>)] = &[
     ("medical_condition.obstetric_counts_in_health_table", "form_ros", "gravida", Some("MEDICAL_CONDITION")),
     ("medical_condition.in_health_table", "vitals", "temperature", Some("MEDICAL_CONDITION")),
     ("medical_condition.clinical_terms_in_health_table", "form_ros", "std", Some("MEDICAL_CONDITION")),
+    ("medical_condition.subject_of_health_record", "student_medical_alerts", "title", Some("MEDICAL_CONDITION")),
     ("reason.administrative", "obs", "void_reason", None),
     ("health_record_id", "patients", "mrn", Some("HEALTH_RECORD_ID")),
     ("ethnic_group", "employees", "ethnicity", Some("ETHNIC_GROUP")),
@@ -447,7 +449,7 @@ fn a_manual_label_in_a_user_rules_file_wins_over_names_and_values() {
     let pinned = engine.classify(&ColumnRef::new("users", "email"), Some(&emails));
     assert_eq!((pinned.entity, pinned.confidence), (None, 1.0), "the name and the values said email");
     assert!(matches!(pinned.reasons.as_slice(), [Reason::ManualLabel { .. }]), "{:?}", pinned.reasons);
-    let notes = ColumnRef { schema: Some("shop"), table: "orders", column: "notes" };
+    let notes = ColumnRef { schema: Some("shop"), ..ColumnRef::new("orders", "notes") };
     let labelled = engine.classify(&notes, None);
     assert_eq!((labelled.entity, labelled.category), (Some("MEDICAL_CONDITION"), Some(Category::Phi)));
     match labelled.reasons.as_slice() {

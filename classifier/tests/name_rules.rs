@@ -702,3 +702,54 @@ fn calling_codes_flags_and_short_forms() {
         ("polls", "matrix_counts", None),
     ]);
 }
+
+#[test]
+fn clinical_words_anywhere_in_a_table_name_heads_of_schools_and_restrictions() {
+    check(&engine(), &[
+        // `medical` makes a health table wherever it stands; the visit's reason is clinical.
+        ("student_medical_visits", "reason", Some("MEDICAL_CONDITION")),
+        ("student_medical_visits", "comments", Some("MEDICAL_CONDITION")),
+        ("student_medical_alerts", "title", Some("MEDICAL_CONDITION")),
+        ("allergy", "allergen_type", Some("MEDICAL_CONDITION")),
+        ("condition", "additional_detail", Some("MEDICAL_CONDITION")),
+        // Without a clinical word, the same generic columns are nobody's health data.
+        ("student_visits", "reason", None),
+        ("student_alerts", "title", None),
+        // `health` alone is not enough (`health_check_results` of a monitoring tool).
+        ("health_check_results", "result", None),
+        // On the patient's own row `title` is Mr or Ms.
+        ("patient_data", "title", None),
+        ("schools", "principal", Some("PERSON_NAME")),
+        ("m_loan", "principal_amount", None),
+        ("course_periods", "gender_restriction", None),
+        ("participants", "email_notif_bits", None),
+    ]);
+}
+
+#[test]
+fn a_tables_other_columns_say_whether_its_rows_are_people_or_companies() {
+    let engine = engine();
+    let classify = |table: &str, column: &str, siblings: &[&str]| {
+        let evidence = engine.table_evidence(siblings.iter().copied());
+        engine.classify(&ColumnRef::new(table, column).with_siblings(evidence), None).entity
+    };
+    // An invoicing application's clients: a VAT number and an industry make them companies.
+    let company = ["name", "address1", "city", "phone", "vat_number", "industry_id"];
+    assert!(!engine.table_evidence(company).is_empty());
+    assert_eq!(classify("clients", "address1", &company), None);
+    assert_eq!(classify("clients", "city", &company), None);
+    assert_eq!(classify("clients", "phone", &company), None);
+    // Its contact person is a person even there.
+    assert_eq!(classify("clients", "contact_name", &company), Some("PERSON_NAME"));
+    // Known only by itself, the same column is taken for a person's.
+    assert_eq!(classify("clients", "address1", &[]), Some("STREET_ADDRESS"));
+    assert!(engine.table_evidence(["address1", "city", "notes"]).is_empty());
+    // A given name on the row wins: a sole trader with a VAT number is a person.
+    let person = ["first_name", "last_name", "address1", "vatNumber"];
+    assert_eq!(classify("clients", "address1", &person), Some("STREET_ADDRESS"));
+    // Names are compared word by word, whatever their case or separators.
+    assert_eq!(engine.table_evidence(["VatNumber"]), engine.table_evidence(["vat_number"]));
+    // A person's columns make a table of any name a person table (`display_name` is a person's
+    // name there).
+    assert_eq!(classify("m_client", "display_name", &["firstname", "lastname", "display_name"]), Some("PERSON_NAME"));
+}

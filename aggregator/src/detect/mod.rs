@@ -23,12 +23,12 @@ pub mod places;
 pub mod severity;
 pub mod signals;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
-use classifier::{Category, ColumnRef, Engine, ValueSignals};
+use classifier::{Category, ColumnRef, Engine, TableEvidence, ValueSignals};
 use proto::v1::{AccessKind, DataAccess, Direction, Evidence, Finding, FindingKind, Place, Process, TransferClass};
 use residency::{Locator, TransferKind};
 use rusqlite::{OptionalExtension, Transaction};
@@ -83,6 +83,13 @@ impl Knowledge {
 
 /// (datastore, database, table, column)
 type ColumnId = (String, String, String, String);
+
+/// A table of a datastore: datastore, database and table, as in [`ColumnId`].
+type TableId = (String, String, String);
+
+fn table_of(id: &ColumnId) -> TableId {
+    (id.0.clone(), id.1.clone(), id.2.clone())
+}
 
 /// A column's classification as stored.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -213,6 +220,9 @@ pub struct Detector {
     engine: Engine,
     places: Places,
     columns: HashMap<ColumnId, ColumnState>,
+    /// What each table's known columns say about its rows (a `vat_number` makes a company's row),
+    /// as its columns were last classified with.
+    tables: HashMap<TableId, TableEvidence>,
     /// Server regions must be read from the store before the next group
     /// (at start and after a rolled-back transaction).
     endpoints_stale: bool,
@@ -295,6 +305,7 @@ impl Detector {
             engine: knowledge.engine,
             places: Places::new(knowledge.locator, HashMap::new()),
             columns: HashMap::new(),
+            tables: HashMap::new(),
             endpoints_stale: true,
             known: HashMap::with_hasher(FastHash),
             known_edges: HashMap::with_hasher(FastHash),
@@ -486,23 +497,28 @@ impl Detector {
     fn classify_touched(
         &mut self,
         transaction: &Transaction<'_>,
-        touched: BTreeMap<ColumnId, Option<ValueSignals>>,
+        mut touched: BTreeMap<ColumnId, Option<ValueSignals>>,
         first_access: &HashMap<ColumnId, (u64, u64)>,
         now: u64,
         candidates: &mut Candidates,
     ) -> rusqlite::Result<()> {
         let version = self.engine.rules_version().to_string();
+        let changed_tables = self.update_table_evidence(transaction, &mut touched)?;
         for (id, received) in touched {
+            let table = table_of(&id);
+            let again = changed_tables.contains(&table);
             let mut state = match self.columns.get(&id) {
-                // Seen before, no new signals, same rules: nothing to do.
-                Some(state) if received.is_none() && state.rules_version.as_deref() == Some(version.as_str()) => {
+                // Seen before, no new signals, same rules and table evidence: nothing to do.
+                Some(state)
+                    if received.is_none() && !again && state.rules_version.as_deref() == Some(version.as_str()) =>
+                {
                     continue;
                 }
                 Some(state) => state.clone(),
                 None => Self::load_column(transaction, &id)?,
             };
             let stale = state.rules_version.as_deref() != Some(version.as_str());
-            if received.is_none() && !stale {
+            if received.is_none() && !stale && !again {
                 self.columns.insert(id, state);
                 continue;
             }
@@ -520,6 +536,7 @@ impl Detector {
                 schema: table_schema.or(Some(id.1.as_str())).filter(|schema| !schema.is_empty()),
                 table: table_name,
                 column: &id.3,
+                siblings: self.tables.get(&table).copied().unwrap_or_default(),
             };
             let classification = self.engine.classify(&column, state.signals.as_ref());
             let result = ColumnState {
@@ -567,6 +584,41 @@ impl Detector {
             self.columns.insert(id, result);
         }
         Ok(())
+    }
+
+    /// Works out again what the columns of each table with a column not seen before say about its
+    /// rows, from every column the store knows of it. A table whose evidence changed (a
+    /// `vat_number` appeared: its rows are companies') has all its known columns added to
+    /// `touched`, and is returned so that they are classified again.
+    fn update_table_evidence(
+        &mut self,
+        transaction: &Transaction<'_>,
+        touched: &mut BTreeMap<ColumnId, Option<ValueSignals>>,
+    ) -> rusqlite::Result<BTreeSet<TableId>> {
+        let tables: BTreeSet<TableId> =
+            touched.keys().filter(|id| !self.columns.contains_key(*id)).map(table_of).collect();
+        let mut changed = BTreeSet::new();
+        for table in tables {
+            let mut names: BTreeSet<String> = transaction
+                .prepare_cached(
+                    "SELECT column_name FROM datastore_columns
+                     WHERE datastore = ?1 AND database_name = ?2 AND table_name = ?3",
+                )?
+                .query_map(rusqlite::params![table.0, table.1, table.2], |row| row.get(0))?
+                .collect::<rusqlite::Result<_>>()?;
+            names.extend(
+                touched.keys().filter(|id| id.0 == table.0 && id.1 == table.1 && id.2 == table.2).map(|id| id.3.clone()),
+            );
+            let evidence = self.engine.table_evidence(names.iter().map(String::as_str));
+            let previous = self.tables.insert(table.clone(), evidence).unwrap_or_default();
+            if previous != evidence {
+                for name in names {
+                    touched.entry((table.0.clone(), table.1.clone(), table.2.clone(), name)).or_default();
+                }
+                changed.insert(table);
+            }
+        }
+        Ok(changed)
     }
 
     fn new_region(&self, place: &Place, node: &str, time: u64) -> Finding {
