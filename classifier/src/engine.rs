@@ -135,6 +135,16 @@ pub enum Reason<'e> {
         /// Features that raised the score most.
         features: Vec<&'e str>,
     },
+    /// The table's other columns changed the table contexts its name gives (a `vat_number` makes
+    /// the rows a company's, a `first_name` a person's): the contexts they added and the ones that
+    /// gave way.
+    TableColumns {
+        /// Contexts the other columns gave the table.
+        added: Vec<&'e str>,
+        /// Contexts from the table's name that no longer count.
+        #[serde(skip_serializing_if = "Vec::is_empty")]
+        set_aside: Vec<&'e str>,
+    },
     /// The values of a column whose name suggests a checkable entity did not pass its validator.
     ValuesDisagree {
         /// Entity the name suggested.
@@ -233,6 +243,8 @@ struct CompiledRule {
     at_end: bool,
     when_table: u64,
     unless_table: u64,
+    /// Contexts the table must all have.
+    also_table: u64,
     phrases: Vec<Phrase>,
 }
 
@@ -456,6 +468,7 @@ impl Engine {
                 at_end: rule.at_end,
                 when_table: rule.when_table.iter().fold(0, |mask, name| mask | context_bit(name)),
                 unless_table: rule.unless_table.iter().fold(0, |mask, name| mask | context_bit(name)),
+                also_table: rule.also_table.iter().fold(0, |mask, name| mask | context_bit(name)),
                 phrases,
             });
         }
@@ -782,6 +795,21 @@ impl Engine {
             };
         }
         let mut reasons = Vec::new();
+        if !column.siblings.is_empty() {
+            let with = self.table_contexts(column);
+            let without = self.table_contexts(&column.with_siblings(TableEvidence::NONE));
+            if with != without {
+                let names = |mask: u64| {
+                    self.context_names
+                        .iter()
+                        .enumerate()
+                        .filter(|(index, _)| mask & (1 << index) != 0)
+                        .map(|(_, name)| &**name)
+                        .collect::<Vec<&str>>()
+                };
+                reasons.push(Reason::TableColumns { added: names(with & !without), set_aside: names(without & !with) });
+            }
+        }
         let words = self.column_words(column);
         let name = self.match_name(column, &words, &mut reasons);
         let name = self.apply_model(column, &words, name, &mut reasons);
@@ -985,12 +1013,12 @@ impl Engine {
                 if (rule.exact && (start != skip || !exact_rules)) || ((rule.exact || rule.at_end) && end < meaningful) {
                     continue;
                 }
-                if rule.when_table != 0 || rule.unless_table != 0 {
+                if rule.when_table != 0 || rule.unless_table != 0 || rule.also_table != 0 {
                     let mask = *table_mask.get_or_insert_with(|| self.table_contexts(column));
                     if rule.when_table != 0 && mask & rule.when_table == 0 {
                         continue;
                     }
-                    if mask & rule.unless_table != 0 {
+                    if mask & rule.unless_table != 0 || mask & rule.also_table != rule.also_table {
                         continue;
                     }
                 }

@@ -105,6 +105,9 @@ pub(crate) struct RuleDefinition {
     pub(crate) when_table: Vec<String>,
     #[serde(default)]
     pub(crate) unless_table: Vec<String>,
+    /// Contexts the table must have as well as one of `when_table` (all of them).
+    #[serde(default)]
+    pub(crate) also_table: Vec<String>,
     #[serde(default = "default_enabled")]
     pub(crate) enabled: bool,
 }
@@ -249,7 +252,7 @@ impl RuleSet {
             if let Some(name) = rule.names.iter().find(|name| crate::tokens::Words::split(name).len() == 0) {
                 return Err(error_at(origin, format!("rule {}: name {name:?} has no letters or digits", rule.id)));
             }
-            for context in rule.when_table.iter().chain(&rule.unless_table) {
+            for context in rule.when_table.iter().chain(&rule.unless_table).chain(&rule.also_table) {
                 if !self.contexts.contains_key(context) {
                     return Err(error_at(
                         origin,

@@ -737,6 +737,15 @@ fn a_tables_other_columns_say_whether_its_rows_are_people_or_companies() {
     let company = ["name", "address1", "city", "phone", "vat_number", "industry_id"];
     assert!(!engine.table_evidence(company).is_empty());
     assert_eq!(classify("clients", "address1", &company), None);
+    // The reasons say why: the other columns made the rows an organisation's.
+    let reasons = engine
+        .classify(&ColumnRef::new("clients", "address1").with_siblings(engine.table_evidence(company)), None)
+        .reasons;
+    let shown = serde_json::to_string(&reasons).unwrap_or_default();
+    assert!(shown.contains(r#"{"kind":"table_columns","added":["organisation"]}"#), "{shown}");
+    // Nothing is said when the other columns change nothing.
+    let plain = engine.classify(&ColumnRef::new("users", "email").with_siblings(engine.table_evidence(["first_name"])), None);
+    assert!(!serde_json::to_string(&plain.reasons).unwrap_or_default().contains("table_columns"));
     assert_eq!(classify("clients", "city", &company), None);
     assert_eq!(classify("clients", "phone", &company), None);
     // Its contact person is a person even there.
@@ -752,4 +761,45 @@ fn a_tables_other_columns_say_whether_its_rows_are_people_or_companies() {
     // A person's columns make a table of any name a person table (`display_name` is a person's
     // name there).
     assert_eq!(classify("m_client", "display_name", &["firstname", "lastname", "display_name"]), Some("PERSON_NAME"));
+}
+
+#[test]
+fn animals_switches_off_and_token_digests() {
+    check(&engine(), &[
+        // An animal's name, sex and birth date are nobody's personal data.
+        ("pets", "name", None),
+        ("pets", "sex", None),
+        ("animals", "birth_date", None),
+        ("pet_owners", "name", Some("PERSON_NAME")),
+        ("adopters", "birth_date", Some("DATE_OF_BIRTH")),
+        // Switches and wishes about mail are settings.
+        ("preferences", "comment_emails_off", None),
+        ("external_authors", "do_not_email", None),
+        ("surveys", "htmlemail", None),
+        ("surveys", "html_email", None),
+        ("preferences", "first_login", None),
+        ("users", "reset_digest", Some("API_KEY")),
+        ("users", "verification_digest", Some("API_KEY")),
+        ("users", "password_digest", Some("PASSWORD")),
+    ]);
+    // A pet table's birth date does not make its rows people.
+    let engine = engine();
+    let pets = engine.table_evidence(["name", "sex", "birth_date", "breed"]);
+    assert_eq!(engine.classify(&ColumnRef::new("pets", "name").with_siblings(pets), None).entity, None);
+}
+
+#[test]
+fn a_session_tables_id_is_its_identifier_unless_another_column_is() {
+    let engine = engine();
+    let classify = |table: &str, column: &str, siblings: &[&str]| {
+        let evidence = engine.table_evidence(siblings.iter().copied());
+        engine.classify(&ColumnRef::new(table, column).with_siblings(evidence), None).entity
+    };
+    assert_eq!(classify("ospos_sessions", "id", &["id", "ip_address", "timestamp", "data"]), Some("API_KEY"));
+    assert_eq!(classify("sessions", "id", &["id", "session_id", "data"]), None);
+    assert_eq!(classify("sessions", "id", &["id", "sid", "userid"]), None);
+    assert_eq!(classify("users", "id", &["id", "email"]), None);
+    assert_eq!(classify("users", "id", &["id", "data"]), None);
+    // Without its other columns, a session table's `id` may be a plain key.
+    assert_eq!(classify("sessions", "id", &[]), None);
 }
