@@ -252,6 +252,7 @@ const SUFFIX: u8 = 1;
 const IDENTIFIER: u8 = 2;
 const PREFIX: u8 = 4;
 const BEFORE: u8 = 8;
+const STORED_FORM: u8 = 16;
 
 /// A compiled set of rules and labels. Build once, share between threads, classify many columns.
 #[derive(Debug)]
@@ -429,6 +430,7 @@ impl Engine {
             (&rules.modifiers.identifier, IDENTIFIER),
             (&rules.modifiers.prefix, PREFIX),
             (&rules.modifiers.before, BEFORE),
+            (&rules.modifiers.stored_form, STORED_FORM),
         ] {
             for word in list {
                 *modifiers.entry(word.to_lowercase().into()).or_default() |= flag;
@@ -1055,10 +1057,12 @@ impl Engine {
             return NameOutcome::NotPersonal { confidence: rule.confidence, rule: best.rule };
         };
         let after = (best.end..meaningful).map(|index| (words.get(index), SUFFIX | IDENTIFIER));
-        let first = (best.start > skip).then(|| (words.get(skip), PREFIX));
         // Whose a credential is does not matter: a bot's token or a company's password is stored
-        // like a person's, so the words that give the data to an owner do not set credentials aside.
+        // like a person's, so the words that give the data to an owner do not set credentials aside;
+        // nor do those of a stored form (`hashed_password` is a password's stored form).
         let credential = rule.category.unwrap_or(self.entities[entity].1) == Category::Credential;
+        let first_flags = if credential { PREFIX } else { PREFIX | STORED_FORM };
+        let first = (best.start > skip).then(|| (words.get(skip), first_flags));
         let adjacent = (best.start > skip && !credential).then(|| (words.get(best.start - 1), BEFORE));
         for (word, flags) in after.chain(first).chain(adjacent) {
             if let Some((modifier, found)) = self.modifiers.get_key_value(word)

@@ -61,7 +61,11 @@ pub(crate) struct ModifierLists {
     pub(crate) prefix: Vec<String>,
     #[serde(default)]
     pub(crate) before: Vec<String>,
-    /// Words to take off all three lists (user files only need this).
+    /// First words that make the column a stored form of the data that does not give it back
+    /// (`hashed_ssn`); credentials are kept in such forms, so these never set them aside.
+    #[serde(default)]
+    pub(crate) stored_form: Vec<String>,
+    /// Words to take off all the lists (user files only need this).
     #[serde(default)]
     pub(crate) remove: Vec<String>,
 }
@@ -195,6 +199,7 @@ impl RuleSet {
                 (&mut self.modifiers.identifier, modifiers.identifier),
                 (&mut self.modifiers.prefix, modifiers.prefix),
                 (&mut self.modifiers.before, modifiers.before),
+                (&mut self.modifiers.stored_form, modifiers.stored_form),
             ];
             for (existing, added) in lists {
                 existing.extend(added);

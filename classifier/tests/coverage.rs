@@ -98,6 +98,7 @@ const RULE_CASES: &[(&str, &str, &str, Option<&str>)] = &[
     ("person_name.contact_person", "proposals", "responsible_name", Some("PERSON_NAME")),
     ("person_name.contact_person", "vendors", "contact_name", Some("PERSON_NAME")),
     ("person_name.head_of_institution", "schools", "principal", Some("PERSON_NAME")),
+    ("person_name.suffix_in_person_table", "dependents", "spouse_suffix", Some("PERSON_NAME")),
     ("person_name.assistant_or_partner_contact", "contact_details", "assistant", Some("PERSON_NAME")),
     ("person_name.assistant_or_partner_contact", "leads", "partnercontact", Some("PERSON_NAME")),
     ("person_name.credit", "versions", "authors", Some("PERSON_NAME")),
@@ -337,6 +338,9 @@ fn every_modifier_list_sets_a_match_aside() {
         ("bots", "bot_ip", "bot"),
         ("client", "email_approved", "approved"),
         ("invoice", "seller_address", "seller"),
+        ("intakes", "hashed_primary_ssn", "hashed"),
+        ("opt_ins", "encrypted_email_iv", "iv"),
+        ("intakes", "no_ssn", "no"),
     ] {
         let got = engine.classify(&ColumnRef::new(table, column), None);
         assert_eq!(got.entity, None, "{table}.{column}");

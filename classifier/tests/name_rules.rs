@@ -803,3 +803,28 @@ fn a_session_tables_id_is_its_identifier_unless_another_column_is() {
     // Without its other columns, a session table's `id` may be a plain key.
     assert_eq!(classify("sessions", "id", &[]), None);
 }
+
+#[test]
+fn stored_forms_answers_and_name_suffixes() {
+    check(&engine(), &[
+        // A keyed hash or an encryption IV does not give the value back; credentials are kept
+        // hashed all the same.
+        ("intakes", "hashed_primary_ssn", None),
+        ("bank_accounts", "hashed_account_number", None),
+        ("veteran_representatives", "encrypted_ssn_iv", None),
+        ("veteran_representatives", "encrypted_ssn", Some("NATIONAL_ID")),
+        ("users", "hashed_password", Some("PASSWORD")),
+        ("api_keys", "hashed_key", Some("API_KEY")),
+        // Answers about a number are not the number.
+        ("intakes", "no_ssn", None),
+        ("intakes", "had_social_security_income", None),
+        ("intakes", "with_itin_taxpayer_id", None),
+        ("intakes", "phone_number_can_receive_texts", None),
+        ("intakes", "primary_ssn", Some("NATIONAL_ID")),
+        // A name's suffix on a person's row; a form field's suffix is a label's.
+        ("dependents", "suffix", Some("PERSON_NAME")),
+        ("customer_entity", "suffix", Some("PERSON_NAME")),
+        ("form_field", "suffix", None),
+        ("accounts", "edipi", Some("NATIONAL_ID")),
+    ]);
+}
