@@ -9,6 +9,12 @@ fn engine() -> Engine {
     }
 }
 
+/// The entity of `table.column` given the names of the table's columns.
+fn with_siblings<'e>(engine: &'e Engine, table: &str, column: &str, siblings: &[&str]) -> Option<&'e str> {
+    let evidence = engine.table_evidence(siblings.iter().copied());
+    engine.classify(&ColumnRef::new(table, column).with_siblings(evidence), None).entity
+}
+
 fn check(engine: &Engine, cases: &[(&str, &str, Option<&str>)]) {
     let mut failures = Vec::new();
     for (table, column, expected) in cases {
@@ -729,10 +735,7 @@ fn clinical_words_anywhere_in_a_table_name_heads_of_schools_and_restrictions() {
 #[test]
 fn a_tables_other_columns_say_whether_its_rows_are_people_or_companies() {
     let engine = engine();
-    let classify = |table: &str, column: &str, siblings: &[&str]| {
-        let evidence = engine.table_evidence(siblings.iter().copied());
-        engine.classify(&ColumnRef::new(table, column).with_siblings(evidence), None).entity
-    };
+    let classify = |table: &str, column: &str, siblings: &[&str]| with_siblings(&engine, table, column, siblings);
     // An invoicing application's clients: a VAT number and an industry make them companies.
     let company = ["name", "address1", "city", "phone", "vat_number", "industry_id"];
     assert!(!engine.table_evidence(company).is_empty());
@@ -791,10 +794,7 @@ fn animals_switches_off_and_token_digests() {
 #[test]
 fn a_session_tables_id_is_its_identifier_unless_another_column_is() {
     let engine = engine();
-    let classify = |table: &str, column: &str, siblings: &[&str]| {
-        let evidence = engine.table_evidence(siblings.iter().copied());
-        engine.classify(&ColumnRef::new(table, column).with_siblings(evidence), None).entity
-    };
+    let classify = |table: &str, column: &str, siblings: &[&str]| with_siblings(&engine, table, column, siblings);
     assert_eq!(classify("ospos_sessions", "id", &["id", "ip_address", "timestamp", "data"]), Some("API_KEY"));
     assert_eq!(classify("sessions", "id", &["id", "session_id", "data"]), None);
     assert_eq!(classify("sessions", "id", &["id", "sid", "userid"]), None);
