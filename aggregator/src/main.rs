@@ -164,6 +164,10 @@ column is not found to hold personal data:
   {\"table\":\"customers\",\"column\":\"email\",\"entity\":\"EMAIL_ADDRESS\",\"category\":\"PII\",\"confidence\":0.98,\"reasons\":[...]}
 Categories: PII, SPECIAL (GDPR Art. 9), PHI, PCI, CREDENTIAL.
 
+Consecutive lines of the same table are classified together: what the table's other columns say
+counts for each of them (a vat_number makes the rows a company's, so its address is not a person's;
+a first_name makes them a person's). Give a schema table by table, in any column order.
+
 A malformed line is reported on stderr with its line number and skipped; the run goes on. A summary
 goes to stderr at the end. Exit status: 0 when every line was classified, 2 when some lines were
 malformed, 1 when the run could not complete (unreadable input or rules, unwritable output).
@@ -177,7 +181,9 @@ replace or disable rules, and pin columns with manual labels, which win over eve
 Examples:
   aggregator classify columns.jsonl
   aggregator classify --rules acme-rules.toml --out classified.jsonl columns.jsonl
-  psql -Atc \"select json_build_object('table', table_name, 'column', column_name) from information_schema.columns\" \\
+  psql -Atc \"select json_build_object('schema', table_schema, 'table', table_name,
+      'column', column_name) from information_schema.columns
+      order by table_schema, table_name, ordinal_position\" \\
     | aggregator classify | jq -c 'select(.entity != null)'";
 
 #[derive(Args, Debug)]
