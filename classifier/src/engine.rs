@@ -1056,11 +1056,13 @@ impl Engine {
         let Some(entity) = rule.entity else {
             return NameOutcome::NotPersonal { confidence: rule.confidence, rule: best.rule };
         };
-        let after = (best.end..meaningful).map(|index| (words.get(index), SUFFIX | IDENTIFIER));
         // Whose a credential is does not matter: a bot's token or a company's password is stored
         // like a person's, so the words that give the data to an owner do not set credentials aside;
-        // nor do those of a stored form (`hashed_password` is a password's stored form).
+        // nor do those of a stored form, first or after the match (`hashed_password` and
+        // `token_bidx` are a password's and a token's stored forms).
         let credential = rule.category.unwrap_or(self.entities[entity].1) == Category::Credential;
+        let after_flags = if credential { SUFFIX | IDENTIFIER } else { SUFFIX | IDENTIFIER | STORED_FORM };
+        let after = (best.end..meaningful).map(|index| (words.get(index), after_flags));
         let first_flags = if credential { PREFIX } else { PREFIX | STORED_FORM };
         let first = (best.start > skip).then(|| (words.get(skip), first_flags));
         let adjacent = (best.start > skip && !credential).then(|| (words.get(best.start - 1), BEFORE));

@@ -61,8 +61,9 @@ pub(crate) struct ModifierLists {
     pub(crate) prefix: Vec<String>,
     #[serde(default)]
     pub(crate) before: Vec<String>,
-    /// First words that make the column a stored form of the data that does not give it back
-    /// (`hashed_ssn`); credentials are kept in such forms, so these never set them aside.
+    /// Words, first or after the match, that make the column a stored form of the data that does
+    /// not give it back (`hashed_ssn`, `account_number_bidx`); credentials are kept in such forms,
+    /// so these never set them aside.
     #[serde(default)]
     pub(crate) stored_form: Vec<String>,
     /// Words to take off all the lists (user files only need this).

@@ -180,6 +180,8 @@ const RULE_CASES: &[(&str, &str, &str, Option<&str>)] = &[
     ("medical_condition.clinical_terms_in_health_table", "form_ros", "std", Some("MEDICAL_CONDITION")),
     ("medical_condition.subject_of_health_record", "student_medical_alerts", "title", Some("MEDICAL_CONDITION")),
     ("api_key.token_digest", "users", "activation_digest", Some("API_KEY")),
+    ("api_key.link_hash", "invoices", "public_link_hash", Some("API_KEY")),
+    ("username.slug_in_person_table", "members", "profile_slug", Some("USERNAME")),
     ("reason.administrative", "obs", "void_reason", None),
     ("health_record_id", "patients", "mrn", Some("HEALTH_RECORD_ID")),
     ("ethnic_group", "employees", "ethnicity", Some("ETHNIC_GROUP")),
@@ -341,6 +343,8 @@ fn every_modifier_list_sets_a_match_aside() {
         ("intakes", "hashed_primary_ssn", "hashed"),
         ("opt_ins", "encrypted_email_iv", "iv"),
         ("intakes", "no_ssn", "no"),
+        ("ach_transfers", "account_number_bidx", "bidx"),
+        ("application_forms", "disclose_disability", "disclose"),
     ] {
         let got = engine.classify(&ColumnRef::new(table, column), None);
         assert_eq!(got.entity, None, "{table}.{column}");

@@ -112,7 +112,7 @@ fn user_engine() -> Engine {
 #[test]
 fn user_rules_add_disable_and_override() {
     let engine = user_engine();
-    assert_eq!(engine.rules_version(), "2025.11.14+acme-1");
+    assert_eq!(engine.rules_version(), "2025.11.15+acme-1");
     assert_eq!(engine.classify(&ColumnRef::new("staff", "personalnummer"), None).entity, Some("EMPLOYEE_NUMBER"));
     assert_eq!(engine.classify(&ColumnRef::new("users", "age"), None).entity, None, "disabled");
     assert_eq!(engine.classify(&ColumnRef::new("users", "city"), None).entity, None, "below the reporting threshold");
@@ -130,7 +130,8 @@ fn manual_labels_always_win() {
     let iban = ColumnRef { schema: Some("billing"), ..ColumnRef::new("accounts", "iban_hash") };
     assert_eq!(engine.classify(&iban, None).entity, Some("IBAN"));
     let other_schema = ColumnRef { schema: Some("shop"), ..ColumnRef::new("accounts", "iban_hash") };
-    assert_eq!(engine.classify(&other_schema, None).entity, Some("IBAN"), "the name rule still applies");
+    // Elsewhere the name rules read it as a hash, which does not give the IBAN back.
+    assert_eq!(engine.classify(&other_schema, None).entity, None, "the label applies to its schema only");
 }
 
 fn rules_error(text: &str) -> (usize, String) {

@@ -828,3 +828,28 @@ fn stored_forms_answers_and_name_suffixes() {
         ("accounts", "edipi", Some("NATIONAL_ID")),
     ]);
 }
+
+#[test]
+fn blind_indexes_requests_public_bodies_slugs_and_link_hashes() {
+    check(&engine(), &[
+        // A blind index is a keyed hash for look-ups; a token's is still a credential.
+        ("ach_transfers", "account_number_bidx", None),
+        ("api_tokens", "token_bidx", Some("API_KEY")),
+        ("users", "email_hash", None),
+        ("users", "password_hash", Some("PASSWORD")),
+        // Kinds of documents, requests and refusals about the data.
+        ("content_changes", "email_document_supertype", None),
+        ("info_requests", "attention_requested", None),
+        ("info_requests", "handle_rejected_responses", None),
+        ("application_forms", "disclose_disability", None),
+        // A public body's and a chambers' own details.
+        ("public_bodies", "request_email", None),
+        ("chambers", "account_number", None),
+        // A person's URL slug; a post's is its own.
+        ("users", "url_name", Some("USERNAME")),
+        ("members", "slug", Some("USERNAME")),
+        ("posts", "slug", None),
+        ("donations", "url_hash", Some("API_KEY")),
+        ("info_requests", "idhash", Some("API_KEY")),
+    ]);
+}
