@@ -248,6 +248,18 @@ struct CompiledRule {
     phrases: Vec<Phrase>,
 }
 
+/// The words of a column name joined by single spaces, as the contexts' `columns` are looked up
+/// (`VatNumber` and `vat_number` are both `vat number`), written into `key`.
+fn column_key(name: &str, key: &mut String) {
+    key.clear();
+    for (index, word) in Words::split(name).iter().enumerate() {
+        if index > 0 {
+            key.push(' ');
+        }
+        key.push_str(word);
+    }
+}
+
 const SUFFIX: u8 = 1;
 const IDENTIFIER: u8 = 2;
 const PREFIX: u8 = 4;
@@ -413,7 +425,8 @@ impl Engine {
                 }
             }
             for name in &context.columns {
-                let key = Words::split(name).iter().collect::<Vec<_>>().join(" ");
+                let mut key = String::new();
+                column_key(name, &mut key);
                 *context_columns.entry(key.into_boxed_str()).or_default() |= bit;
             }
             for word in &context.anywhere {
@@ -538,7 +551,7 @@ impl Engine {
         let words = self.column_words(column);
         let rule = rule_outcome.then(|| {
             let mut reasons = Vec::new();
-            self.match_name(column, &words, &mut reasons)
+            self.match_name(column, &words, None, &mut reasons)
         });
         self.emit_features(column, &words, features, rule.as_ref(), &mut sink);
         sink.0
@@ -701,13 +714,7 @@ impl Engine {
         let mut bits = 0u64;
         let mut key = String::new();
         for column in columns {
-            key.clear();
-            for (index, word) in Words::split(column).iter().enumerate() {
-                if index > 0 {
-                    key.push(' ');
-                }
-                key.push_str(word);
-            }
+            column_key(column, &mut key);
             if let Some(found) = self.context_columns.get(key.as_str()) {
                 bits |= found;
             }
@@ -715,8 +722,14 @@ impl Engine {
         TableEvidence(bits)
     }
 
+    /// The contexts a column's table has: from its name, from its other columns, and with those
+    /// that yield to another one that also matched left out.
     fn table_contexts(&self, column: &ColumnRef<'_>) -> u64 {
-        let table = column.table;
+        self.resolve_contexts(self.name_contexts(column.table) | column.siblings.0)
+    }
+
+    /// The contexts a table's name gives, before any yields to another.
+    fn name_contexts(&self, table: &str) -> u64 {
         // Like a column name, a table name is about its last word (`user_roles` holds roles,
         // `company_users` holds users); generic last words (`customer_entity`, `patient_data`) pass
         // the question to the word before. The words before the head word still give the contexts
@@ -773,8 +786,11 @@ impl Engine {
             }
             allowed = self.context_any_word;
         }
-        let mask = mask | column.siblings.0;
-        // A context that yields to another one that also matched does not count.
+        mask
+    }
+
+    /// Leaves out of `mask` the contexts that yield to another one in it.
+    fn resolve_contexts(&self, mask: u64) -> u64 {
         let mut effective = mask;
         for (index, yields) in self.context_yields.iter().enumerate() {
             if mask & (1 << index) != 0 && mask & yields != 0 {
@@ -797,9 +813,12 @@ impl Engine {
             };
         }
         let mut reasons = Vec::new();
+        let mut table_mask = None;
         if !column.siblings.is_empty() {
-            let with = self.table_contexts(column);
-            let without = self.table_contexts(&column.with_siblings(TableEvidence::NONE));
+            let from_name = self.name_contexts(column.table);
+            let with = self.resolve_contexts(from_name | column.siblings.0);
+            let without = self.resolve_contexts(from_name);
+            table_mask = Some(with);
             if with != without {
                 let names = |mask: u64| {
                     self.context_names
@@ -813,7 +832,7 @@ impl Engine {
             }
         }
         let words = self.column_words(column);
-        let name = self.match_name(column, &words, &mut reasons);
+        let name = self.match_name(column, &words, table_mask, &mut reasons);
         let name = self.apply_model(column, &words, name, &mut reasons);
         let (entity, category, confidence) = self.combine(name, signals, &mut reasons);
         match entity {
@@ -957,8 +976,16 @@ impl Engine {
         Some((cuts, count))
     }
 
-    fn match_name<'e>(&'e self, column: &ColumnRef<'_>, words: &Words, reasons: &mut Vec<Reason<'e>>) -> NameOutcome {
-        let outcome = self.match_words(column, words, 0, true, reasons);
+    /// `table_mask` is the table's contexts when the caller has already worked them out; otherwise
+    /// they are worked out once, when a rule first needs them.
+    fn match_name<'e>(
+        &'e self,
+        column: &ColumnRef<'_>,
+        words: &Words,
+        mut table_mask: Option<u64>,
+        reasons: &mut Vec<Reason<'e>>,
+    ) -> NameOutcome {
+        let outcome = self.match_words(column, words, 0, true, &mut table_mask, reasons);
         // Some schemas start every column with an abbreviation of its table (`PAT_NAME`,
         // `PAT_TELE` in `PATIENT`, `LAB_RES` in `LABORATORY`, `a_from` in `article_data_mime`) or
         // with the table's own word (`session_browser` in `sessions`, `lang_author` in `lang`):
@@ -968,10 +995,10 @@ impl Engine {
         // for the table's name (`a_from` is the whole `from` header).
         if matches!(outcome, NameOutcome::NoMatch) && words.len() > 1 {
             if is_table_abbreviation(column.table, words.get(0)) {
-                return self.match_words(column, words, 1, true, reasons);
+                return self.match_words(column, words, 1, true, &mut table_mask, reasons);
             }
             if is_table_word(column.table, words.get(0)) {
-                return self.match_words(column, words, 1, false, reasons);
+                return self.match_words(column, words, 1, false, &mut table_mask, reasons);
             }
         }
         outcome
@@ -985,6 +1012,7 @@ impl Engine {
         words: &Words,
         skip: usize,
         exact_rules: bool,
+        table_mask: &mut Option<u64>,
         reasons: &mut Vec<Reason<'e>>,
     ) -> NameOutcome {
         let count = words.len();
@@ -996,7 +1024,6 @@ impl Engine {
         while meaningful > skip + 1 && words.get(meaningful - 1).bytes().all(|b| b.is_ascii_digit()) {
             meaningful -= 1;
         }
-        let mut table_mask: Option<u64> = None;
         let mut best: Option<Candidate> = None;
         for start in skip..meaningful {
             let Some(references) = self.phrase_index.get(words.get(start)) else {
