@@ -291,6 +291,8 @@ pub struct Engine {
     /// Column names (words joined by a space) that give their table a context.
     context_columns: HashMap<Box<str>, u64>,
     context_yields: Vec<u64>,
+    /// Per context, the contexts of which the table must also have one (none: no condition).
+    context_only_with: Vec<u64>,
     /// Contexts a table gets from any word of its name, not only from its head word.
     context_any_word: u64,
     modifiers: WordMap<u8>,
@@ -413,6 +415,7 @@ impl Engine {
         let mut context_words: WordMap<(u64, u64)> = WordMap::default();
         let mut context_columns: HashMap<Box<str>, u64> = HashMap::new();
         let mut context_yields = Vec::with_capacity(context_names.len());
+        let mut context_only_with = Vec::with_capacity(context_names.len());
         let mut context_any_word = 0u64;
         for (name, (context, _)) in &rules.contexts {
             let bit = context_bit(name);
@@ -435,6 +438,7 @@ impl Engine {
                 }
             }
             context_yields.push(context.yields_to.iter().fold(0u64, |mask, other| mask | context_bit(other)));
+            context_only_with.push(context.only_with.iter().fold(0u64, |mask, other| mask | context_bit(other)));
         }
 
         let mut modifiers: WordMap<u8> = WordMap::default();
@@ -530,6 +534,7 @@ impl Engine {
             context_words,
             context_columns,
             context_yields,
+            context_only_with,
             context_any_word,
             modifiers,
             labels,
@@ -789,11 +794,12 @@ impl Engine {
         mask
     }
 
-    /// Leaves out of `mask` the contexts that yield to another one in it.
+    /// Leaves out of `mask` the contexts that yield to another one in it, and those that count only
+    /// with another one it does not have.
     fn resolve_contexts(&self, mask: u64) -> u64 {
         let mut effective = mask;
-        for (index, yields) in self.context_yields.iter().enumerate() {
-            if mask & (1 << index) != 0 && mask & yields != 0 {
+        for (index, (yields, only_with)) in self.context_yields.iter().zip(&self.context_only_with).enumerate() {
+            if mask & (1 << index) != 0 && (mask & yields != 0 || (*only_with != 0 && mask & only_with == 0)) {
                 effective &= !(1 << index);
             }
         }

@@ -48,6 +48,10 @@ pub(crate) struct ContextDefinition {
     /// makes a company's row), when the table's columns are known.
     #[serde(default)]
     pub(crate) columns: Vec<String>,
+    /// Contexts of which the table must also have one for this one to count (a place's key in an
+    /// address table makes the addresses a place's; in a user table it does not).
+    #[serde(default)]
+    pub(crate) only_with: Vec<String>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -270,6 +274,9 @@ impl RuleSet {
         for (name, (context, origin)) in &self.contexts {
             if let Some(unknown) = context.yields_to.iter().find(|other| !self.contexts.contains_key(*other)) {
                 return Err(error_at(origin, format!("context {name}: yields to unknown context {unknown:?}")));
+            }
+            if let Some(unknown) = context.only_with.iter().find(|other| !self.contexts.contains_key(*other)) {
+                return Err(error_at(origin, format!("context {name}: only_with names unknown context {unknown:?}")));
             }
         }
         if self.contexts.len() > 64 {

@@ -142,6 +142,7 @@ const RULE_CASES: &[(&str, &str, &str, Option<&str>)] = &[
     ("national_id", "employees", "ssn", Some("NATIONAL_ID")),
     ("national_id.abbreviated", "customer_entity", "taxvat", Some("NATIONAL_ID")),
     ("national_id", "employees", "nic_num", Some("NATIONAL_ID")),
+    ("national_id.national_insurance_of_person", "applicants", "national_insurance", Some("NATIONAL_ID")),
     ("passport", "travellers", "passport_number", Some("PASSPORT_NUMBER")),
     ("driver_license", "drivers", "drivers_license", Some("DRIVER_LICENSE")),
     ("credit_card", "payments", "card_number", Some("CREDIT_CARD")),

@@ -112,7 +112,7 @@ fn user_engine() -> Engine {
 #[test]
 fn user_rules_add_disable_and_override() {
     let engine = user_engine();
-    assert_eq!(engine.rules_version(), "2025.11.15+acme-1");
+    assert_eq!(engine.rules_version(), "2025.11.16+acme-1");
     assert_eq!(engine.classify(&ColumnRef::new("staff", "personalnummer"), None).entity, Some("EMPLOYEE_NUMBER"));
     assert_eq!(engine.classify(&ColumnRef::new("users", "age"), None).entity, None, "disabled");
     assert_eq!(engine.classify(&ColumnRef::new("users", "city"), None).entity, None, "below the reporting threshold");
@@ -165,6 +165,9 @@ fn bad_rule_files_say_file_line_and_what() {
     assert!(message.contains("table.column"), "{message}");
     let (_, message) = rules_error("[entities]\nX = \"SECRET\"\n");
     assert!(message.contains("unknown category"), "{message}");
+    let (line, message) = rules_error("\n[contexts.depot]\nwords = [\"depot\"]\nonly_with = [\"martians\"]\n");
+    assert_eq!(line, 2);
+    assert!(message.contains("context depot: only_with names unknown context \"martians\""), "{message}");
     assert!(matches!(EngineBuilder::new().rules_file("/nonexistent/rules.toml"), Err(Error::ReadRules { .. })));
 }
 

@@ -853,3 +853,51 @@ fn blind_indexes_requests_public_bodies_slugs_and_link_hashes() {
         ("info_requests", "idhash", Some("API_KEY")),
     ]);
 }
+
+#[test]
+fn a_places_addresses_contributors_names_slugs_of_logins_and_terms() {
+    let engine = engine();
+    let classify = |table: &str, column: &str, siblings: &[&str]| with_siblings(&engine, table, column, siblings);
+    // A directory's addresses point at its locations: they are the places' addresses.
+    let place = ["location_id", "street", "city", "zip", "attention"];
+    for column in ["street", "city", "zip", "attention"] {
+        assert_eq!(classify("addresses", column, &place), None, "addresses.{column} of a place");
+    }
+    // Known only by itself, the same table is taken for people's addresses.
+    assert_eq!(classify("addresses", "street", &[]), Some("STREET_ADDRESS"));
+    // A row that points at a person too keeps the person's address.
+    let both = ["location_id", "user_id", "street", "city"];
+    assert_eq!(classify("addresses", "street", &both), Some("STREET_ADDRESS"));
+    // A place's key in a person's own table says nothing of the kind.
+    let user = ["location_id", "email", "city"];
+    assert_eq!(classify("users", "city", &user), Some("CITY"));
+    assert_eq!(classify("users", "email", &user), Some("EMAIL_ADDRESS"));
+    check(&engine, &[
+        // Comments, feedback and donations are left under a person's own name.
+        ("comments", "name", Some("PERSON_NAME")),
+        ("donations", "name", Some("PERSON_NAME")),
+        ("feedbacks", "name", Some("PERSON_NAME")),
+        ("preferences", "name", None),
+        ("categories", "name", None),
+        // A slug is a handle on a table of logins or authors; another person's record has a slug
+        // that is only a key.
+        ("users", "slug", Some("USERNAME")),
+        ("authors", "slug", Some("USERNAME")),
+        ("trainees", "slug", None),
+        ("patients", "slug", None),
+        // Terms of service have conditions that are not a patient's.
+        ("terms_and_conditions", "title", None),
+        ("conditions", "title", Some("MEDICAL_CONDITION")),
+        // A prison's and a court's own contact details.
+        ("prisons", "address", None),
+        ("courts", "phone_no", None),
+        ("visits", "prisoner_number", Some("NATIONAL_ID")),
+        // A bare national insurance is the number on a person's row and an amount on a payslip.
+        ("applicants", "national_insurance", Some("NATIONAL_ID")),
+        ("employment_payments", "national_insurance", None),
+        ("applicants", "national_insurance_number", Some("NATIONAL_ID")),
+        // Plural given names and surnames.
+        ("trainees", "middle_names", Some("PERSON_NAME")),
+        ("people", "surnames", Some("PERSON_NAME")),
+    ]);
+}
