@@ -293,6 +293,9 @@ pub struct Engine {
     context_yields: Vec<u64>,
     /// Per context, the contexts of which the table must also have one (none: no condition).
     context_only_with: Vec<u64>,
+    /// The contexts some rule asks for or against; the others only decide between contexts
+    /// (`person_reference`), and a change in them alone is not worth a reason.
+    rule_contexts: u64,
     /// Contexts a table gets from any word of its name, not only from its head word.
     context_any_word: u64,
     modifiers: WordMap<u8>,
@@ -492,6 +495,8 @@ impl Engine {
             });
         }
 
+        let rule_contexts =
+            compiled.iter().fold(0u64, |mask, rule| mask | rule.when_table | rule.unless_table | rule.also_table);
         let mut segments = vocabulary.clone();
         let mut segment_endings = vocabulary_endings.clone();
         let mut segment_beginnings = vocabulary_beginnings.clone();
@@ -535,6 +540,7 @@ impl Engine {
             context_columns,
             context_yields,
             context_only_with,
+            rule_contexts,
             context_any_word,
             modifiers,
             labels,
@@ -798,8 +804,13 @@ impl Engine {
     /// with another one it does not have.
     fn resolve_contexts(&self, mask: u64) -> u64 {
         let mut effective = mask;
-        for (index, (yields, only_with)) in self.context_yields.iter().zip(&self.context_only_with).enumerate() {
-            if mask & (1 << index) != 0 && (mask & yields != 0 || (*only_with != 0 && mask & only_with == 0)) {
+        // Only the contexts present are looked at: a table has few.
+        let mut present = mask;
+        while present != 0 {
+            let index = present.trailing_zeros() as usize;
+            present &= present - 1;
+            let (yields, only_with) = (self.context_yields[index], self.context_only_with[index]);
+            if mask & yields != 0 || (only_with != 0 && mask & only_with == 0) {
                 effective &= !(1 << index);
             }
         }
@@ -825,7 +836,8 @@ impl Engine {
             let with = self.resolve_contexts(from_name | column.siblings.0);
             let without = self.resolve_contexts(from_name);
             table_mask = Some(with);
-            if with != without {
+            if (with ^ without) & self.rule_contexts != 0 {
+                let (with, without) = (with & self.rule_contexts, without & self.rule_contexts);
                 let names = |mask: u64| {
                     self.context_names
                         .iter()

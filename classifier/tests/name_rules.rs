@@ -868,6 +868,17 @@ fn a_places_addresses_contributors_names_slugs_of_logins_and_terms() {
     // A row that points at a person too keeps the person's address.
     let both = ["location_id", "user_id", "street", "city"];
     assert_eq!(classify("addresses", "street", &both), Some("STREET_ADDRESS"));
+    // The reasons name the context that changed what the rules see, and nothing is said of a
+    // context that only decides between others (a key to a person on a post).
+    let reasons = |table: &str, column: &str, siblings: &[&str]| {
+        let evidence = engine.table_evidence(siblings.iter().copied());
+        let reasons = engine.classify(&ColumnRef::new(table, column).with_siblings(evidence), None).reasons;
+        serde_json::to_string(&reasons).unwrap_or_default()
+    };
+    let shown = reasons("addresses", "street", &place);
+    assert!(shown.contains(r#"{"kind":"table_columns","added":["place_address"]}"#), "{shown}");
+    let shown = reasons("posts", "title", &["user_id", "title"]);
+    assert!(!shown.contains("table_columns"), "{shown}");
     // A place's key in a person's own table says nothing of the kind.
     let user = ["location_id", "email", "city"];
     assert_eq!(classify("users", "city", &user), Some("CITY"));
