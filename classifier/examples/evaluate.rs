@@ -12,10 +12,12 @@
 //! Each column is classified with what the other columns of its table in the same source say
 //! ([`Engine::table_evidence`]), as `aggregator classify` does with a whole schema;
 //! `-- --no-siblings` classifies every column from its own name and its table's name only.
+//! Columns transcribed with their declared type (`type` in `eval/columns.jsonl`) are classified
+//! with it, as the sensor's columns are; `-- --no-types` leaves the types out.
 
 use std::collections::{BTreeMap, HashMap};
 
-use classifier::{ColumnRef, DEFAULT_MODEL, Engine, Model, TableEvidence};
+use classifier::{ColumnRef, ColumnType, DEFAULT_MODEL, Engine, Model, TableEvidence};
 use serde::Deserialize;
 
 #[allow(dead_code)]
@@ -23,12 +25,14 @@ use serde::Deserialize;
 mod training;
 
 /// Splits in the order they are reported; `all` is added after them.
-const SPLITS: &[&str] = &["dev", "old-heldout", "heldout-15", "heldout-15b"];
+const SPLITS: &[&str] = &["dev", "old-heldout"];
 
 #[derive(Deserialize)]
 struct Labelled {
     table: String,
     column: String,
+    #[serde(default, rename = "type")]
+    declared_type: Option<String>,
     entity: Option<String>,
     split: String,
     repo: String,
@@ -100,6 +104,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     };
     let errors = ErrorListing::from_args();
     let siblings = !std::env::args().any(|argument| argument == "--no-siblings");
+    let types = !std::env::args().any(|argument| argument == "--no-types");
+    let typed = rows.iter().filter(|row| row.declared_type.is_some()).count();
     let mut table_columns: HashMap<(&str, &str), Vec<&str>> = HashMap::new();
     for row in &rows {
         table_columns.entry((row.repo.as_str(), row.table.as_str())).or_default().push(row.column.as_str());
@@ -118,11 +124,16 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let arguments = if arguments.is_empty() { String::new() } else { format!(" -- {}", arguments.join(" ")) };
     println!("`cargo run -p classifier --example evaluate --release{arguments}`\n");
     println!(
-        "Rules version {}; learned scorer: {}; {} labelled columns from `eval/columns.jsonl`; names only (no value signals){}.\n",
+        "Rules version {}; learned scorer: {}; {} labelled columns from `eval/columns.jsonl`; names only (no value signals){}; {}.\n",
         engine.rules_version(),
         engine.model().map_or_else(|| "not used".to_owned(), |model| format!("{:?}", model.policy())),
         rows.len(),
-        if siblings { ", each with its table's other column names" } else { ", each column's own name and its table's" }
+        if siblings { ", each with its table's other column names" } else { ", each column's own name and its table's" },
+        match (types, typed) {
+            (_, 0) => "no column has a declared type".to_owned(),
+            (true, typed) => format!("the {typed} columns with a declared type classified with it"),
+            (false, typed) => format!("the declared types of {typed} columns left out"),
+        }
     );
 
     let mut summary = Vec::new();
@@ -141,7 +152,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let mut sources_seen: BTreeMap<&str, (usize, usize, Counts)> = BTreeMap::new();
         for row in &selected {
             let siblings = evidence.get(&(row.repo.as_str(), row.table.as_str())).copied().unwrap_or_default();
-            let column = ColumnRef::new(&row.table, &row.column).with_siblings(siblings);
+            let column_type =
+                if types { row.declared_type.as_deref().and_then(ColumnType::from_declared) } else { None };
+            let column = ColumnRef::new(&row.table, &row.column).with_siblings(siblings).with_type(column_type);
             let predicted = engine.classify(&column, None).entity;
             let expected = row.entity.as_deref();
             let source = sources_seen.entry(row.repo.as_str()).or_default();

@@ -12,7 +12,7 @@ use crate::model::{DEFAULT_MODEL, DEFAULT_MODEL_ORIGIN, FeatureHash, FeatureSet,
 use crate::rules::{DEFAULT_RULES, DEFAULT_RULES_ORIGIN, RuleSet};
 use crate::signals::{Strength, Validator, ValueSignals};
 use crate::tokens::Words;
-use crate::{Category, Error};
+use crate::{Category, ColumnType, Error};
 
 /// A column to classify. `schema` is optional; table and column are as the database names them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -26,17 +26,24 @@ pub struct ColumnRef<'a> {
     /// What the table's other columns say about its rows ([`Engine::table_evidence`]); empty when
     /// only the column itself is known.
     pub siblings: TableEvidence,
+    /// The family of the column's declared type, when known (from the wire or a schema).
+    pub column_type: Option<ColumnType>,
 }
 
 impl<'a> ColumnRef<'a> {
     /// A column of a table in an unknown schema.
     pub fn new(table: &'a str, column: &'a str) -> ColumnRef<'a> {
-        ColumnRef { schema: None, table, column, siblings: TableEvidence::NONE }
+        ColumnRef { schema: None, table, column, siblings: TableEvidence::NONE, column_type: None }
     }
 
     /// The same column, with what the other columns of its table say about it.
     pub fn with_siblings(self, siblings: TableEvidence) -> ColumnRef<'a> {
         ColumnRef { siblings, ..self }
+    }
+
+    /// The same column, with the family of its declared type.
+    pub fn with_type(self, column_type: Option<ColumnType>) -> ColumnRef<'a> {
+        ColumnRef { column_type, ..self }
     }
 }
 
@@ -145,6 +152,14 @@ pub enum Reason<'e> {
         #[serde(skip_serializing_if = "Vec::is_empty")]
         set_aside: Vec<&'e str>,
     },
+    /// The column's declared type cannot hold the entity its name or values suggested (a boolean
+    /// `notified_by_email`, an integer `creator`): it was set aside.
+    ColumnType {
+        /// The type's family.
+        column_type: ColumnType,
+        /// The entity set aside.
+        set_aside: &'e str,
+    },
     /// The values of a column whose name suggests a checkable entity did not pass its validator.
     ValuesDisagree {
         /// Entity the name suggested.
@@ -245,6 +260,9 @@ struct CompiledRule {
     unless_table: u64,
     /// Contexts the table must all have.
     also_table: u64,
+    /// Type families (bits in [`ColumnType::ALL`] order) of which the column's must be one; 0: any,
+    /// known or not.
+    when_type: u16,
     phrases: Vec<Phrase>,
 }
 
@@ -293,6 +311,9 @@ pub struct Engine {
     context_yields: Vec<u64>,
     /// Per context, the contexts of which the table must also have one (none: no condition).
     context_only_with: Vec<u64>,
+    /// Per type family (in [`ColumnType::ALL`] order), which entities (by index) a column of that
+    /// type can hold; `None`: any.
+    type_holds: Vec<Option<Vec<bool>>>,
     /// The contexts some rule asks for or against; the others only decide between contexts
     /// (`person_reference`), and a change in them alone is not worth a reason.
     rule_contexts: u64,
@@ -491,10 +512,29 @@ impl Engine {
                 when_table: rule.when_table.iter().fold(0, |mask, name| mask | context_bit(name)),
                 unless_table: rule.unless_table.iter().fold(0, |mask, name| mask | context_bit(name)),
                 also_table: rule.also_table.iter().fold(0, |mask, name| mask | context_bit(name)),
+                when_type: rule
+                    .when_type
+                    .iter()
+                    .filter_map(|name| ColumnType::ALL.iter().position(|family| family.name() == name))
+                    .fold(0, |mask, index| mask | (1 << index)),
                 phrases,
             });
         }
 
+        let type_holds = ColumnType::ALL
+            .iter()
+            .map(|family| {
+                rules.column_types.get(family.name()).map(|(definition, _)| {
+                    let mut holds = vec![false; entities.len()];
+                    for entity in &definition.holds {
+                        if let Some(index) = entity_index(entity) {
+                            holds[index] = true;
+                        }
+                    }
+                    holds
+                })
+            })
+            .collect();
         let rule_contexts =
             compiled.iter().fold(0u64, |mask, rule| mask | rule.when_table | rule.unless_table | rule.also_table);
         let mut segments = vocabulary.clone();
@@ -541,6 +581,7 @@ impl Engine {
             context_yields,
             context_only_with,
             rule_contexts,
+            type_holds,
             context_any_word,
             modifiers,
             labels,
@@ -852,7 +893,14 @@ impl Engine {
         let words = self.column_words(column);
         let name = self.match_name(column, &words, table_mask, &mut reasons);
         let name = self.apply_model(column, &words, name, &mut reasons);
-        let (entity, category, confidence) = self.combine(name, signals, &mut reasons);
+        let (mut entity, category, mut confidence) = self.combine(name, signals, &mut reasons);
+        if let (Some(index), Some(column_type)) = (entity, column.column_type)
+            && !self.type_can_hold(column_type, index)
+        {
+            reasons.push(Reason::ColumnType { column_type, set_aside: &self.entities[index].0 });
+            entity = None;
+            confidence = 0.0;
+        }
         match entity {
             Some(index) if confidence >= self.min_confidence => Classification {
                 entity: Some(&*self.entities[index].0),
@@ -866,6 +914,15 @@ impl Engine {
                 confidence: if entity.is_none() { round(confidence) } else { 0.0 },
                 reasons,
             },
+        }
+    }
+
+    /// Whether a column of this type family can hold the entity (by index).
+    fn type_can_hold(&self, column_type: ColumnType, entity: usize) -> bool {
+        let family = ColumnType::ALL.iter().position(|known| *known == column_type).unwrap_or(0);
+        match self.type_holds.get(family) {
+            Some(Some(holds)) => holds.get(entity).copied().unwrap_or(false),
+            _ => true,
         }
     }
 
@@ -1059,6 +1116,14 @@ impl Engine {
                 }
                 if (rule.exact && (start != skip || !exact_rules)) || ((rule.exact || rule.at_end) && end < meaningful) {
                     continue;
+                }
+                if rule.when_type != 0 {
+                    let family = column
+                        .column_type
+                        .and_then(|known| ColumnType::ALL.iter().position(|family| *family == known));
+                    if !family.is_some_and(|index| rule.when_type & (1 << index) != 0) {
+                        continue;
+                    }
                 }
                 if rule.when_table != 0 || rule.unless_table != 0 || rule.also_table != 0 {
                     let mask = *table_mask.get_or_insert_with(|| self.table_contexts(column));

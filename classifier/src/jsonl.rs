@@ -3,7 +3,10 @@
 //! Input, one object per line:
 //! `{"schema": "public", "table": "users", "column": "email", "samples": ["a@example.com", null]}`
 //! (`schema` and `samples` are optional; instead of `samples` a line may carry precomputed
-//! `"signals": {…}` as the sensor sends them). Blank lines and lines starting with `#` are skipped.
+//! `"signals": {…}` as the sensor sends them). An optional `"type"` is the column's declared type
+//! as the schema writes it (`varchar(255)`, `boolean`, `timestamp without time zone`,
+//! `information_schema.columns.data_type`): entities the type cannot hold are set aside
+//! ([`crate::ColumnType`]). Blank lines and lines starting with `#` are skipped.
 //!
 //! Output, one object per input line, in input order:
 //! `{"table": "users", "column": "email", "entity": "EMAIL_ADDRESS", "category": "PII",
@@ -28,7 +31,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::engine::{ColumnRef, Engine, Reason};
 use crate::signals::{ValueSignals, compute_signals};
-use crate::{Category, Error};
+use crate::{Category, ColumnType, Error};
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -41,6 +44,8 @@ struct InputLine {
     samples: Option<Vec<Option<String>>>,
     #[serde(default)]
     signals: Option<ValueSignals>,
+    #[serde(default, rename = "type")]
+    declared_type: Option<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -221,7 +226,9 @@ fn flush<W: Write>(
                 continue;
             }
         };
-        let column = ColumnRef::new(&parsed.table, &parsed.column).with_siblings(siblings);
+        let column = ColumnRef::new(&parsed.table, &parsed.column)
+            .with_siblings(siblings)
+            .with_type(parsed.declared_type.as_deref().and_then(ColumnType::from_declared));
         let column = ColumnRef { schema: parsed.schema.as_deref(), ..column };
         let classification = engine.classify(&column, signals.as_ref());
         summary.columns += 1;

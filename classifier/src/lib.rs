@@ -33,6 +33,7 @@
 mod engine;
 mod jsonl;
 mod labels;
+pub mod column_type;
 pub mod model;
 mod rules;
 mod signals;
@@ -43,6 +44,7 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
+pub use column_type::ColumnType;
 pub use engine::{Classification, ColumnRef, Engine, EngineBuilder, ModelEffect, Reason, TableEvidence, ValueEffect};
 pub use model::{DEFAULT_MODEL, FeatureSet, Model, Policy, TrainingOptions, TrainingRow};
 pub use jsonl::{Event, Summary, classify_jsonl, classify_jsonl_with};

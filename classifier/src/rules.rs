@@ -26,6 +26,8 @@ struct RuleFile {
     #[serde(default)]
     vocabulary: Option<Vocabulary>,
     #[serde(default)]
+    column_types: BTreeMap<String, Spanned<ColumnTypeDefinition>>,
+    #[serde(default)]
     rule: Vec<Spanned<RuleDefinition>>,
     #[serde(default)]
     label: Vec<Spanned<LabelDefinition>>,
@@ -52,6 +54,14 @@ pub(crate) struct ContextDefinition {
     /// address table makes the addresses a place's; in a user table it does not).
     #[serde(default)]
     pub(crate) only_with: Vec<String>,
+}
+
+/// What a column of one declared type family can hold (`[column_types.boolean]`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ColumnTypeDefinition {
+    /// The entities a column of this type may be; the others are set aside.
+    pub(crate) holds: Vec<String>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -117,6 +127,10 @@ pub(crate) struct RuleDefinition {
     /// Contexts the table must have as well as one of `when_table` (all of them).
     #[serde(default)]
     pub(crate) also_table: Vec<String>,
+    /// Declared type families of which the column must have one (its type known): a role word
+    /// (`editor`) holds a login when it is text and a key when it is a number.
+    #[serde(default)]
+    pub(crate) when_type: Vec<String>,
     #[serde(default = "default_enabled")]
     pub(crate) enabled: bool,
 }
@@ -146,6 +160,7 @@ pub(crate) struct RuleSet {
     pub(crate) contexts: BTreeMap<String, (ContextDefinition, Origin)>,
     pub(crate) modifiers: ModifierLists,
     pub(crate) vocabulary: Vec<String>,
+    pub(crate) column_types: BTreeMap<String, (ColumnTypeDefinition, Origin)>,
     pub(crate) rules: Vec<(RuleDefinition, Origin)>,
     pub(crate) labels: Vec<(LabelDefinition, Origin)>,
 }
@@ -214,6 +229,10 @@ impl RuleSet {
         if let Some(vocabulary) = parsed.vocabulary {
             self.vocabulary.extend(vocabulary.words);
         }
+        for (name, definition) in parsed.column_types {
+            let origin = origin_at(file, text, definition.span().start);
+            self.column_types.insert(name, (definition.into_inner(), origin));
+        }
         for rule in parsed.rule {
             let origin = origin_at(file, text, rule.span().start);
             let rule = rule.into_inner();
@@ -262,6 +281,13 @@ impl RuleSet {
             if let Some(name) = rule.names.iter().find(|name| crate::tokens::Words::split(name).len() == 0) {
                 return Err(error_at(origin, format!("rule {}: name {name:?} has no letters or digits", rule.id)));
             }
+            if let Some(unknown) = rule.when_type.iter().find(|name| crate::ColumnType::from_name(name).is_none()) {
+                let known: Vec<&str> = crate::ColumnType::ALL.iter().map(|family| family.name()).collect();
+                return Err(error_at(
+                    origin,
+                    format!("rule {}: column type {unknown:?} is not one of {}", rule.id, known.join(", ")),
+                ));
+            }
             for context in rule.when_table.iter().chain(&rule.unless_table).chain(&rule.also_table) {
                 if !self.contexts.contains_key(context) {
                     return Err(error_at(
@@ -269,6 +295,18 @@ impl RuleSet {
                         format!("rule {}: unknown table context {context:?} (define it under [contexts.{context}])", rule.id),
                     ));
                 }
+            }
+        }
+        for (name, (definition, origin)) in &self.column_types {
+            if crate::ColumnType::from_name(name).is_none() {
+                let known: Vec<&str> = crate::ColumnType::ALL.iter().map(|family| family.name()).collect();
+                return Err(error_at(
+                    origin,
+                    format!("column type {name:?} is not one of {}", known.join(", ")),
+                ));
+            }
+            if let Some(unknown) = definition.holds.iter().find(|entity| !self.entities.contains_key(*entity)) {
+                return Err(error_at(origin, format!("column type {name}: unknown entity {unknown:?}")));
             }
         }
         for (name, (context, origin)) in &self.contexts {

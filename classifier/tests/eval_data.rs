@@ -3,7 +3,7 @@
 
 use serde_json::{Value, json};
 
-const SPLITS: &[&str] = &["dev", "old-heldout", "heldout-15", "heldout-15b"];
+const SPLITS: &[&str] = &["dev", "old-heldout"];
 
 fn rows_from_sources() -> Vec<Value> {
     let mut rows = Vec::new();
@@ -23,10 +23,18 @@ fn rows_from_sources() -> Vec<Value> {
                     Some((column, entity)) => (column, Some(entity)),
                     None => (token, None),
                 };
-                rows.push(json!({
-                    "table": table, "column": column, "entity": entity, "personal": entity.is_some(),
-                    "split": split, "repo": repo, "path": file,
-                }));
+                // `column:type` where the transcription gives the declared type.
+                let row = match column.split_once(':') {
+                    Some((column, declared)) => json!({
+                        "table": table, "column": column, "type": declared, "entity": entity,
+                        "personal": entity.is_some(), "split": split, "repo": repo, "path": file,
+                    }),
+                    None => json!({
+                        "table": table, "column": column, "entity": entity, "personal": entity.is_some(),
+                        "split": split, "repo": repo, "path": file,
+                    }),
+                };
+                rows.push(row);
             }
         }
     }

@@ -1,0 +1,181 @@
+//! What kind of value a column holds, from its declared type: an SQL type name (`varchar(255)`,
+//! `timestamp without time zone`, a Rails `t.boolean`), a PostgreSQL type OID or a MySQL column
+//! type code read on the wire.
+//!
+//! A column's type sets aside entities it cannot hold (the rules' `[column_types]`): a boolean is
+//! a flag about the data (`notified_by_email`), not an address; an integer `creator` is a key, not
+//! a login.
+
+use serde::Serialize;
+
+/// The family of a column's declared type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ColumnType {
+    /// Character strings of any length (`varchar`, `text`, `citext`, `enum`).
+    Text,
+    /// Whole numbers (`integer`, `bigint`, `serial`, a Rails `references`).
+    Integer,
+    /// Fixed and floating point numbers (`numeric`, `decimal`, `double precision`, `money`).
+    Decimal,
+    /// `boolean`, `bool`, MySQL's `tinyint(1)`.
+    Boolean,
+    /// A calendar date.
+    Date,
+    /// A date with a time of day (`timestamp`, `timestamptz`, `datetime`).
+    Timestamp,
+    /// A time of day or an interval.
+    Time,
+    /// `uuid`.
+    Uuid,
+    /// A network address (`inet`, `cidr`).
+    Inet,
+    /// A hardware address (`macaddr`).
+    MacAddr,
+    /// `json`, `jsonb`.
+    Json,
+    /// Bytes (`bytea`, `blob`, `binary`).
+    Binary,
+    /// Anything else (geometric types, `tsvector`, `xml`, ...).
+    Other,
+}
+
+impl ColumnType {
+    /// Every family, in the order of the rules file's documentation.
+    pub const ALL: [ColumnType; 13] = [
+        ColumnType::Text,
+        ColumnType::Integer,
+        ColumnType::Decimal,
+        ColumnType::Boolean,
+        ColumnType::Date,
+        ColumnType::Timestamp,
+        ColumnType::Time,
+        ColumnType::Uuid,
+        ColumnType::Inet,
+        ColumnType::MacAddr,
+        ColumnType::Json,
+        ColumnType::Binary,
+        ColumnType::Other,
+    ];
+
+    /// The family's name, as the rules file, `aggregator classify` and the reasons write it.
+    pub fn name(self) -> &'static str {
+        match self {
+            ColumnType::Text => "text",
+            ColumnType::Integer => "integer",
+            ColumnType::Decimal => "decimal",
+            ColumnType::Boolean => "boolean",
+            ColumnType::Date => "date",
+            ColumnType::Timestamp => "timestamp",
+            ColumnType::Time => "time",
+            ColumnType::Uuid => "uuid",
+            ColumnType::Inet => "inet",
+            ColumnType::MacAddr => "macaddr",
+            ColumnType::Json => "json",
+            ColumnType::Binary => "binary",
+            ColumnType::Other => "other",
+        }
+    }
+
+    /// The family of a family name ([`ColumnType::name`]).
+    pub fn from_name(name: &str) -> Option<ColumnType> {
+        ColumnType::ALL.into_iter().find(|family| family.name() == name)
+    }
+
+    /// The family of a declared SQL type as a schema, `information_schema.columns.data_type`
+    /// or a Rails schema writes it: `character varying(255)`, `character_varying(255)`, `int4`,
+    /// `tinyint(1)`, `timestamp without time zone`, `text[]`, `public.citext`, `string`.
+    /// Case, a schema prefix, a length or precision, `unsigned` and array brackets do not
+    /// matter (an array is taken as its element type). `None` for an empty name.
+    pub fn from_declared(declared: &str) -> Option<ColumnType> {
+        let lower = declared.trim().to_ascii_lowercase().replace('_', " ");
+        let mut name = lower.trim_end_matches("[]").trim();
+        if let Some((_, unqualified)) = name.rsplit_once('.') {
+            name = unqualified;
+        }
+        // MySQL's BOOLEAN is TINYINT(1): the display width says it.
+        let compact: String = name.chars().filter(|c| !c.is_whitespace()).collect();
+        if compact.starts_with("tinyint(1)") || compact == "bit(1)" {
+            return Some(ColumnType::Boolean);
+        }
+        let base = name.split('(').next().unwrap_or(name).trim();
+        let base = base.strip_suffix(" unsigned").unwrap_or(base).trim();
+        if base.is_empty() {
+            return None;
+        }
+        // PostgreSQL's internal names of array types start with an underscore (`_text`).
+        let base = base.trim_start_matches(' ');
+        let first = base.split_whitespace().next().unwrap_or(base);
+        let family = match first {
+            "boolean" | "bool" => ColumnType::Boolean,
+            "smallint" | "integer" | "int" | "int2" | "int4" | "int8" | "bigint" | "tinyint" | "mediumint"
+            | "serial" | "smallserial" | "bigserial" | "serial2" | "serial4" | "serial8" | "references"
+            | "belongs" | "year" | "oid" => ColumnType::Integer,
+            "numeric" | "decimal" | "dec" | "real" | "float" | "float4" | "float8" | "double" | "money" => {
+                ColumnType::Decimal
+            }
+            "date" => ColumnType::Date,
+            "timestamp" | "timestamptz" | "datetime" | "smalldatetime" | "datetime2" | "datetimeoffset" => {
+                ColumnType::Timestamp
+            }
+            "time" | "timetz" | "interval" => ColumnType::Time,
+            "uuid" | "uniqueidentifier" => ColumnType::Uuid,
+            "inet" | "cidr" => ColumnType::Inet,
+            "macaddr" | "macaddr8" => ColumnType::MacAddr,
+            "json" | "jsonb" => ColumnType::Json,
+            "bytea" | "blob" | "tinyblob" | "mediumblob" | "longblob" | "binary" | "varbinary" | "bit" => {
+                ColumnType::Binary
+            }
+            "character" | "char" | "varchar" | "nchar" | "nvarchar" | "varchar2" | "nvarchar2" | "text"
+            | "tinytext" | "mediumtext" | "longtext" | "ntext" | "string" | "citext" | "enum" | "set" | "clob"
+            | "name" | "bpchar" => ColumnType::Text,
+            _ => ColumnType::Other,
+        };
+        Some(family)
+    }
+
+    /// The family of a PostgreSQL type OID (a RowDescription's data type), for the built-in
+    /// types; `None` for types an installation defines (their OIDs differ between databases).
+    pub fn from_postgres_oid(oid: u32) -> Option<ColumnType> {
+        Some(match oid {
+            16 => ColumnType::Boolean,
+            20 | 21 | 23 | 26 => ColumnType::Integer,
+            700 | 701 | 790 | 1700 => ColumnType::Decimal,
+            1082 => ColumnType::Date,
+            1114 | 1184 => ColumnType::Timestamp,
+            1083 | 1266 | 1186 => ColumnType::Time,
+            2950 => ColumnType::Uuid,
+            869 | 650 => ColumnType::Inet,
+            829 | 774 => ColumnType::MacAddr,
+            114 | 3802 => ColumnType::Json,
+            17 => ColumnType::Binary,
+            18 | 19 | 25 | 1042 | 1043 => ColumnType::Text,
+            // Arrays of the above.
+            1000 => ColumnType::Boolean,
+            1005 | 1007 | 1016 => ColumnType::Integer,
+            1021 | 1022 | 1231 => ColumnType::Decimal,
+            1009 | 1014 | 1015 => ColumnType::Text,
+            2951 => ColumnType::Uuid,
+            1041 | 651 => ColumnType::Inet,
+            _ => return None,
+        })
+    }
+
+    /// The family of a MySQL column type code (a column definition's type). `TINYINT(1)`, which
+    /// MySQL and MariaDB use for BOOLEAN, cannot be told apart from other tiny integers by its
+    /// code: it is an integer here. BLOB codes carry TEXT columns too: they are text.
+    pub fn from_mysql_type(code: u32) -> Option<ColumnType> {
+        Some(match code {
+            1 | 2 | 3 | 8 | 9 | 13 => ColumnType::Integer,
+            0 | 4 | 5 | 246 => ColumnType::Decimal,
+            10 | 14 => ColumnType::Date,
+            7 | 12 | 17 | 18 => ColumnType::Timestamp,
+            11 | 19 => ColumnType::Time,
+            16 => ColumnType::Binary,
+            245 => ColumnType::Json,
+            15 | 247..=254 => ColumnType::Text,
+            255 => ColumnType::Other,
+            _ => return None,
+        })
+    }
+}

@@ -1,0 +1,197 @@
+//! A column's declared type: how type names, PostgreSQL OIDs and MySQL type codes map to families,
+//! and what the rules' `[column_types]` set aside.
+
+use classifier::{ColumnRef, ColumnType, Engine, EngineBuilder, Error, Reason, classify_jsonl, compute_signals};
+
+fn engine() -> Engine {
+    Engine::with_default_rules().unwrap_or_else(|error| panic!("{error}"))
+}
+
+fn classify_typed<'e>(engine: &'e Engine, table: &str, column: &str, declared: &str) -> Option<&'e str> {
+    let column_type = ColumnType::from_declared(declared);
+    assert!(column_type.is_some(), "{declared:?} has a family");
+    engine.classify(&ColumnRef::new(table, column).with_type(column_type), None).entity
+}
+
+#[test]
+fn declared_type_names_map_to_families() {
+    let cases = [
+        ("varchar(255)", ColumnType::Text),
+        ("character varying(255)", ColumnType::Text),
+        ("character_varying(255)", ColumnType::Text),
+        ("CHARACTER VARYING", ColumnType::Text),
+        ("string", ColumnType::Text),
+        ("public.citext", ColumnType::Text),
+        ("enum('a','b')", ColumnType::Text),
+        ("text[]", ColumnType::Text),
+        ("boolean", ColumnType::Boolean),
+        ("tinyint(1)", ColumnType::Boolean),
+        ("TINYINT(1) UNSIGNED", ColumnType::Boolean),
+        ("tinyint(4)", ColumnType::Integer),
+        ("int(10) unsigned", ColumnType::Integer),
+        ("bigint", ColumnType::Integer),
+        ("references", ColumnType::Integer),
+        ("serial", ColumnType::Integer),
+        ("numeric(10,2)", ColumnType::Decimal),
+        ("double precision", ColumnType::Decimal),
+        ("date", ColumnType::Date),
+        ("datetime", ColumnType::Timestamp),
+        ("timestamp without time zone", ColumnType::Timestamp),
+        ("timestamp_without_time_zone", ColumnType::Timestamp),
+        ("timestamp(6) with time zone", ColumnType::Timestamp),
+        ("time", ColumnType::Time),
+        ("interval", ColumnType::Time),
+        ("uuid", ColumnType::Uuid),
+        ("inet", ColumnType::Inet),
+        ("macaddr", ColumnType::MacAddr),
+        ("jsonb", ColumnType::Json),
+        ("bytea", ColumnType::Binary),
+        ("longblob", ColumnType::Binary),
+        ("geography(Point,4326)", ColumnType::Other),
+        ("tsvector", ColumnType::Other),
+    ];
+    for (declared, family) in cases {
+        assert_eq!(ColumnType::from_declared(declared), Some(family), "{declared:?}");
+    }
+    assert_eq!(ColumnType::from_declared(""), None);
+    assert_eq!(ColumnType::from_declared("   "), None);
+    for family in ColumnType::ALL {
+        assert_eq!(ColumnType::from_name(family.name()), Some(family));
+    }
+}
+
+#[test]
+fn wire_type_codes_map_to_families() {
+    assert_eq!(ColumnType::from_postgres_oid(16), Some(ColumnType::Boolean));
+    assert_eq!(ColumnType::from_postgres_oid(23), Some(ColumnType::Integer));
+    assert_eq!(ColumnType::from_postgres_oid(1043), Some(ColumnType::Text));
+    assert_eq!(ColumnType::from_postgres_oid(1114), Some(ColumnType::Timestamp));
+    assert_eq!(ColumnType::from_postgres_oid(869), Some(ColumnType::Inet));
+    assert_eq!(ColumnType::from_postgres_oid(2950), Some(ColumnType::Uuid));
+    assert_eq!(ColumnType::from_postgres_oid(3802), Some(ColumnType::Json));
+    // A type an installation defined (an enum, a domain) has an OID of its own.
+    assert_eq!(ColumnType::from_postgres_oid(16_385), None);
+    assert_eq!(ColumnType::from_mysql_type(3), Some(ColumnType::Integer));
+    assert_eq!(ColumnType::from_mysql_type(253), Some(ColumnType::Text));
+    assert_eq!(ColumnType::from_mysql_type(252), Some(ColumnType::Text));
+    assert_eq!(ColumnType::from_mysql_type(12), Some(ColumnType::Timestamp));
+    assert_eq!(ColumnType::from_mysql_type(246), Some(ColumnType::Decimal));
+    assert_eq!(ColumnType::from_mysql_type(200), None);
+}
+
+#[test]
+fn a_type_sets_aside_what_it_cannot_hold() {
+    let engine = engine();
+    // A flag about an address is not one.
+    assert_eq!(engine.classify(&ColumnRef::new("petitions", "notified_by_email"), None).entity, Some("EMAIL_ADDRESS"));
+    assert_eq!(classify_typed(&engine, "petitions", "notified_by_email", "boolean"), None);
+    assert_eq!(classify_typed(&engine, "petitions", "notified_by_email", "tinyint(1)"), None);
+    // The reasons say why.
+    let flag = engine.classify(
+        &ColumnRef::new("petitions", "notified_by_email").with_type(Some(ColumnType::Boolean)),
+        None,
+    );
+    assert!(
+        flag.reasons.iter().any(|reason| matches!(
+            reason,
+            Reason::ColumnType { column_type: ColumnType::Boolean, set_aside: "EMAIL_ADDRESS" }
+        )),
+        "{:?}",
+        flag.reasons
+    );
+    let shown = serde_json::to_string(&flag.reasons).unwrap_or_default();
+    assert!(shown.contains(r#"{"kind":"column_type","column_type":"boolean","set_aside":"EMAIL_ADDRESS"}"#), "{shown}");
+    // A text column keeps what its name says; so does a column of unknown type.
+    assert_eq!(classify_typed(&engine, "users", "email", "varchar(255)"), Some("EMAIL_ADDRESS"));
+    assert_eq!(engine.classify(&ColumnRef::new("users", "email").with_type(None), None).entity, Some("EMAIL_ADDRESS"));
+    // A login kept as text in an audit column is one; the same name holding a key is not.
+    assert_eq!(classify_typed(&engine, "forms", "user", "varchar(255)"), Some("USERNAME"));
+    assert_eq!(classify_typed(&engine, "forms", "user", "bigint"), None);
+    // Yes/no answers about health and special categories stay personal.
+    assert_eq!(classify_typed(&engine, "patients", "diabetes", "boolean"), engine.classify(&ColumnRef::new("patients", "diabetes"), None).entity);
+    assert_eq!(classify_typed(&engine, "patients", "ethnicity", "boolean"), Some("ETHNIC_GROUP"));
+    // Numbers can be phone numbers, postal codes and years of birth.
+    assert_eq!(classify_typed(&engine, "customers", "phone", "bigint"), Some("PHONE_NUMBER"));
+    assert_eq!(classify_typed(&engine, "customers", "zip", "integer"), Some("ZIPCODE"));
+    assert_eq!(classify_typed(&engine, "customers", "birth_year", "integer"), Some("DATE_OF_BIRTH"));
+    // A date is a birth date, never a name; a network address is an IP address, never a street.
+    assert_eq!(classify_typed(&engine, "people", "birthday", "date"), Some("DATE_OF_BIRTH"));
+    assert_eq!(classify_typed(&engine, "users", "address", "inet"), None);
+    assert_eq!(classify_typed(&engine, "users", "last_ip", "inet"), Some("IP_ADDRESS"));
+    // Bytes and documents can hold anything: an encrypted email is still one.
+    assert_eq!(classify_typed(&engine, "users", "encrypted_email", "bytea"), engine.classify(&ColumnRef::new("users", "encrypted_email"), None).entity);
+    // Values cannot bring back what the type sets aside.
+    let emails = compute_signals(["a@example.com", "b@example.org", "c@example.net"].into_iter());
+    let flag = engine.classify(
+        &ColumnRef::new("petitions", "notified_by_email").with_type(Some(ColumnType::Boolean)),
+        Some(&emails),
+    );
+    assert_eq!(flag.entity, None);
+}
+
+#[test]
+fn json_lines_carry_a_declared_type() {
+    let input = concat!(
+        r#"{"table": "petitions", "column": "notified_by_email", "type": "boolean"}"#,
+        "\n",
+        r#"{"table": "petitions", "column": "creator_email", "type": "character varying(255)"}"#,
+        "\n",
+        r#"{"table": "petitions", "column": "notified_by_email"}"#,
+        "\n",
+        r#"{"table": "petitions", "column": "contact_email", "type": ""}"#,
+        "\n",
+    );
+    let mut output = Vec::new();
+    let summary = classify_jsonl(input.as_bytes(), &mut output, &engine()).unwrap_or_else(|error| panic!("{error}"));
+    assert_eq!((summary.columns, summary.errors), (4, 0));
+    let lines: Vec<serde_json::Value> = String::from_utf8_lossy(&output)
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap_or_else(|error| panic!("{line}: {error}")))
+        .collect();
+    let entities: Vec<&serde_json::Value> = lines.iter().map(|line| &line["entity"]).collect();
+    assert_eq!(entities, [&serde_json::Value::Null, &serde_json::json!("EMAIL_ADDRESS"), &serde_json::json!("EMAIL_ADDRESS"), &serde_json::json!("EMAIL_ADDRESS")]);
+    assert_eq!(lines[0]["reasons"].as_array().and_then(|reasons| reasons.last()).map(|reason| reason["kind"].clone()), Some(serde_json::json!("column_type")));
+}
+
+fn rules_error(text: &str) -> String {
+    match EngineBuilder::new().rules_text("types.toml", text).and_then(EngineBuilder::build) {
+        Err(Error::Rules { origin, message, .. }) => {
+            assert_eq!(origin, "types.toml");
+            message
+        }
+        Err(other) => panic!("unexpected {other}"),
+        Ok(_) => panic!("accepted {text}"),
+    }
+}
+
+#[test]
+fn column_types_in_a_user_rules_file() {
+    let message = rules_error("[column_types.varchar]\nholds = []\n");
+    assert!(message.contains("column type \"varchar\" is not one of text, integer"), "{message}");
+    let message = rules_error("[column_types.boolean]\nholds = [\"SHOE_SIZE\"]\n");
+    assert!(message.contains("column type boolean: unknown entity \"SHOE_SIZE\""), "{message}");
+    // A user file replaces what a family holds: here a JSON column can hold no email.
+    let engine = EngineBuilder::new()
+        .rules_text("site.toml", "[column_types.json]\nholds = [\"MEDICAL_CONDITION\"]\n")
+        .and_then(EngineBuilder::build)
+        .unwrap_or_else(|error| panic!("{error}"));
+    assert_eq!(classify_typed(&engine, "users", "email", "jsonb"), None);
+    assert_eq!(classify_typed(&engine, "users", "email", "text"), Some("EMAIL_ADDRESS"));
+}
+
+#[test]
+fn a_role_word_is_a_login_when_it_is_text() {
+    let engine = engine();
+    assert_eq!(classify_typed(&engine, "contacts", "editor", "text"), Some("USERNAME"));
+    assert_eq!(classify_typed(&engine, "admin_log", "admin_user", "character varying(255)"), Some("USERNAME"));
+    assert_eq!(classify_typed(&engine, "bs_requests", "creator", "varchar(255)"), Some("USERNAME"));
+    // A number under the same name is a key; with the type unknown nothing is claimed.
+    assert_eq!(classify_typed(&engine, "contacts", "editor", "integer"), None);
+    assert_eq!(classify_typed(&engine, "tickets", "created_by", "bigint"), None);
+    assert_eq!(engine.classify(&ColumnRef::new("contacts", "editor"), None).entity, None);
+    // A rule's type must be a known family.
+    let message = rules_error(
+        "[[rule]]\nid = \"r\"\nentity = \"USERNAME\"\nnames = [\"x\"]\nwhen_type = [\"varchar\"]\n",
+    );
+    assert!(message.contains("rule r: column type \"varchar\" is not one of"), "{message}");
+}
