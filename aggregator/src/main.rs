@@ -154,10 +154,12 @@ Examples:
 }
 
 const CLASSIFY_HELP: &str = "\
-Input: one JSON object per line, `samples` optional (sampled values; only used here, never stored):
+Input: one JSON object per line, `samples` optional (sampled values; only used here, never stored),
+`type` optional (the column's declared type as the schema writes it):
   {\"table\": \"customers\", \"column\": \"email\", \"samples\": [\"jane@example.com\", \"li@example.org\"]}
-  {\"schema\": \"shop\", \"table\": \"orders\", \"column\": \"created_at\"}
-Blank lines and lines starting with # are skipped.
+  {\"schema\": \"shop\", \"table\": \"orders\", \"column\": \"created_at\", \"type\": \"timestamp without time zone\"}
+Blank lines and lines starting with # are skipped. A declared type sets aside what it cannot hold:
+a boolean notified_by_email is a flag, not an address; an integer created_by is a key, not a login.
 
 Output: one JSON object per column, in input order; entity and category are null when the
 column is not found to hold personal data:
@@ -182,7 +184,7 @@ Examples:
   aggregator classify columns.jsonl
   aggregator classify --rules acme-rules.toml --out classified.jsonl columns.jsonl
   psql -Atc \"select json_build_object('schema', table_schema, 'table', table_name,
-      'column', column_name) from information_schema.columns
+      'column', column_name, 'type', data_type) from information_schema.columns
       order by table_schema, table_name, ordinal_position\" \\
     | aggregator classify | jq -c 'select(.entity != null)'";
 

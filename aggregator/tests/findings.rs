@@ -16,7 +16,7 @@ use aggregator::store::DATABASE_FILE;
 use common::*;
 use proto::v1::get_findings_response::ResponseTypes as FindingResponseTypes;
 use proto::v1::{
-    DataAccess, Finding, FindingFilter, FindingKind, GetFindingsRequest, GetInventoryRequest, InventoryColumn, Node,
+    ColumnType, DataAccess, Finding, FindingFilter, FindingKind, GetFindingsRequest, GetInventoryRequest, InventoryColumn, Node,
     SensorBatch, Severity, TransferClass, ValueSignals,
 };
 
@@ -573,5 +573,65 @@ async fn a_tables_other_columns_decide_whose_rows_it_holds() {
     let seen = columns(&server).await;
     assert_eq!(entity(&seen, "public.orders.address1"), "");
     assert_eq!(entity(&seen, "public.clients.address1"), "STREET_ADDRESS");
+    server.shutdown().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_columns_declared_type_sets_aside_what_it_cannot_hold() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = start_with(dir.path(), Some(RESIDENCY), None).await;
+    let mut sensor = Sensor::open(&server).await;
+    let class = |columns: &HashMap<String, InventoryColumn>, name: &str| {
+        columns[name].classification.clone().unwrap_or_default()
+    };
+    let read = |time: u64, types: &[(&str, ColumnType)]| {
+        let mut access = access(
+            time,
+            "petitions",
+            12,
+            ("10.50.0.9", 5432),
+            "public.petitions",
+            &types.iter().map(|(name, _)| *name).collect::<Vec<_>>(),
+            false,
+        );
+        for (column, (_, column_type)) in access.columns.iter_mut().zip(types) {
+            column.column_type = *column_type as i32;
+        }
+        access
+    };
+
+    // Read without its type, a `notified_by_email` is taken for an address.
+    sensor.send(node_batch("s1", 1, "eu-central-1", vec![read(1_000, &[("notified_by_email", ColumnType::Unknown)])])).await.unwrap();
+    assert_eq!(class(&columns(&server).await, "public.petitions.notified_by_email").entity, "EMAIL_ADDRESS");
+
+    // Once a sensor reads its type on the wire (a boolean), the column is classified again,
+    // without new values, and the reasons say why.
+    let typed = [("notified_by_email", ColumnType::Boolean), ("creator_email", ColumnType::Text)];
+    sensor.send(node_batch("s1", 2, "eu-central-1", vec![read(2_000, &typed)])).await.unwrap();
+    let seen = columns(&server).await;
+    let flag = class(&seen, "public.petitions.notified_by_email");
+    assert_eq!(flag.entity, "");
+    assert!(
+        flag.reasons.iter().any(|reason| reason.contains(r#""kind":"column_type","column_type":"boolean","set_aside":"EMAIL_ADDRESS""#)),
+        "{:?}",
+        flag.reasons
+    );
+    assert_eq!(class(&seen, "public.petitions.creator_email").entity, "EMAIL_ADDRESS");
+
+    // The type is kept: a later read that does not carry it changes nothing.
+    sensor.send(node_batch("s1", 3, "eu-central-1", vec![read(3_000, &[("notified_by_email", ColumnType::Unknown)])])).await.unwrap();
+    assert_eq!(class(&columns(&server).await, "public.petitions.notified_by_email").entity, "");
+    server.shutdown().await.unwrap();
+
+    // And it survives a restart: the store keeps it. Values that look like addresses make the
+    // column be classified again, with the stored type, which still sets the address aside.
+    let server = start_with(dir.path(), Some(RESIDENCY), None).await;
+    let mut sensor = Sensor::open(&server).await;
+    let mut emails = read(4_000, &[("notified_by_email", ColumnType::Unknown)]);
+    emails.columns[0].signals =
+        Some(ValueSignals { sampled: 3, empty: 0, matches: [("email".to_string(), 3)].into_iter().collect() });
+    sensor.send(node_batch("s1", 4, "eu-central-1", vec![emails])).await.unwrap();
+    let flag = class(&columns(&server).await, "public.petitions.notified_by_email");
+    assert_eq!((flag.entity.as_str(), flag.sampled_values), ("", 3));
     server.shutdown().await.unwrap();
 }

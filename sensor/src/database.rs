@@ -260,6 +260,21 @@ impl Sampled {
     }
 }
 
+/// The family of a result column's type as the server described it
+/// (PostgreSQL: a type OID; MySQL: a column type code), in its proto form;
+/// unknown for types a database defines itself.
+fn wire_column_type(protocol: Protocol, type_id: u32) -> proto::v1::ColumnType {
+    let family = match protocol {
+        Protocol::Postgres => classifier::ColumnType::from_postgres_oid(type_id),
+        Protocol::MySql => classifier::ColumnType::from_mysql_type(type_id),
+    };
+    family
+        .and_then(|family| {
+            proto::v1::ColumnType::from_str_name(&format!("COLUMN_TYPE_{}", family.name().to_ascii_uppercase()))
+        })
+        .unwrap_or(proto::v1::ColumnType::Unknown)
+}
+
 /// MySQL column types whose binary-protocol values are text.
 fn is_mysql_text_type(type_id: u32) -> bool {
     // VARCHAR, ENUM, SET, the BLOB/TEXT family, VAR_STRING, STRING.
@@ -817,7 +832,7 @@ impl DatabaseTracker {
         let mut columns: Vec<ColumnAccess> = Vec::new();
         let push = |columns: &mut Vec<ColumnAccess>, table: String, column: String, kind: AccessKind| {
             if !columns.iter().any(|c| c.table == table && c.column == column && c.kind == kind as i32) {
-                columns.push(ColumnAccess { table, column, kind: kind as i32, signals: None });
+                columns.push(ColumnAccess { table, column, kind: kind as i32, signals: None, column_type: 0 });
             }
         };
         let (mut tables_read, mut tables_written, mut operation) = (Vec::new(), Vec::new(), String::new());
@@ -871,7 +886,8 @@ impl DatabaseTracker {
                 push(&mut columns, qualify(&column.table), column.column.clone(), AccessKind::Read);
             }
             // The read column each result column comes from: signals of
-            // sampled values go there.
+            // sampled values go there, and the result column's type is the
+            // column's.
             for (position, wire_column) in wire.iter().enumerate() {
                 let Some((table, column)) = wire_source(wire_column, relations) else { continue };
                 let table = qualify(&table);
@@ -880,6 +896,12 @@ impl DatabaseTracker {
                     .position(|c| c.kind == AccessKind::Read as i32 && c.table == table && c.column == column)
                 {
                     targets.push((index, position, target));
+                    let described = result.and_then(|result| result.columns.get(position));
+                    if let (Some(described), Some(access)) = (described, columns.get_mut(target))
+                        && access.column_type == proto::v1::ColumnType::Unknown as i32
+                    {
+                        access.column_type = wire_column_type(protocol, described.type_id) as i32;
+                    }
                 }
             }
             for column in &statement.columns_written {

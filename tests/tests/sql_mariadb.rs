@@ -53,6 +53,18 @@ async fn mariadb_client_statements_become_column_accesses() {
         columns(&star, AccessKind::Read),
         ["shop.customers.email", "shop.customers.id", "shop.customers.phone"].map(String::from).into_iter().collect()
     );
+    // The columns read into the result carry their declared type, from the
+    // column definitions (MySQL type codes).
+    let column_type = |access: &proto::v1::DataAccess, column: &str| {
+        access
+            .columns
+            .iter()
+            .find(|c| c.column == column && c.kind == AccessKind::Read as i32)
+            .map(|c| proto::v1::ColumnType::try_from(c.column_type).unwrap_or(proto::v1::ColumnType::Unknown))
+    };
+    assert_eq!(column_type(&star, "id"), Some(proto::v1::ColumnType::Integer));
+    assert_eq!(column_type(&star, "email"), Some(proto::v1::ColumnType::Text));
+    assert_eq!(column_type(&select, "phone"), Some(proto::v1::ColumnType::Unknown), "only filtered on");
     let update = find("UPDATE customers");
     assert_eq!(columns(&update, AccessKind::Write), ["shop.customers.phone".to_owned()].into_iter().collect());
     assert!(!format!("{seen:?}").contains(SECRET), "literals stay on the node");

@@ -8,7 +8,7 @@
 
 use std::collections::BTreeSet;
 
-use proto::v1::{AccessKind, DataAccess, DataAccessFilter, GetFlowsRequest, GetInventoryRequest};
+use proto::v1::{AccessKind, ColumnType, DataAccess, DataAccessFilter, GetFlowsRequest, GetInventoryRequest};
 use tests::{
     Aggregator, Sensor, TempDir, binary, metric, access_columns as columns, accesses, databases::{Postgres, PostgresOptions}, executions, files_containing,
     matching, assert_complete, assert_encrypted_sessions, root_or_skip, run_with_input, statement_losses, subscriber_view, wait_for_accesses as wait_for,
@@ -113,6 +113,22 @@ async fn psql_statements_become_column_accesses_and_literals_stay_on_the_node() 
     assert_eq!(signals(&star, "full_name").matches.get("email"), None);
     // Nothing sampled where no row came back.
     assert!(select.columns.iter().all(|c| c.signals.is_none()), "{select:#?}");
+    // Each column read into a result column carries its declared type, from
+    // the RowDescription (even with no row back); a column only filtered on
+    // has none.
+    let column_type = |access: &DataAccess, column: &str| {
+        access
+            .columns
+            .iter()
+            .find(|c| c.column == column && c.kind == AccessKind::Read as i32)
+            .map(|c| ColumnType::try_from(c.column_type).unwrap_or(ColumnType::Unknown))
+            .unwrap_or_else(|| panic!("no read of {column} in {access:#?}"))
+    };
+    assert_eq!(column_type(&star, "id"), ColumnType::Integer);
+    assert_eq!(column_type(&star, "email"), ColumnType::Text);
+    assert_eq!(column_type(&star, "created_at"), ColumnType::Timestamp);
+    assert_eq!(column_type(&select, "card_number"), ColumnType::Text);
+    assert_eq!(column_type(&select, "full_name"), ColumnType::Unknown);
 
     let contacts = by_operation("SELECT handle, note FROM contacts");
     let handle = signals(&contacts, "handle");
@@ -642,4 +658,44 @@ async fn tls_sessions_are_reported_and_no_longer_copied() {
     let seen = wait_for(&aggregator, filter, |seen| executions(seen, "SELECT note FROM secrets") >= 200).await;
     assert_eq!(executions(&seen, "SELECT note FROM secrets"), 200, "only the clear-text session's statements");
     assert_encrypted_sessions(&seen, 1, "psql", proto::v1::DatabaseProtocol::Postgresql);
+}
+
+/// The schema pipeline `aggregator classify --help` shows: a real
+/// PostgreSQL's `information_schema.columns`, with each column's declared
+/// type, classified offline. The type sets aside what it cannot hold.
+#[test]
+fn a_schema_from_information_schema_is_classified_with_its_types() {
+    let Some(postgres) = Postgres::start() else { return };
+    postgres.psql(
+        "CREATE SCHEMA petitions;
+         CREATE TABLE petitions.signers (id bigserial PRIMARY KEY, name text, email varchar(255),
+             notify_by_email boolean, created_by integer, ip_address inet, created_at timestamptz);",
+    );
+    let schema = postgres.psql(
+        "select json_build_object('schema', table_schema, 'table', table_name,
+             'column', column_name, 'type', data_type) from information_schema.columns
+         where table_schema = 'petitions' order by table_schema, table_name, ordinal_position",
+    );
+    assert!(schema.contains(r#""type" : "boolean""#), "{schema}");
+    let mut classify = std::process::Command::new(binary("aggregator"));
+    classify.arg("classify").stdin(std::process::Stdio::piped()).stdout(std::process::Stdio::piped());
+    let mut child = classify.spawn().expect("aggregator classify");
+    std::io::Write::write_all(&mut child.stdin.take().expect("stdin"), schema.as_bytes()).expect("input");
+    let output = child.wait_with_output().expect("aggregator classify");
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let entities: Vec<(String, Option<String>)> = String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .map(|line| serde_json::from_str::<serde_json::Value>(line).expect("json"))
+        .map(|line| (line["column"].as_str().unwrap_or_default().to_owned(), line["entity"].as_str().map(str::to_owned)))
+        .collect();
+    let entity = |column: &str| {
+        entities.iter().find(|(name, _)| name == column).unwrap_or_else(|| panic!("{column} in {entities:?}")).1.clone()
+    };
+    assert_eq!(entity("email").as_deref(), Some("EMAIL_ADDRESS"));
+    assert_eq!(entity("name").as_deref(), Some("PERSON_NAME"), "a signer.s name");
+    assert_eq!(entity("ip_address").as_deref(), Some("IP_ADDRESS"));
+    // A boolean about an address is a flag; an integer `created_by` a key.
+    assert_eq!(entity("notify_by_email"), None);
+    assert_eq!(entity("created_by"), None);
+    assert_eq!(entities.len(), 7);
 }

@@ -11,7 +11,7 @@ use proto::v1::get_data_accesses_response::ResponseTypes as AccessResponseTypes;
 use proto::v1::get_findings_response::ResponseTypes as FindingResponseTypes;
 use proto::v1::get_flows_response::ResponseTypes;
 use proto::v1::{
-    AccessKind, ColumnAccess, ColumnClassification, Finding, FindingKind, GetFindingsResponse, Place, Severity,
+    AccessKind, ColumnAccess, ColumnClassification, ColumnType, Finding, FindingKind, GetFindingsResponse, Place, Severity,
     TransferClass, DataAccess, DatabaseProtocol, Direction, Endpoint, Flow, FlowState,
     GetDataAccessesResponse, GetFlowsResponse, InventoryAccessor, InventoryColumn, InventoryDatabase,
     InventoryDatastore, InventoryTable, LostEvent, LostEventSource, Process, Protocol, SensorStatus,
@@ -404,6 +404,9 @@ pub struct JsonColumnAccess {
     pub column: String,
     /// `ACCESS_KIND_*`.
     pub kind: String,
+    /// `COLUMN_TYPE_*`, when the sensor read the column's type.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub column_type: Option<String>,
 }
 
 impl From<&ColumnAccess> for JsonColumnAccess {
@@ -412,6 +415,8 @@ impl From<&ColumnAccess> for JsonColumnAccess {
             table: column.table.clone(),
             column: column.column.clone(),
             kind: enum_name(column.kind, AccessKind::as_str_name),
+            column_type: (column.column_type != ColumnType::Unknown as i32)
+                .then(|| enum_name(column.column_type, ColumnType::as_str_name)),
         }
     }
 }

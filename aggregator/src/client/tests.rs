@@ -105,6 +105,7 @@ fn data_access() -> DataAccess {
         column: column.into(),
         kind: kind as i32,
         signals: None,
+        column_type: 0,
     };
     DataAccess {
         id: 4,

@@ -28,7 +28,7 @@ use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
-use classifier::{Category, ColumnRef, Engine, TableEvidence, ValueSignals};
+use classifier::{Category, ColumnRef, ColumnType, Engine, TableEvidence, ValueSignals};
 use proto::v1::{AccessKind, DataAccess, Direction, Evidence, Finding, FindingKind, Place, Process, TransferClass};
 use residency::{Locator, TransferKind};
 use rusqlite::{OptionalExtension, Transaction};
@@ -87,6 +87,14 @@ type ColumnId = (String, String, String, String);
 /// A table of a datastore: datastore, database and table, as in [`ColumnId`].
 type TableId = (String, String, String);
 
+/// The family of a column's declared type as a sensor read it on the wire;
+/// `None` when unknown, or a value this aggregator does not know.
+fn column_type_of(column: &proto::v1::ColumnAccess) -> Option<ColumnType> {
+    let known = proto::v1::ColumnType::try_from(column.column_type).ok()?;
+    let name = known.as_str_name().strip_prefix("COLUMN_TYPE_")?.to_ascii_lowercase();
+    ColumnType::from_name(&name)
+}
+
 fn table_of(id: &ColumnId) -> TableId {
     (id.0.clone(), id.1.clone(), id.2.clone())
 }
@@ -95,6 +103,8 @@ fn table_of(id: &ColumnId) -> TableId {
 #[derive(Clone, Debug, Default, PartialEq)]
 struct ColumnState {
     signals: Option<ValueSignals>,
+    /// The family of the column's declared type, as a sensor last read it.
+    column_type: Option<ColumnType>,
     entity: Option<String>,
     category: Option<String>,
     confidence: f64,
@@ -397,7 +407,7 @@ impl Detector {
     fn load_column(transaction: &Transaction<'_>, id: &ColumnId) -> rusqlite::Result<ColumnState> {
         let row = transaction
             .prepare_cached(
-                "SELECT signals, entity, category, confidence, reasons, rules_version FROM datastore_columns
+                "SELECT signals, entity, category, confidence, reasons, rules_version, column_type FROM datastore_columns
                  WHERE datastore = ?1 AND database_name = ?2 AND table_name = ?3 AND column_name = ?4",
             )?
             .query_row(rusqlite::params![id.0, id.1, id.2, id.3], |row| {
@@ -408,15 +418,17 @@ impl Detector {
                     row.get::<_, Option<f64>>(3)?,
                     row.get::<_, Option<String>>(4)?,
                     row.get::<_, Option<String>>(5)?,
+                    row.get::<_, Option<String>>(6)?,
                 ))
             })
             .optional()?;
-        let Some((signals, entity, category, confidence, reasons, rules_version)) = row else {
+        let Some((signals, entity, category, confidence, reasons, rules_version, column_type)) = row else {
             return Ok(ColumnState::default());
         };
         // A stored value this version cannot read is classified afresh.
         Ok(ColumnState {
             signals: signals.and_then(|text| serde_json::from_str(&text).ok()),
+            column_type: column_type.as_deref().and_then(ColumnType::from_name),
             entity,
             category,
             confidence: confidence.unwrap_or(0.0),
@@ -434,6 +446,7 @@ impl Detector {
         // Columns touched, with the signals the group brought for them.
         let mut touched: BTreeMap<ColumnId, Option<ValueSignals>> = BTreeMap::new();
         let mut first_access: HashMap<ColumnId, (u64, u64)> = HashMap::new();
+        let mut types: HashMap<ColumnId, ColumnType> = HashMap::new();
         let mut unknown_validators = 0;
         for batch in group.accesses {
             for (index, access) in batch.block.accesses.iter().enumerate() {
@@ -451,6 +464,9 @@ impl Detector {
                         column.column.clone(),
                     );
                     first_access.entry(id.clone()).or_insert((batch.first_id + index as u64, access.time_unix_nano));
+                    if let Some(column_type) = column_type_of(column) {
+                        types.insert(id.clone(), column_type);
+                    }
                     let entry = touched.entry(id).or_default();
                     if let Some(received) = &column.signals {
                         let (converted, unknown) = signals::from_proto(received);
@@ -466,7 +482,7 @@ impl Detector {
         if unknown_validators > 0 {
             self.metrics.unknown_signal_validators.fetch_add(unknown_validators, Ordering::Relaxed);
         }
-        self.classify_touched(transaction, touched, &first_access, group.now, candidates)
+        self.classify_touched(transaction, touched, &types, &first_access, group.now, candidates)
     }
 
     /// Classifies stored columns that were never classified or were
@@ -488,16 +504,18 @@ impl Detector {
             .collect::<rusqlite::Result<BTreeMap<ColumnId, Option<ValueSignals>>>>()?;
         drop(statement);
         let mut candidates = Candidates::default();
-        self.classify_touched(transaction, touched, &HashMap::new(), now, &mut candidates)?;
+        self.classify_touched(transaction, touched, &HashMap::new(), &HashMap::new(), now, &mut candidates)?;
         self.store(transaction, candidates)
     }
 
-    /// Classifies `touched` columns with the signals received for them;
-    /// `first_access` gives the access (id, time) that showed each one.
+    /// Classifies `touched` columns with the signals received for them and
+    /// the declared types sensors read for them (`types`); `first_access`
+    /// gives the access (id, time) that showed each one.
     fn classify_touched(
         &mut self,
         transaction: &Transaction<'_>,
         mut touched: BTreeMap<ColumnId, Option<ValueSignals>>,
+        types: &HashMap<ColumnId, ColumnType>,
         first_access: &HashMap<ColumnId, (u64, u64)>,
         now: u64,
         candidates: &mut Candidates,
@@ -507,10 +525,14 @@ impl Detector {
         for (id, received) in touched {
             let table = table_of(&id);
             let again = changed_tables.contains(&table);
+            let received_type = types.get(&id).copied();
             let mut state = match self.columns.get(&id) {
-                // Seen before, no new signals, same rules and table evidence: nothing to do.
+                // Seen before, no new signals or type, same rules and table evidence: nothing to do.
                 Some(state)
-                    if received.is_none() && !again && state.rules_version.as_deref() == Some(version.as_str()) =>
+                    if received.is_none()
+                        && received_type.is_none_or(|column_type| state.column_type == Some(column_type))
+                        && !again
+                        && state.rules_version.as_deref() == Some(version.as_str()) =>
                 {
                     continue;
                 }
@@ -518,9 +540,13 @@ impl Detector {
                 None => Self::load_column(transaction, &id)?,
             };
             let stale = state.rules_version.as_deref() != Some(version.as_str());
-            if received.is_none() && !stale && !again {
+            let new_type = received_type.filter(|column_type| state.column_type != Some(*column_type));
+            if received.is_none() && new_type.is_none() && !stale && !again {
                 self.columns.insert(id, state);
                 continue;
+            }
+            if let Some(column_type) = new_type {
+                state.column_type = Some(column_type);
             }
             if let Some(received) = received {
                 match &mut state.signals {
@@ -537,10 +563,12 @@ impl Detector {
                 table: table_name,
                 column: &id.3,
                 siblings: self.tables.get(&table).copied().unwrap_or_default(),
+                column_type: state.column_type,
             };
             let classification = self.engine.classify(&column, state.signals.as_ref());
             let result = ColumnState {
                 signals: state.signals,
+                column_type: state.column_type,
                 entity: classification.entity.map(str::to_string),
                 category: classification.category.map(|category: Category| category.as_str().to_string()),
                 confidence: classification.confidence,
@@ -556,7 +584,7 @@ impl Detector {
             transaction
                 .prepare_cached(
                     "UPDATE datastore_columns SET signals = ?5, entity = ?6, category = ?7, confidence = ?8,
-                         reasons = ?9, rules_version = ?10,
+                         reasons = ?9, rules_version = ?10, column_type = ?13,
                          classified_at = CASE WHEN ?11 THEN ?12 ELSE classified_at END
                      WHERE datastore = ?1 AND database_name = ?2 AND table_name = ?3 AND column_name = ?4",
                 )?
@@ -573,6 +601,7 @@ impl Detector {
                     result.rules_version,
                     changed,
                     sql_int(now),
+                    result.column_type.map(ColumnType::name),
                 ])?;
             if changed {
                 self.metrics.columns_classified.fetch_add(1, Ordering::Relaxed);

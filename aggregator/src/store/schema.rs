@@ -184,6 +184,12 @@ pub(super) const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX findings_by_first_seen ON findings (first_seen);
     "#,
+    // 4: the family of a column's declared type, as sensors read it on the
+    // wire (`boolean`, `integer`, ...; classifier::ColumnType names); NULL:
+    // not known.
+    r#"
+    ALTER TABLE datastore_columns ADD COLUMN column_type TEXT;
+    "#,
 ];
 
 /// The schema version this binary writes.

@@ -251,7 +251,7 @@ fn data_access(time: u64, workload: &str) -> DataAccess {
         server: Some(Endpoint { ip: "10.0.0.5".into(), port: 5432 }),
         database: "shop".into(),
         tables_written: vec!["public.orders".into()],
-        columns: vec![ColumnAccess { table: "public.orders".into(), column: "total".into(), kind: AccessKind::Write as i32, signals: None }],
+        columns: vec![ColumnAccess { table: "public.orders".into(), column: "total".into(), kind: AccessKind::Write as i32, signals: None, column_type: 0 }],
         count: 1,
         ..DataAccess::default()
     }

@@ -129,7 +129,7 @@ pub fn access(time: u64, workload: &str, pid: u32, server: (&str, u32), table: &
         tables_written: if write { vec![table.into()] } else { vec![] },
         columns: columns
             .iter()
-            .map(|column| ColumnAccess { table: table.into(), column: (*column).into(), kind: kind as i32, signals: None })
+            .map(|column| ColumnAccess { table: table.into(), column: (*column).into(), kind: kind as i32, signals: None, column_type: 0 })
             .collect(),
         count: 2,
         rows: 2,

@@ -18,6 +18,7 @@ fn access() -> (DataAccess, Process) {
             column: "email".into(),
             kind: AccessKind::Read as i32,
             signals: None,
+            column_type: 0,
         }],
         ..DataAccess::default()
     };

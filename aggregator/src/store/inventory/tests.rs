@@ -12,7 +12,7 @@ fn access(time: u64, workload: &str, count: u64) -> DataAccess {
         protocol: DatabaseProtocol::Postgresql as i32,
         database: "shop".into(),
         tables_read: vec!["public.customers".into()],
-        columns: vec![ColumnAccess { table: "public.customers".into(), column: "email".into(), kind: AccessKind::Read as i32, signals: None }],
+        columns: vec![ColumnAccess { table: "public.customers".into(), column: "email".into(), kind: AccessKind::Read as i32, signals: None, column_type: 0 }],
         count,
         ..DataAccess::default()
     }
