@@ -617,6 +617,8 @@ async fn a_columns_declared_type_sets_aside_what_it_cannot_hold() {
         flag.reasons
     );
     assert_eq!(class(&seen, "public.petitions.creator_email").entity, "EMAIL_ADDRESS");
+    // The inventory shows the type.
+    assert_eq!(seen["public.petitions.notified_by_email"].column_type, ColumnType::Boolean as i32);
 
     // The type is kept: a later read that does not carry it changes nothing.
     sensor.send(node_batch("s1", 3, "eu-central-1", vec![read(3_000, &[("notified_by_email", ColumnType::Unknown)])])).await.unwrap();

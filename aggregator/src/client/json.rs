@@ -583,6 +583,9 @@ pub struct JsonColumn {
     /// How the column was classified; absent before it was.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub classification: Option<JsonClassification>,
+    /// `COLUMN_TYPE_*`, when a sensor read the column's type.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub column_type: Option<String>,
 }
 
 impl From<&InventoryColumn> for JsonColumn {
@@ -593,6 +596,8 @@ impl From<&InventoryColumn> for JsonColumn {
             last_seen_unix_nano: column.last_seen_unix_nano,
             accessors: column.accessors.iter().map(JsonAccessor::from).collect(),
             classification: column.classification.as_ref().map(JsonClassification::from),
+            column_type: (column.column_type != ColumnType::Unknown as i32)
+                .then(|| enum_name(column.column_type, ColumnType::as_str_name)),
         }
     }
 }

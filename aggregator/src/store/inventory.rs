@@ -428,7 +428,7 @@ pub(crate) fn read(connection: &Connection, request: &GetInventoryRequest) -> Re
 
     let mut statement = transaction.prepare(
         "SELECT datastore, database_name, table_name, column_name, first_seen, last_seen,
-                entity, category, confidence, reasons, rules_version, classified_at, signals
+                entity, category, confidence, reasons, rules_version, classified_at, signals, column_type
          FROM datastore_columns ORDER BY datastore, database_name, table_name, column_name",
     )?;
     let mut rows = statement.query([])?;
@@ -443,6 +443,12 @@ pub(crate) fn read(connection: &Connection, request: &GetInventoryRequest) -> Re
                 last_seen_unix_nano: int(row, 5)?,
                 accessors: Vec::new(),
                 classification: classification(row)?,
+                column_type: row
+                    .get::<_, Option<String>>(13)?
+                    .and_then(|name| {
+                        proto::v1::ColumnType::from_str_name(&format!("COLUMN_TYPE_{}", name.to_ascii_uppercase()))
+                    })
+                    .unwrap_or(proto::v1::ColumnType::Unknown) as i32,
             });
         }
     }
