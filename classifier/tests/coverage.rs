@@ -149,6 +149,9 @@ const RULE_CASES: &[(&str, &str, &str, Option<&str>)] = &[
     ("phone.role_at_organisation", "partners", "pick_up_phone", Some("PHONE_NUMBER")),
     ("zipcode.zip_file", "downloads", "zipfile_size", None),
     ("password.encryption_salt", "users", "encrypted_otp_secret_salt", None),
+    ("username.user_text", "revision", "rev_user_text", Some("USERNAME")),
+    ("username.user_defined_text", "patient_data", "usertext11", None),
+    ("ip_address.address_in_ip_list", "ipblocks", "ipb_address", Some("IP_ADDRESS")),
     ("passport", "travellers", "passport_number", Some("PASSPORT_NUMBER")),
     ("driver_license", "drivers", "drivers_license", Some("DRIVER_LICENSE")),
     ("credit_card", "payments", "card_number", Some("CREDIT_CARD")),
@@ -310,7 +313,8 @@ fn every_default_rule_has_a_case() {
     // (`a_session_tables_id_is_its_identifier_unless_another_column_is`).
     // The rule that needs the column's type has its cases in `column_types.rs`
     // (`a_role_word_is_a_login_when_it_is_text`).
-    let needs_other_columns = ["api_key.id_of_session_table", "username.role_word_as_text"];
+    let needs_other_columns =
+        ["api_key.id_of_session_table", "username.role_word_as_text", "email.of_named_contact", "phone.of_named_contact"];
     let covered: BTreeSet<&str> =
         RULE_CASES.iter().map(|(rule, ..)| *rule).chain(needs_other_columns).collect();
     let missing: Vec<&&str> = ids.difference(&covered).collect();

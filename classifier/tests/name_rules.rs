@@ -912,3 +912,41 @@ fn a_places_addresses_contributors_names_slugs_of_logins_and_terms() {
         ("people", "surnames", Some("PERSON_NAME")),
     ]);
 }
+
+#[test]
+fn a_named_contact_persons_details_and_lists_of_addresses() {
+    let engine = engine();
+    let classify = |table: &str, column: &str, siblings: &[&str]| with_siblings(&engine, table, column, siblings);
+    // A vendor's row that names its contact person: the bare email and phone are that person's.
+    let vendor = ["business_name", "contact_name", "email", "phone"];
+    assert_eq!(classify("vendors", "email", &vendor), Some("EMAIL_ADDRESS"));
+    assert_eq!(classify("vendors", "phone", &vendor), Some("PHONE_NUMBER"));
+    // Without a contact person they are the organisation's own.
+    assert_eq!(classify("vendors", "email", &["business_name", "email", "phone"]), None);
+    assert_eq!(classify("vendors", "phone", &[]), None);
+    check(&engine, &[
+        // A list of blocked addresses holds IP addresses, not streets.
+        ("ipblocks", "ipb_address", Some("IP_ADDRESS")),
+        ("ipblocks", "ipb_range_start", Some("IP_ADDRESS")),
+        ("ip_bans", "address", Some("IP_ADDRESS")),
+        ("users", "address", Some("STREET_ADDRESS")),
+        // Names kept as text beside the key; user-defined text fields are not names.
+        ("revision", "rev_user_text", Some("USERNAME")),
+        ("recentchanges", "rc_user_text", Some("USERNAME")),
+        ("patient_data", "usertext1", None),
+        // People named by their role at an organisation.
+        ("schools", "headteacher_name", Some("PERSON_NAME")),
+        ("eligible_providers", "primary_key_contact_email_address", Some("EMAIL_ADDRESS")),
+        // Providers' and nurseries' own addresses; a bank account holder's name.
+        ("provider", "address1", None),
+        ("eligible_ey_providers", "nursery_address", None),
+        ("claims", "banking_name", Some("PERSON_NAME")),
+        ("claims", "building_society_roll_number", Some("BANK_ACCOUNT")),
+        // Ranges and bounds of ages are not a person's age.
+        ("course", "age_range_in_years", None),
+        ("schools", "statutory_high_age", None),
+        ("people", "age", Some("AGE")),
+        ("user", "user_email_authenticated", None),
+        ("users", "identity_url", Some("USERNAME")),
+    ]);
+}
