@@ -8,6 +8,13 @@
 
 use serde::Serialize;
 
+/// Words that may follow a type's first word in its declared name (`character varying`,
+/// `double precision`, `timestamp without time zone`, `int unsigned`, `varchar binary`).
+const TYPE_MODIFIERS: &[&str] = &[
+    "varying", "precision", "with", "without", "time", "zone", "local", "unsigned", "signed", "zerofill",
+    "binary", "large", "object", "character", "varchar", "char", "text", "byte", "ascii", "unicode",
+];
+
 /// The family of a column's declared type.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -85,28 +92,40 @@ impl ColumnType {
     /// The family of a declared SQL type as a schema, `information_schema.columns.data_type`
     /// or a Rails schema writes it: `character varying(255)`, `character_varying(255)`, `int4`,
     /// `tinyint(1)`, `timestamp without time zone`, `text[]`, `public.citext`, `string`.
-    /// Case, a schema prefix, a length or precision, `unsigned` and array brackets do not
-    /// matter (an array is taken as its element type). `None` for an empty name.
+    /// Case, quotes, a schema prefix, a length, precision or list of values, `unsigned` and array
+    /// brackets do not matter (an array is taken as its element type); spaces and underscores
+    /// both separate words. A name with words no SQL type has (a type a database defines, such as
+    /// `date_range`) is `Other`. `None` for an empty name.
     pub fn from_declared(declared: &str) -> Option<ColumnType> {
-        let lower = declared.trim().to_ascii_lowercase().replace('_', " ");
-        let mut name = lower.trim_end_matches("[]").trim();
-        if let Some((_, unqualified)) = name.rsplit_once('.') {
-            name = unqualified;
+        let lower = declared.trim().to_ascii_lowercase().replace('"', "");
+        let lower = lower.trim_end_matches("[]");
+        // PostgreSQL's internal names of array types start with an underscore (`_int4`).
+        let lower = lower.strip_prefix('_').unwrap_or(lower);
+        // Lengths, precisions and enum values first: they may hold dots, spaces and underscores.
+        let (mut bare, mut length, mut depth) = (String::new(), String::new(), 0u32);
+        for c in lower.chars() {
+            match c {
+                '(' => depth += 1,
+                ')' => depth = depth.saturating_sub(1),
+                _ if depth == 0 => bare.push(c),
+                _ if length.is_empty() || !length.contains(',') => length.push(c),
+                _ => {}
+            }
         }
-        // MySQL's BOOLEAN is TINYINT(1): the display width says it.
-        let compact: String = name.chars().filter(|c| !c.is_whitespace()).collect();
-        if compact.starts_with("tinyint(1)") || compact == "bit(1)" {
-            return Some(ColumnType::Boolean);
+        let bare = bare.rsplit_once('.').map_or(bare.as_str(), |(_, unqualified)| unqualified);
+        let mut words = bare.split([' ', '_']).filter(|word| !word.is_empty()).peekable();
+        if words.peek() == Some(&"national") {
+            words.next();
         }
-        let base = name.split('(').next().unwrap_or(name).trim();
-        let base = base.strip_suffix(" unsigned").unwrap_or(base).trim();
-        if base.is_empty() {
-            return None;
+        let first = words.next()?;
+        if !words.all(|word| TYPE_MODIFIERS.contains(&word)) {
+            return Some(ColumnType::Other);
         }
-        // PostgreSQL's internal names of array types start with an underscore (`_text`).
-        let base = base.trim_start_matches(' ');
-        let first = base.split_whitespace().next().unwrap_or(base);
+        let length = length.trim();
         let family = match first {
+            // MySQL's BOOLEAN is TINYINT(1); a one-bit BIT is a flag.
+            "tinyint" | "bit" if length == "1" => ColumnType::Boolean,
+            "bit" if length.is_empty() && bare.split([' ', '_']).count() == 1 => ColumnType::Boolean,
             "boolean" | "bool" => ColumnType::Boolean,
             "smallint" | "integer" | "int" | "int2" | "int4" | "int8" | "bigint" | "tinyint" | "mediumint"
             | "serial" | "smallserial" | "bigserial" | "serial2" | "serial4" | "serial8" | "references"
@@ -123,9 +142,8 @@ impl ColumnType {
             "inet" | "cidr" => ColumnType::Inet,
             "macaddr" | "macaddr8" => ColumnType::MacAddr,
             "json" | "jsonb" => ColumnType::Json,
-            "bytea" | "blob" | "tinyblob" | "mediumblob" | "longblob" | "binary" | "varbinary" | "bit" => {
-                ColumnType::Binary
-            }
+            "bytea" | "blob" | "tinyblob" | "mediumblob" | "longblob" | "binary" | "varbinary" | "bit"
+            | "varbit" => ColumnType::Binary,
             "character" | "char" | "varchar" | "nchar" | "nvarchar" | "varchar2" | "nvarchar2" | "text"
             | "tinytext" | "mediumtext" | "longtext" | "ntext" | "string" | "citext" | "enum" | "set" | "clob"
             | "name" | "bpchar" => ColumnType::Text,

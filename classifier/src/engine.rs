@@ -521,11 +521,22 @@ impl Engine {
             });
         }
 
+        // An entity a user file adds is not restricted by a type unless some family names it.
+        let listed: std::collections::HashSet<&str> = rules
+            .column_types
+            .values()
+            .flat_map(|(definition, _)| definition.holds.iter().map(String::as_str))
+            .collect();
+        let unrestricted: Vec<bool> = rules
+            .entities
+            .iter()
+            .map(|(name, _)| !rules.built_in_entities.contains(name) && !listed.contains(name.as_str()))
+            .collect();
         let type_holds = ColumnType::ALL
             .iter()
             .map(|family| {
                 rules.column_types.get(family.name()).map(|(definition, _)| {
-                    let mut holds = vec![false; entities.len()];
+                    let mut holds = unrestricted.clone();
                     for entity in &definition.holds {
                         if let Some(index) = entity_index(entity) {
                             holds[index] = true;

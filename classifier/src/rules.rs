@@ -157,6 +157,8 @@ pub(crate) struct Origin {
 pub(crate) struct RuleSet {
     pub(crate) versions: Vec<String>,
     pub(crate) entities: BTreeMap<String, (Category, Origin)>,
+    /// The entities the built-in rules define (a user file may redefine them).
+    pub(crate) built_in_entities: std::collections::BTreeSet<String>,
     pub(crate) contexts: BTreeMap<String, (ContextDefinition, Origin)>,
     pub(crate) modifiers: ModifierLists,
     pub(crate) vocabulary: Vec<String>,
@@ -207,6 +209,9 @@ impl RuleSet {
                     ),
                 )
             })?;
+            if file == DEFAULT_RULES_ORIGIN {
+                self.built_in_entities.insert(name.clone());
+            }
             self.entities.insert(name, (parsed_category, origin));
         }
         for (name, context) in parsed.contexts {

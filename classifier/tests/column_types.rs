@@ -49,6 +49,26 @@ fn declared_type_names_map_to_families() {
         ("longblob", ColumnType::Binary),
         ("geography(Point,4326)", ColumnType::Other),
         ("tsvector", ColumnType::Other),
+        ("int(10)_unsigned", ColumnType::Integer),
+        ("bigint(20) unsigned zerofill", ColumnType::Integer),
+        ("varchar(255)_binary", ColumnType::Text),
+        ("double_precision", ColumnType::Decimal),
+        ("time_without_time_zone", ColumnType::Time),
+        ("character_varying(255)[]", ColumnType::Text),
+        ("_int4", ColumnType::Integer),
+        ("national character varying(40)", ColumnType::Text),
+        ("\"char\"", ColumnType::Text),
+        ("enum('v1.0','v2.0')", ColumnType::Text),
+        ("set('a.b')", ColumnType::Text),
+        ("bit", ColumnType::Boolean),
+        ("bit(1)", ColumnType::Boolean),
+        ("bit(8)", ColumnType::Binary),
+        ("bit varying(16)", ColumnType::Binary),
+        ("varbit", ColumnType::Binary),
+        // Types a database defines are not read as the built-in type their name starts with.
+        ("date_range", ColumnType::Other),
+        ("text_search", ColumnType::Other),
+        ("inet_aton", ColumnType::Other),
     ];
     for (declared, family) in cases {
         assert_eq!(ColumnType::from_declared(declared), Some(family), "{declared:?}");
@@ -118,6 +138,10 @@ fn a_type_sets_aside_what_it_cannot_hold() {
     assert_eq!(classify_typed(&engine, "people", "birthday", "date"), Some("DATE_OF_BIRTH"));
     assert_eq!(classify_typed(&engine, "users", "address", "inet"), None);
     assert_eq!(classify_typed(&engine, "users", "last_ip", "inet"), Some("IP_ADDRESS"));
+    // Numbers kept as NUMERIC without decimals are still numbers of a person.
+    assert_eq!(classify_typed(&engine, "customers", "phone", "numeric(15,0)"), Some("PHONE_NUMBER"));
+    assert_eq!(classify_typed(&engine, "customers", "card_number", "decimal(19,0)"), Some("CREDIT_CARD"));
+    assert_eq!(classify_typed(&engine, "customers", "email", "numeric"), None);
     // Bytes and documents can hold anything: an encrypted email is still one.
     assert_eq!(classify_typed(&engine, "users", "encrypted_email", "bytea"), engine.classify(&ColumnRef::new("users", "encrypted_email"), None).entity);
     // Values cannot bring back what the type sets aside.
@@ -177,6 +201,18 @@ fn column_types_in_a_user_rules_file() {
         .unwrap_or_else(|error| panic!("{error}"));
     assert_eq!(classify_typed(&engine, "users", "email", "jsonb"), None);
     assert_eq!(classify_typed(&engine, "users", "email", "text"), Some("EMAIL_ADDRESS"));
+    // An entity a user file adds is not restricted by a type unless a family names it.
+    let engine = EngineBuilder::new()
+        .rules_text(
+            "site.toml",
+            "[entities]\nEMPLOYEE_NUMBER = \"PII\"\nEMAIL_ADDRESS = \"PII\"\n\n[[rule]]\nid = \"site.employee\"\n\
+             entity = \"EMPLOYEE_NUMBER\"\nnames = [\"employee number\"]\n",
+        )
+        .and_then(EngineBuilder::build)
+        .unwrap_or_else(|error| panic!("{error}"));
+    assert_eq!(classify_typed(&engine, "staff", "employee_number", "integer"), Some("EMPLOYEE_NUMBER"));
+    // A built-in entity the file declares again keeps its restrictions.
+    assert_eq!(classify_typed(&engine, "petitions", "notified_by_email", "boolean"), None);
 }
 
 #[test]

@@ -790,7 +790,16 @@ impl DatabaseTracker {
                 .iter()
                 .position(|c| c.table == column.table && c.column == column.column && c.kind == column.kind)
             {
-                Some(at) => placed.push(at),
+                Some(at) => {
+                    // A later execution may describe a column an earlier one
+                    // could not (it failed before its result columns).
+                    if let Some(existing) = entry.columns.get_mut(at)
+                        && existing.column_type == proto::v1::ColumnType::Unknown as i32
+                    {
+                        existing.column_type = column.column_type;
+                    }
+                    placed.push(at);
+                }
                 None => {
                     placed.push(entry.columns.len());
                     entry.columns.push(column.clone());

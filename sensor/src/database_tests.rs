@@ -513,3 +513,26 @@ fn a_connection_that_turns_to_tls_stops_being_copied() {
     assert_eq!(refused.counters.connections_unreadable, 0);
     assert!(refused.drain().iter().all(|access| !access.encrypted));
 }
+
+/// A statement that first fails (no result columns described) and then
+/// succeeds in the same interval: the column read gets the type the
+/// successful execution described.
+#[test]
+fn a_later_execution_gives_a_column_the_type_an_earlier_one_could_not() {
+    let mut tracker = tracker();
+    connect(&mut tracker);
+    feed(&mut tracker, true, &command(0x02, "crm"));
+    feed(&mut tracker, false, &ok(1));
+    feed(&mut tracker, true, &command(0x03, "SELECT name FROM users"));
+    let mut error = vec![0xff, 0x7a, 0x04, b'#'];
+    error.extend_from_slice(b"HY000Lock wait timeout exceeded");
+    feed(&mut tracker, false, &packet(1, &error));
+    feed(&mut tracker, true, &command(0x03, "SELECT name FROM users"));
+    feed(&mut tracker, false, &name_result("crm"));
+    let accesses = tracker.drain();
+    let reads: Vec<_> = accesses.iter().flat_map(|a| a.columns.iter()).filter(|c| c.column == "name").collect();
+    assert_eq!(reads.len(), 1, "{accesses:?}");
+    // VAR_STRING on the wire: text.
+    assert_eq!(reads[0].column_type, proto::v1::ColumnType::Text as i32, "{accesses:?}");
+    assert_eq!(accesses.iter().map(|a| a.count).sum::<u64>(), 2);
+}
