@@ -179,11 +179,12 @@ impl ColumnType {
         })
     }
 
-    /// The family of a MySQL column type code (a column definition's type). `TINYINT(1)`, which
-    /// MySQL and MariaDB use for BOOLEAN, cannot be told apart from other tiny integers by its
-    /// code: it is an integer here. BLOB codes carry TEXT columns too: they are text.
-    pub fn from_mysql_type(code: u32) -> Option<ColumnType> {
+    /// The family of a MySQL column type code and display length (a column definition's type and
+    /// length). A `TINYINT` one wide is what MySQL and MariaDB make of BOOLEAN. BLOB codes carry
+    /// TEXT columns too: they are text.
+    pub fn from_mysql_type(code: u32, display_length: Option<u32>) -> Option<ColumnType> {
         Some(match code {
+            1 if display_length == Some(1) => ColumnType::Boolean,
             1 | 2 | 3 | 8 | 9 | 13 => ColumnType::Integer,
             0 | 4 | 5 | 246 => ColumnType::Decimal,
             10 | 14 => ColumnType::Date,

@@ -91,12 +91,15 @@ fn wire_type_codes_map_to_families() {
     assert_eq!(ColumnType::from_postgres_oid(3802), Some(ColumnType::Json));
     // A type an installation defined (an enum, a domain) has an OID of its own.
     assert_eq!(ColumnType::from_postgres_oid(16_385), None);
-    assert_eq!(ColumnType::from_mysql_type(3), Some(ColumnType::Integer));
-    assert_eq!(ColumnType::from_mysql_type(253), Some(ColumnType::Text));
-    assert_eq!(ColumnType::from_mysql_type(252), Some(ColumnType::Text));
-    assert_eq!(ColumnType::from_mysql_type(12), Some(ColumnType::Timestamp));
-    assert_eq!(ColumnType::from_mysql_type(246), Some(ColumnType::Decimal));
-    assert_eq!(ColumnType::from_mysql_type(200), None);
+    assert_eq!(ColumnType::from_mysql_type(3, Some(11)), Some(ColumnType::Integer));
+    assert_eq!(ColumnType::from_mysql_type(253, Some(800)), Some(ColumnType::Text));
+    assert_eq!(ColumnType::from_mysql_type(252, None), Some(ColumnType::Text));
+    assert_eq!(ColumnType::from_mysql_type(12, Some(19)), Some(ColumnType::Timestamp));
+    assert_eq!(ColumnType::from_mysql_type(246, Some(12)), Some(ColumnType::Decimal));
+    assert_eq!(ColumnType::from_mysql_type(200, None), None);
+    // BOOLEAN is a TINYINT one wide; a wider TINYINT is a number.
+    assert_eq!(ColumnType::from_mysql_type(1, Some(1)), Some(ColumnType::Boolean));
+    assert_eq!(ColumnType::from_mysql_type(1, Some(4)), Some(ColumnType::Integer));
 }
 
 #[test]

@@ -225,6 +225,8 @@ pub struct ResultColumn {
     pub column_number: Option<i16>,
     /// PostgreSQL: data type OID. MySQL: column type code.
     pub type_id: u32,
+    /// MySQL: the column's display length (1 for `TINYINT(1)`, MySQL's BOOLEAN).
+    pub display_length: Option<u32>,
     /// MySQL: schema (database) of the source table.
     pub schema: Option<String>,
     /// MySQL: table name or alias as written in the query.

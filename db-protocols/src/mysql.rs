@@ -1388,11 +1388,12 @@ fn parse_column_definition(payload: &[u8], extended_metadata: bool) -> Option<Re
     }
     let _fixed_len = cursor.lenenc_int();
     let _charset = cursor.u16_le();
-    let _length = cursor.u32_le();
+    let display_length = cursor.u32_le();
     let type_id = cursor.u8().map(u32::from).unwrap_or_default();
     Some(ResultColumn {
         name,
         type_id,
+        display_length,
         schema: Some(schema),
         table: Some(table),
         org_table: Some(org_table),

@@ -263,10 +263,10 @@ impl Sampled {
 /// The family of a result column's type as the server described it
 /// (PostgreSQL: a type OID; MySQL: a column type code), in its proto form;
 /// unknown for types a database defines itself.
-fn wire_column_type(protocol: Protocol, type_id: u32) -> proto::v1::ColumnType {
+fn wire_column_type(protocol: Protocol, described: &ResultColumn) -> proto::v1::ColumnType {
     let family = match protocol {
-        Protocol::Postgres => classifier::ColumnType::from_postgres_oid(type_id),
-        Protocol::MySql => classifier::ColumnType::from_mysql_type(type_id),
+        Protocol::Postgres => classifier::ColumnType::from_postgres_oid(described.type_id),
+        Protocol::MySql => classifier::ColumnType::from_mysql_type(described.type_id, described.display_length),
     };
     family
         .and_then(|family| {
@@ -909,7 +909,7 @@ impl DatabaseTracker {
                     if let (Some(described), Some(access)) = (described, columns.get_mut(target))
                         && access.column_type == proto::v1::ColumnType::Unknown as i32
                     {
-                        access.column_type = wire_column_type(protocol, described.type_id) as i32;
+                        access.column_type = wire_column_type(protocol, described) as i32;
                     }
                 }
             }

@@ -22,8 +22,8 @@ async fn mariadb_client_statements_become_column_accesses() {
     }
     let Some(mariadb) = MariaDb::start() else { return };
     mariadb.admin(
-        "CREATE DATABASE shop; CREATE TABLE shop.customers (id INT PRIMARY KEY, email VARCHAR(200), phone VARCHAR(40));
-         INSERT INTO shop.customers VALUES (1, 'a@example.com', '+4930123456')",
+        "CREATE DATABASE shop; CREATE TABLE shop.customers (id INT PRIMARY KEY, email VARCHAR(200), phone VARCHAR(40), newsletter BOOLEAN);
+         INSERT INTO shop.customers VALUES (1, 'a@example.com', '+4930123456', TRUE)",
     );
     let data = TempDir::new("e2e-mariadb");
     let aggregator = Aggregator::start(data.0.clone());
@@ -51,7 +51,7 @@ async fn mariadb_client_statements_become_column_accesses() {
     let star = find("SELECT * FROM customers");
     assert_eq!(
         columns(&star, AccessKind::Read),
-        ["shop.customers.email", "shop.customers.id", "shop.customers.phone"].map(String::from).into_iter().collect()
+        ["shop.customers.email", "shop.customers.id", "shop.customers.newsletter", "shop.customers.phone"].map(String::from).into_iter().collect()
     );
     // The columns read into the result carry their declared type, from the
     // column definitions (MySQL type codes).
@@ -64,6 +64,8 @@ async fn mariadb_client_statements_become_column_accesses() {
     };
     assert_eq!(column_type(&star, "id"), Some(proto::v1::ColumnType::Integer));
     assert_eq!(column_type(&star, "email"), Some(proto::v1::ColumnType::Text));
+    // BOOLEAN is a TINYINT one wide on the wire.
+    assert_eq!(column_type(&star, "newsletter"), Some(proto::v1::ColumnType::Boolean));
     assert_eq!(column_type(&select, "phone"), Some(proto::v1::ColumnType::Unknown), "only filtered on");
     let update = find("UPDATE customers");
     assert_eq!(columns(&update, AccessKind::Write), ["shop.customers.phone".to_owned()].into_iter().collect());
