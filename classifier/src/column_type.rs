@@ -65,6 +65,11 @@ impl ColumnType {
         ColumnType::Other,
     ];
 
+    /// The family's position in [`ColumnType::ALL`].
+    pub fn index(self) -> usize {
+        self as usize
+    }
+
     /// The family's name, as the rules file, `aggregator classify` and the reasons write it.
     pub fn name(self) -> &'static str {
         match self {
@@ -87,6 +92,11 @@ impl ColumnType {
     /// The family of a family name ([`ColumnType::name`]).
     pub fn from_name(name: &str) -> Option<ColumnType> {
         ColumnType::ALL.into_iter().find(|family| family.name() == name)
+    }
+
+    /// Every family's name, for messages: `text, integer, ...`.
+    pub fn names() -> String {
+        ColumnType::ALL.map(ColumnType::name).join(", ")
     }
 
     /// The family of a declared SQL type as a schema, `information_schema.columns.data_type`

@@ -515,7 +515,7 @@ impl Engine {
                 when_type: rule
                     .when_type
                     .iter()
-                    .filter_map(|name| ColumnType::ALL.iter().position(|family| family.name() == name))
+                    .filter_map(|name| ColumnType::from_name(name).map(ColumnType::index))
                     .fold(0, |mask, index| mask | (1 << index)),
                 phrases,
             });
@@ -930,8 +930,7 @@ impl Engine {
 
     /// Whether a column of this type family can hold the entity (by index).
     fn type_can_hold(&self, column_type: ColumnType, entity: usize) -> bool {
-        let family = ColumnType::ALL.iter().position(|known| *known == column_type).unwrap_or(0);
-        match self.type_holds.get(family) {
+        match self.type_holds.get(column_type.index()) {
             Some(Some(holds)) => holds.get(entity).copied().unwrap_or(false),
             _ => true,
         }
@@ -1128,13 +1127,10 @@ impl Engine {
                 if (rule.exact && (start != skip || !exact_rules)) || ((rule.exact || rule.at_end) && end < meaningful) {
                     continue;
                 }
-                if rule.when_type != 0 {
-                    let family = column
-                        .column_type
-                        .and_then(|known| ColumnType::ALL.iter().position(|family| *family == known));
-                    if !family.is_some_and(|index| rule.when_type & (1 << index) != 0) {
-                        continue;
-                    }
+                if rule.when_type != 0
+                    && !column.column_type.is_some_and(|known| rule.when_type & (1 << known.index()) != 0)
+                {
+                    continue;
                 }
                 if rule.when_table != 0 || rule.unless_table != 0 || rule.also_table != 0 {
                     let mask = *table_mask.get_or_insert_with(|| self.table_contexts(column));

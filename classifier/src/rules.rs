@@ -287,10 +287,9 @@ impl RuleSet {
                 return Err(error_at(origin, format!("rule {}: name {name:?} has no letters or digits", rule.id)));
             }
             if let Some(unknown) = rule.when_type.iter().find(|name| crate::ColumnType::from_name(name).is_none()) {
-                let known: Vec<&str> = crate::ColumnType::ALL.iter().map(|family| family.name()).collect();
                 return Err(error_at(
                     origin,
-                    format!("rule {}: column type {unknown:?} is not one of {}", rule.id, known.join(", ")),
+                    format!("rule {}: column type {unknown:?} is not one of {}", rule.id, crate::ColumnType::names()),
                 ));
             }
             for context in rule.when_table.iter().chain(&rule.unless_table).chain(&rule.also_table) {
@@ -304,11 +303,7 @@ impl RuleSet {
         }
         for (name, (definition, origin)) in &self.column_types {
             if crate::ColumnType::from_name(name).is_none() {
-                let known: Vec<&str> = crate::ColumnType::ALL.iter().map(|family| family.name()).collect();
-                return Err(error_at(
-                    origin,
-                    format!("column type {name:?} is not one of {}", known.join(", ")),
-                ));
+                return Err(error_at(origin, format!("column type {name:?} is not one of {}", crate::ColumnType::names())));
             }
             if let Some(unknown) = definition.holds.iter().find(|entity| !self.entities.contains_key(*entity)) {
                 return Err(error_at(origin, format!("column type {name}: unknown entity {unknown:?}")));

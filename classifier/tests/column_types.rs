@@ -75,8 +75,9 @@ fn declared_type_names_map_to_families() {
     }
     assert_eq!(ColumnType::from_declared(""), None);
     assert_eq!(ColumnType::from_declared("   "), None);
-    for family in ColumnType::ALL {
+    for (index, family) in ColumnType::ALL.into_iter().enumerate() {
         assert_eq!(ColumnType::from_name(family.name()), Some(family));
+        assert_eq!(family.index(), index);
     }
 }
 

@@ -16,3 +16,21 @@ pub mod v1 {
 pub const FILE_DESCRIPTOR_SET: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/descriptors.bin"));
 
 pub use v1::*;
+
+impl v1::ColumnType {
+    /// The family's name as the classifier writes it (`boolean` for
+    /// `COLUMN_TYPE_BOOLEAN`); `None` for `COLUMN_TYPE_UNKNOWN`.
+    pub fn family_name(self) -> Option<String> {
+        if self == v1::ColumnType::Unknown {
+            return None;
+        }
+        self.as_str_name().strip_prefix("COLUMN_TYPE_").map(str::to_ascii_lowercase)
+    }
+
+    /// The value for a family name (`boolean`); unknown for a name this
+    /// contract does not have.
+    pub fn from_family_name(name: &str) -> Self {
+        v1::ColumnType::from_str_name(&format!("COLUMN_TYPE_{}", name.to_ascii_uppercase()))
+            .unwrap_or(v1::ColumnType::Unknown)
+    }
+}

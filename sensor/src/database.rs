@@ -268,11 +268,7 @@ fn wire_column_type(protocol: Protocol, described: &ResultColumn) -> proto::v1::
         Protocol::Postgres => classifier::ColumnType::from_postgres_oid(described.type_id),
         Protocol::MySql => classifier::ColumnType::from_mysql_type(described.type_id, described.display_length),
     };
-    family
-        .and_then(|family| {
-            proto::v1::ColumnType::from_str_name(&format!("COLUMN_TYPE_{}", family.name().to_ascii_uppercase()))
-        })
-        .unwrap_or(proto::v1::ColumnType::Unknown)
+    family.map_or(proto::v1::ColumnType::Unknown, |family| proto::v1::ColumnType::from_family_name(family.name()))
 }
 
 /// MySQL column types whose binary-protocol values are text.

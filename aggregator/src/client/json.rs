@@ -25,6 +25,11 @@ fn enum_name<E: TryFrom<i32>>(value: i32, name: impl Fn(&E) -> &'static str) -> 
     E::try_from(value).map(|known| name(&known).to_string()).unwrap_or_else(|_| value.to_string())
 }
 
+/// `COLUMN_TYPE_*` of a known column type; `None` when no sensor read it.
+fn column_type_name(value: i32) -> Option<String> {
+    (value != ColumnType::Unknown as i32).then(|| enum_name(value, ColumnType::as_str_name))
+}
+
 /// An endpoint.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -415,8 +420,7 @@ impl From<&ColumnAccess> for JsonColumnAccess {
             table: column.table.clone(),
             column: column.column.clone(),
             kind: enum_name(column.kind, AccessKind::as_str_name),
-            column_type: (column.column_type != ColumnType::Unknown as i32)
-                .then(|| enum_name(column.column_type, ColumnType::as_str_name)),
+            column_type: column_type_name(column.column_type),
         }
     }
 }
@@ -596,8 +600,7 @@ impl From<&InventoryColumn> for JsonColumn {
             last_seen_unix_nano: column.last_seen_unix_nano,
             accessors: column.accessors.iter().map(JsonAccessor::from).collect(),
             classification: column.classification.as_ref().map(JsonClassification::from),
-            column_type: (column.column_type != ColumnType::Unknown as i32)
-                .then(|| enum_name(column.column_type, ColumnType::as_str_name)),
+            column_type: column_type_name(column.column_type),
         }
     }
 }

@@ -90,9 +90,7 @@ type TableId = (String, String, String);
 /// The family of a column's declared type as a sensor read it on the wire;
 /// `None` when unknown, or a value this aggregator does not know.
 fn column_type_of(column: &proto::v1::ColumnAccess) -> Option<ColumnType> {
-    let known = proto::v1::ColumnType::try_from(column.column_type).ok()?;
-    let name = known.as_str_name().strip_prefix("COLUMN_TYPE_")?.to_ascii_lowercase();
-    ColumnType::from_name(&name)
+    ColumnType::from_name(&proto::v1::ColumnType::try_from(column.column_type).ok()?.family_name()?)
 }
 
 fn table_of(id: &ColumnId) -> TableId {

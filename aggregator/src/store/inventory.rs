@@ -445,10 +445,8 @@ pub(crate) fn read(connection: &Connection, request: &GetInventoryRequest) -> Re
                 classification: classification(row)?,
                 column_type: row
                     .get::<_, Option<String>>(13)?
-                    .and_then(|name| {
-                        proto::v1::ColumnType::from_str_name(&format!("COLUMN_TYPE_{}", name.to_ascii_uppercase()))
-                    })
-                    .unwrap_or(proto::v1::ColumnType::Unknown) as i32,
+                    .map_or(proto::v1::ColumnType::Unknown, |name| proto::v1::ColumnType::from_family_name(&name))
+                    as i32,
             });
         }
     }
