@@ -271,6 +271,13 @@ fn wire_column_type(protocol: Protocol, described: &ResultColumn) -> proto::v1::
     family.map_or(proto::v1::ColumnType::Unknown, |family| proto::v1::ColumnType::from_family_name(family.name()))
 }
 
+/// Gives a column read the type a result described, unless it has one.
+fn learn_column_type(access: &mut ColumnAccess, column_type: i32) {
+    if access.column_type == proto::v1::ColumnType::Unknown as i32 {
+        access.column_type = column_type;
+    }
+}
+
 /// MySQL column types whose binary-protocol values are text.
 fn is_mysql_text_type(type_id: u32) -> bool {
     // VARCHAR, ENUM, SET, the BLOB/TEXT family, VAR_STRING, STRING.
@@ -789,10 +796,8 @@ impl DatabaseTracker {
                 Some(at) => {
                     // A later execution may describe a column an earlier one
                     // could not (it failed before its result columns).
-                    if let Some(existing) = entry.columns.get_mut(at)
-                        && existing.column_type == proto::v1::ColumnType::Unknown as i32
-                    {
-                        existing.column_type = column.column_type;
+                    if let Some(existing) = entry.columns.get_mut(at) {
+                        learn_column_type(existing, column.column_type);
                     }
                     placed.push(at);
                 }
@@ -902,10 +907,8 @@ impl DatabaseTracker {
                 {
                     targets.push((index, position, target));
                     let described = result.and_then(|result| result.columns.get(position));
-                    if let (Some(described), Some(access)) = (described, columns.get_mut(target))
-                        && access.column_type == proto::v1::ColumnType::Unknown as i32
-                    {
-                        access.column_type = wire_column_type(protocol, described) as i32;
+                    if let (Some(described), Some(access)) = (described, columns.get_mut(target)) {
+                        learn_column_type(access, wire_column_type(protocol, described) as i32);
                     }
                 }
             }
