@@ -235,3 +235,21 @@ fn a_role_word_is_a_login_when_it_is_text() {
     );
     assert!(message.contains("rule r: column type \"varchar\" is not one of"), "{message}");
 }
+
+#[test]
+fn a_session_a_confirmation_id_and_a_list_of_organizers_kept_as_text_are_personal() {
+    let engine = engine();
+    // A visitor's session identifier kept in a log, the random id of a confirmation link and the
+    // people running an event, named in one column.
+    assert_eq!(classify_typed(&engine, "smf_log_online", "session", "varchar(64)"), Some("API_KEY"));
+    assert_eq!(classify_typed(&engine, "alerts", "confirm_id", "character varying(255)"), Some("API_KEY"));
+    assert_eq!(classify_typed(&engine, "external_events", "organizers", "string"), Some("PERSON_NAME"));
+    // Numbers under the same names are keys and counts; with the type unknown nothing is claimed.
+    assert_eq!(classify_typed(&engine, "visits", "session", "integer"), None);
+    assert_eq!(classify_typed(&engine, "alerts", "confirm_id", "integer"), None);
+    assert_eq!(classify_typed(&engine, "events", "speakers", "integer"), None);
+    assert_eq!(engine.classify(&ColumnRef::new("smf_log_online", "session"), None).entity, None);
+    assert_eq!(engine.classify(&ColumnRef::new("external_events", "organizers"), None).entity, None);
+    // A session table's own `session` column is left to the session rules.
+    assert_eq!(classify_typed(&engine, "sessions", "session", "text"), None);
+}
