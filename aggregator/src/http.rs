@@ -1,6 +1,6 @@
 //! The HTTP side listener: `/metrics` (Prometheus text), `/healthz`,
 //! `/readyz`, and the data-residency report: `/report` (HTML),
-//! `/report.json` and `/report.csv` (`?section=transfers|columns|workloads|changes`).
+//! `/report.json` and `/report.csv` (`?section=transfers|columns|datastores|workloads|changes`).
 
 use std::sync::atomic::Ordering;
 

@@ -131,8 +131,10 @@ point --data-dir at the aggregator's data directory. A running aggregator also s
 the report on its HTTP listener: /report (HTML), /report.json, /report.csv?section=NAME.
 
 CSV holds one section per file (--section): transfers (one row per cross-border
-transfer), columns (one row per column holding personal data), workloads (one row per
-service, column and read or write), changes (one row per drift finding). Sections and
+transfer), columns (one row per column holding personal data, with its declared type),
+datastores (one row per datastore: its place, databases, counts, categories and
+entities), workloads (one row per service, column and read or write), changes (one row
+per drift finding). Sections and
 fields: docs/report.md.
 
 Examples:
@@ -290,6 +292,8 @@ enum CsvSectionArg {
     Transfers,
     /// One row per column holding personal data.
     Columns,
+    /// One row per datastore: where it is and what personal data it holds.
+    Datastores,
     /// One row per service, column and read or write of personal data.
     Workloads,
     /// One row per drift finding.
@@ -302,6 +306,7 @@ impl CsvSectionArg {
         match self {
             Self::Transfers => Section::Transfers,
             Self::Columns => Section::Columns,
+            Self::Datastores => Section::Datastores,
             Self::Workloads => Section::Workloads,
             Self::Changes => Section::Changes,
         }

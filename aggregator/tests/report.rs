@@ -63,6 +63,8 @@ fn customer_read(time: u64, workload: &str, server: &str) -> DataAccess {
     access.fingerprint_id = 0xfeed;
     access.columns[0].signals = signals(5, &[("email", 5)]);
     access.columns[1].signals = signals(5, &[("credit_card", 5)]);
+    // The server described the e-mail column's type; the card number's is not known yet.
+    access.columns[0].column_type = proto::v1::ColumnType::Text as i32;
     access
 }
 
@@ -178,6 +180,9 @@ async fn the_report_has_every_section_with_what_the_store_holds() {
         ]
     );
     assert!(us.personal_data_columns.iter().all(|column| column.confidence > 0.5));
+    // The declared type as the sensor read it on the wire; empty while no result described it.
+    let types: Vec<&str> = us.personal_data_columns.iter().map(|column| column.column_type.as_str()).collect();
+    assert_eq!(types, ["", "text"]);
     assert_eq!(us.personal_data_columns[1].read_by, [FORMULA_WORKLOAD, "checkout"]);
     let eu = report.datastores.iter().find(|datastore| datastore.id == "10.60.0.9:5432").unwrap();
     assert_eq!(eu.location.as_ref().unwrap().country, "DE");
@@ -298,9 +303,12 @@ async fn renderers_escape_html_neutralise_formulas_and_keep_json_field_names() {
             assert!(!cell.starts_with(['=', '+', '-', '@']), "formula cell {cell:?}");
         }
     }
-    for (section, expected_rows) in
-        [(Section::Columns, 7), (Section::Workloads, 9), (Section::Changes, report.changes.len())]
-    {
+    for (section, expected_rows) in [
+        (Section::Columns, 7),
+        (Section::Datastores, report.datastores.len()),
+        (Section::Workloads, 9),
+        (Section::Changes, report.changes.len()),
+    ] {
         let bytes = report::csv::render(&report, section).unwrap();
         let mut reader = csv::Reader::from_reader(bytes.as_slice());
         assert_eq!(reader.headers().unwrap().iter().collect::<Vec<_>>(), report::csv::header(section));
@@ -308,6 +316,36 @@ async fn renderers_escape_html_neutralise_formulas_and_keep_json_field_names() {
         assert_eq!(rows.len(), expected_rows, "{section:?}");
         assert!(rows.iter().all(|row| row.iter().all(|cell| !cell.starts_with(['=', '+', '-', '@']))));
     }
+
+    // Columns carry their declared type; datastores have a row each, placed or not.
+    let bytes = report::csv::render(&report, Section::Columns).unwrap();
+    let mut reader = csv::Reader::from_reader(bytes.as_slice());
+    let headers = reader.headers().unwrap().clone();
+    let column = |name: &str| headers.iter().position(|header| header == name).unwrap();
+    let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    let email = rows
+        .iter()
+        .find(|row| &row[column("datastore")] == "10.50.0.9:5432" && &row[column("column")] == "email")
+        .unwrap();
+    assert_eq!((&email[column("column_type")], &email[column("entity")]), ("text", "EMAIL_ADDRESS"));
+    let bytes = report::csv::render(&report, Section::Datastores).unwrap();
+    let mut reader = csv::Reader::from_reader(bytes.as_slice());
+    let headers = reader.headers().unwrap().clone();
+    let column = |name: &str| headers.iter().position(|header| header == name).unwrap();
+    let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    let us = rows.iter().find(|row| &row[column("datastore")] == "10.50.0.9:5432").unwrap();
+    assert_eq!(
+        (&us[column("region")], &us[column("country")], &us[column("jurisdiction")], &us[column("placed_by")]),
+        ("us-east-1", "US", "adequate", "override")
+    );
+    assert_eq!((&us[column("protocol")], &us[column("databases")]), ("postgresql", "shop"));
+    assert_eq!((&us[column("personal_data_columns")], &us[column("categories")]), ("2", "PCI; PII"));
+    assert_eq!(&us[column("entities")], "CREDIT_CARD; EMAIL_ADDRESS");
+    let unplaced = rows.iter().find(|row| &row[column("datastore")] == "10.70.0.9:5432").unwrap();
+    assert_eq!((&unplaced[column("region")], &unplaced[column("placed_by")]), ("", ""));
+
+    // HTML: the type next to the column's name.
+    assert!(html.contains("<code>email</code> <span class=\"muted\">text</span>"), "column type missing");
 
     // JSON: the documented field names.
     let json: serde_json::Value = serde_json::from_slice(&report.to_json().unwrap()).unwrap();
@@ -370,7 +408,7 @@ async fn http_serves_the_report_in_three_formats_and_the_command_reads_a_running
     assert!(head.contains("dataflow-report-transfers.csv"), "{head}");
     let (head, body) = http_get(&server, "/report.csv?section=everything").await;
     assert!(head.starts_with("http/1.1 400"), "{head}");
-    assert!(body.contains("transfers, columns, workloads, changes"), "{body}");
+    assert!(body.contains("transfers, columns, datastores, workloads, changes"), "{body}");
 
     // The command reads the store file while the aggregator runs.
     let out = dir.path().join("report.json");

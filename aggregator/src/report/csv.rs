@@ -14,6 +14,8 @@ pub enum Section {
     Transfers,
     /// One row per column holding personal data, per datastore.
     Columns,
+    /// One row per datastore, whether or not it holds personal data: where it is and what it holds.
+    Datastores,
     /// One row per workload, column and kind of access (read or write) of personal data.
     Workloads,
     /// One row per drift finding.
@@ -22,9 +24,10 @@ pub enum Section {
 
 impl Section {
     /// Every section, by its name.
-    pub const ALL: [(&'static str, Section); 4] = [
+    pub const ALL: [(&'static str, Section); 5] = [
         ("transfers", Section::Transfers),
         ("columns", Section::Columns),
+        ("datastores", Section::Datastores),
         ("workloads", Section::Workloads),
         ("changes", Section::Changes),
     ];
@@ -89,11 +92,31 @@ pub fn header(section: Section) -> &'static [&'static str] {
             "database",
             "table",
             "column",
+            "column_type",
             "entity",
             "category",
             "confidence",
             "read_by",
             "written_by",
+            "first_seen",
+            "last_seen",
+        ],
+        Section::Datastores => &[
+            "datastore",
+            "datastore_name",
+            "protocol",
+            "region",
+            "country",
+            "country_name",
+            "jurisdiction",
+            "placed_by",
+            "databases",
+            "tables",
+            "columns",
+            "personal_data_columns",
+            "categories",
+            "entities",
+            "encrypted_sessions",
             "first_seen",
             "last_seen",
         ],
@@ -195,6 +218,7 @@ pub fn rows(report: &Report, section: Section) -> Vec<Vec<String>> {
                         column.database.clone(),
                         column.table.clone(),
                         column.column.clone(),
+                        column.column_type.clone(),
                         column.entity.clone(),
                         column.category.clone(),
                         format!("{:.2}", column.confidence),
@@ -204,6 +228,31 @@ pub fn rows(report: &Report, section: Section) -> Vec<Vec<String>> {
                         column.last_seen.clone(),
                     ]);
                 }
+            }
+        }
+        Section::Datastores => {
+            for datastore in &report.datastores {
+                let entities: std::collections::BTreeSet<&str> =
+                    datastore.personal_data_columns.iter().map(|column| column.entity.as_str()).collect();
+                rows.push(vec![
+                    datastore.id.clone(),
+                    datastore.name.clone(),
+                    datastore.protocol.clone(),
+                    part(&datastore.location, |location| &location.region),
+                    part(&datastore.location, |location| &location.country),
+                    part(&datastore.location, |location| &location.country_name),
+                    part(&datastore.location, |location| &location.jurisdiction),
+                    part(&datastore.location, |location| &location.placed_by),
+                    list(&datastore.databases),
+                    datastore.tables.to_string(),
+                    datastore.columns.to_string(),
+                    datastore.personal_data_columns.len().to_string(),
+                    list(&datastore.categories),
+                    entities.into_iter().collect::<Vec<_>>().join("; "),
+                    datastore.encrypted_sessions.iter().map(|client| client.sessions).sum::<u64>().to_string(),
+                    datastore.first_seen.clone(),
+                    datastore.last_seen.clone(),
+                ]);
             }
         }
         Section::Workloads => {

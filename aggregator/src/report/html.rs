@@ -510,8 +510,13 @@ fn datastores(out: &mut String, report: &Report) {
             };
             let _ = write!(
                 out,
-                "<tr><td>{table}</td><td><code>{}</code></td><td>{}</td><td>{}</td><td class=\"number\">{:.0}%</td><td>{}</td><td>{}</td></tr>",
+                "<tr><td>{table}</td><td><code>{}</code>{}</td><td>{}</td><td>{}</td><td class=\"number\">{:.0}%</td><td>{}</td><td>{}</td></tr>",
                 escape(&column.column),
+                if column.column_type.is_empty() {
+                    String::new()
+                } else {
+                    format!(" <span class=\"muted\">{}</span>", escape(&column.column_type))
+                },
                 escape(&column.entity),
                 tags(std::slice::from_ref(&column.category)),
                 column.confidence * 100.0,

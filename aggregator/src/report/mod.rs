@@ -321,6 +321,9 @@ pub struct PersonalColumn {
     pub table: String,
     /// See `database`.
     pub column: String,
+    /// The family of its declared type as the server described it on the wire (`text`,
+    /// `integer`, `date`, …); empty when no result has described it yet.
+    pub column_type: String,
     /// Entity (EMAIL_ADDRESS, CREDIT_CARD, …), category and the classifier's confidence (0 to 1).
     pub entity: String,
     /// See `entity`.
@@ -685,6 +688,10 @@ pub fn build(store: &Store, locator: &Locator, now_unix_nano: u64) -> Result<Rep
                         database: database.name.clone(),
                         table: table.name.clone(),
                         column: column.name.clone(),
+                        column_type: proto::v1::ColumnType::try_from(column.column_type)
+                            .ok()
+                            .and_then(proto::v1::ColumnType::family_name)
+                            .unwrap_or_default(),
                         entity: classification.entity.clone(),
                         category: classification.category.clone(),
                         confidence: classification.confidence,
