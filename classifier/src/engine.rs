@@ -1085,6 +1085,11 @@ impl Engine {
             if is_table_word(column.table, words.get(0)) {
                 return self.match_words(column, words, 1, false, &mut table_mask, reasons);
             }
+            // Hungarian notation puts the value's type first (`s_name`, `d_coord_lat`, `dt_reg_date`
+            // in Osclass): the words after it are the name.
+            if TYPE_PREFIXES.contains(&words.get(0)) {
+                return self.match_words(column, words, 1, true, &mut table_mask, reasons);
+            }
         }
         outcome
     }
@@ -1352,6 +1357,11 @@ fn ending_of(word: &str) -> Option<usize> {
     let last = bytes.get(bytes.len().checked_sub(3)?..)?;
     last.iter().try_fold(0usize, |index, byte| byte.is_ascii_lowercase().then(|| index * 26 + usize::from(byte - b'a')))
 }
+
+/// Type prefixes of Hungarian notation, as a column name's first word: string, integer, boolean,
+/// decimal or date, float, number, date-time, and their longer spellings.
+const TYPE_PREFIXES: &[&str] =
+    &["s", "i", "b", "d", "f", "n", "dt", "sz", "str", "int", "dbl", "dec", "bln", "txt", "ts"];
 
 /// Whether `word` (two to four letters) abbreviates a word of the table's name: by its beginning
 /// (`pat` in `PATIENT`, `lab` in `LABORATORY`, `emp` in `employees`) or, from three letters, by

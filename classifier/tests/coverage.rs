@@ -157,6 +157,7 @@ const RULE_CASES: &[(&str, &str, &str, Option<&str>)] = &[
     ("username.user_defined_text", "patient_data", "usertext11", None),
     ("ip_address.address_in_ip_list", "ipblocks", "ipb_address", Some("IP_ADDRESS")),
     ("ip_address.host_in_ip_list", "smf_ban_items", "hostname", Some("IP_ADDRESS")),
+    ("geo.zone", "geo_zones", "geo_zone_name", None),
     ("ip_address.address_in_ip_list", "phpbb_banlist", "ban_address", Some("IP_ADDRESS")),
     ("passport", "travellers", "passport_number", Some("PASSPORT_NUMBER")),
     ("driver_license", "drivers", "drivers_license", Some("DRIVER_LICENSE")),
@@ -278,6 +279,8 @@ const OUTSIDE_CONTEXT: &[(&str, &str)] = &[
     ("authorities", "full_name"),
     ("councils", "email"),
     ("servers", "hostname"),
+    // A shop's zones are not a position.
+    ("geo_zones", "geo_zone_description"),
 ];
 
 fn rule_of<'e>(reasons: &[Reason<'e>]) -> Option<&'e str> {
@@ -322,7 +325,8 @@ fn every_default_rule_has_a_case() {
         .unwrap_or_default();
     assert!(ids.len() > 50, "rules are found in the default file");
     // Rules that need a table's other columns have their cases in `name_rules.rs`
-    // (`a_session_tables_id_is_its_identifier_unless_another_column_is`).
+    // (`a_session_tables_id_is_its_identifier_unless_another_column_is`,
+    // `a_session_tables_session_column_is_its_identifier_next_to_its_payload`).
     // The rules that need the column's type have their cases in `column_types.rs`
     // (`a_role_word_is_a_login_when_it_is_text`,
     // `a_session_a_confirmation_id_and_a_list_of_organizers_kept_as_text_are_personal`).
@@ -333,6 +337,7 @@ fn every_default_rule_has_a_case() {
             "email.of_named_contact",
             "phone.of_named_contact",
             "api_key.session_as_text",
+            "api_key.session_of_session_table",
             "api_key.confirm_id",
             "person_name.people_listed_as_text",
         ];

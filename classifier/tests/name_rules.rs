@@ -805,6 +805,52 @@ fn a_session_tables_id_is_its_identifier_unless_another_column_is() {
 }
 
 #[test]
+fn a_session_tables_session_column_is_its_identifier_next_to_its_payload() {
+    let engine = engine();
+    let classify = |table: &str, column: &str, siblings: &[&str]| with_siblings(&engine, table, column, siblings);
+    assert_eq!(classify("elgg_users_sessions", "session", &["session", "ts", "data"]), Some("API_KEY"));
+    // Without a payload the column may hold anything; outside a session table it is left to the
+    // other rules.
+    assert_eq!(classify("sessions", "session", &["session", "ts"]), None);
+    assert_eq!(classify("visits", "session", &["session", "data"]), None);
+}
+
+#[test]
+fn mail_and_tokens_under_other_words() {
+    check(&engine(), &[
+        // A table of email addresses holds email addresses, not streets.
+        ("email_addresses", "address", Some("EMAIL_ADDRESS")),
+        ("email_addresses", "normalized_address", Some("EMAIL_ADDRESS")),
+        ("addresses", "address", Some("STREET_ADDRESS")),
+        // Where an archived mail went, and to whom.
+        ("email_archive", "email_to_address", Some("EMAIL_ADDRESS")),
+        ("email_archive", "email_to_name", Some("PERSON_NAME")),
+        ("coupon_email_track", "emailed_to", Some("EMAIL_ADDRESS")),
+        // A remember-me cookie's code and a session key; a password question is shown to anyone.
+        ("users_remember_me_cookies", "code", Some("API_KEY")),
+        ("files_uploaded", "sesskey", Some("API_KEY")),
+        ("oc_t_user", "s_pass_question", None),
+    ]);
+}
+
+#[test]
+fn a_type_prefix_hides_no_name() {
+    check(&engine(), &[
+        // Hungarian notation: the type first, then the name.
+        ("oc_t_user", "s_name", Some("PERSON_NAME")),
+        ("oc_t_user", "d_coord_long", Some("GEO_COORDINATES")),
+        ("oc_t_user", "s_email", Some("EMAIL_ADDRESS")),
+        ("users", "str_phone", Some("PHONE_NUMBER")),
+        // The name after the prefix decides, as without it: a flag, a key, a setting.
+        ("oc_t_user", "b_active", None),
+        ("oc_t_user", "i_items", None),
+        ("oc_t_item", "s_name", None),
+        // A word that is not a type prefix keeps the name whole.
+        ("orders", "x_name", None),
+    ]);
+}
+
+#[test]
 fn stored_forms_answers_and_name_suffixes() {
     check(&engine(), &[
         // A keyed hash or an encryption IV does not give the value back; credentials are kept
