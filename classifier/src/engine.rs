@@ -529,8 +529,8 @@ impl Engine {
             .collect();
         let unrestricted: Vec<bool> = rules
             .entities
-            .iter()
-            .map(|(name, _)| !rules.built_in_entities.contains(name) && !listed.contains(name.as_str()))
+            .keys()
+            .map(|name| !rules.built_in_entities.contains(name) && !listed.contains(name.as_str()))
             .collect();
         let type_holds = ColumnType::ALL
             .iter()
@@ -1133,7 +1133,7 @@ impl Engine {
                     continue;
                 }
                 if rule.when_type != 0
-                    && !column.column_type.is_some_and(|known| rule.when_type & (1 << known.index()) != 0)
+                    && column.column_type.is_none_or(|known| rule.when_type & (1 << known.index()) == 0)
                 {
                     continue;
                 }

@@ -237,6 +237,21 @@ fn a_role_word_is_a_login_when_it_is_text() {
 }
 
 #[test]
+fn federated_identities_and_case_handlers_kept_as_text_are_personal() {
+    let engine = engine();
+    // A person's ActivityPub actor URL and Matrix id; a community's actor and a number are not.
+    assert_eq!(classify_typed(&engine, "person", "actor_id", "varchar"), Some("USERNAME"));
+    assert_eq!(classify_typed(&engine, "community", "actor_id", "varchar"), None);
+    assert_eq!(classify_typed(&engine, "audits", "actor_id", "bigint"), None);
+    assert_eq!(classify_typed(&engine, "person", "matrix_user_id", "text"), Some("USERNAME"));
+    assert_eq!(classify_typed(&engine, "person", "matrix_user_id", "integer"), None);
+    // Who handles a case, and a login run together.
+    assert_eq!(classify_typed(&engine, "case_reports", "casework_officer", "character varying"), Some("USERNAME"));
+    assert_eq!(classify_typed(&engine, "phplist_admin", "modifiedby", "varchar(25)"), Some("USERNAME"));
+    assert_eq!(classify_typed(&engine, "case_reports", "responder", "integer"), None);
+}
+
+#[test]
 fn a_session_a_confirmation_id_and_a_list_of_organizers_kept_as_text_are_personal() {
     let engine = engine();
     // A visitor's session identifier kept in a log, the random id of a confirmation link and the

@@ -329,7 +329,8 @@ fn every_default_rule_has_a_case() {
     // `a_session_tables_session_column_is_its_identifier_next_to_its_payload`).
     // The rules that need the column's type have their cases in `column_types.rs`
     // (`a_role_word_is_a_login_when_it_is_text`,
-    // `a_session_a_confirmation_id_and_a_list_of_organizers_kept_as_text_are_personal`).
+    // `a_session_a_confirmation_id_and_a_list_of_organizers_kept_as_text_are_personal`,
+    // `federated_identities_and_case_handlers_kept_as_text_are_personal`).
     let needs_other_columns =
         [
             "api_key.id_of_session_table",
@@ -340,6 +341,8 @@ fn every_default_rule_has_a_case() {
             "api_key.session_of_session_table",
             "api_key.confirm_id",
             "person_name.people_listed_as_text",
+            "username.federated_actor",
+            "username.matrix_user_id",
         ];
     let covered: BTreeSet<&str> =
         RULE_CASES.iter().map(|(rule, ..)| *rule).chain(needs_other_columns).collect();

@@ -830,6 +830,12 @@ fn mail_and_tokens_under_other_words() {
         ("users_remember_me_cookies", "code", Some("API_KEY")),
         ("files_uploaded", "sesskey", Some("API_KEY")),
         ("oc_t_user", "s_pass_question", None),
+        // A document's public link key, a subscriber's unique id in its links, a remembered
+        // browser's cookie string and a salt under an abbreviation.
+        ("ip_invoices", "invoice_url_key", Some("API_KEY")),
+        ("phplist_user_user", "uniqid", Some("API_KEY")),
+        ("mantis_user_table", "cookie_string", Some("API_KEY")),
+        ("ip_users", "user_psalt", Some("PASSWORD")),
     ]);
 }
 
