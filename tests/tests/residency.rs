@@ -405,6 +405,28 @@ async fn an_eu_client_of_a_us_database_is_a_transfer_finding_and_literals_stay_o
         assert!(shown.contains(expected), "{expected} missing from the report's transfer: {shown}");
     }
     assert!(!transfers[0]["evidence"].as_array().expect("evidence").is_empty(), "{shown}");
+    // Each personal column carries the type PostgreSQL declared for it on the wire.
+    let typed: Vec<(String, String)> = report["datastores"]
+        .as_array()
+        .expect("datastores in the report")
+        .iter()
+        .flat_map(|datastore| datastore["personal_data_columns"].as_array().cloned().unwrap_or_default())
+        .map(|column| (column["column"].as_str().unwrap_or("").to_owned(), column["column_type"].as_str().unwrap_or("").to_owned()))
+        .collect();
+    for (column, family) in [("email", "text"), ("date_of_birth", "date"), ("card_number", "text")] {
+        assert!(
+            typed.iter().any(|(name, declared)| name == column && declared == family),
+            "{column} as {family} missing from the report's datastores: {typed:?}"
+        );
+    }
+    // The spreadsheet of datastores places the US database and lists what it holds.
+    let (status, csv) = tests::http_get(aggregator.http, "/report.csv?section=datastores").expect("GET datastores CSV");
+    assert_eq!(status, 200, "{csv}");
+    assert!(csv.starts_with("datastore,datastore_name,protocol,region,"), "{csv}");
+    assert!(
+        csv.lines().any(|line| line.contains("us-east-1") && line.contains("PCI; PII") && line.contains("postgresql")),
+        "{csv}"
+    );
     let (status, html) = tests::http_get(aggregator.http, "/report").expect("GET /report");
     assert_eq!(status, 200);
     assert!(html.contains("us-east-1") && html.contains("eu-central-1") && !html.contains(SECRET));
