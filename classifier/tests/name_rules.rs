@@ -840,6 +840,37 @@ fn mail_and_tokens_under_other_words() {
 }
 
 #[test]
+fn workplaces_messengers_and_browser_identifiers() {
+    check(&engine(), &[
+        // Where someone works or teaches is the employer's address.
+        ("referrals", "teaching_address_line_1", None),
+        ("referrals", "teaching_town_or_city", None),
+        ("referrals", "organisation_town_or_city", None),
+        ("referrals", "work_postcode", None),
+        ("referrals", "home_town_or_city", Some("CITY")),
+        // Messenger and social handles, login IPs run together, a browser's and an analytics
+        // cookie's identifiers.
+        ("llx_user", "jabberid", Some("USERNAME")),
+        ("llx_user", "googleplus", Some("USERNAME")),
+        ("llx_user", "socialnetworks", Some("USERNAME")),
+        ("llx_user", "iplastlogin", Some("IP_ADDRESS")),
+        ("authie_sessions", "browser_id", Some("DEVICE_ID")),
+        ("bookings_placement_requests", "analytics_tracking_uuid", Some("DEVICE_ID")),
+        // Keys: a credentials table's key, a remember-me serial, a web-service key; how a
+        // password is encoded is no password.
+        ("credentials", "key", Some("API_KEY")),
+        ("customer", "remember_me_serial", Some("API_KEY")),
+        ("llx_societe", "webservices_key", Some("API_KEY")),
+        ("llx_user", "pass_encoding", None),
+        ("users", "password_algorithm", None),
+        // A company in French is a company; a referrer is a person.
+        ("llx_societe", "address", None),
+        ("llx_societe", "town", None),
+        ("referrers", "name", Some("PERSON_NAME")),
+    ]);
+}
+
+#[test]
 fn a_type_prefix_hides_no_name() {
     check(&engine(), &[
         // Hungarian notation: the type first, then the name.
