@@ -158,6 +158,7 @@ const RULE_CASES: &[(&str, &str, &str, Option<&str>)] = &[
     ("ip_address.address_in_ip_list", "ipblocks", "ipb_address", Some("IP_ADDRESS")),
     ("ip_address.host_in_ip_list", "smf_ban_items", "hostname", Some("IP_ADDRESS")),
     ("geo.zone", "geo_zones", "geo_zone_name", None),
+    ("email.value_in_email_table", "suitability_record_emails", "value", Some("EMAIL_ADDRESS")),
     ("ip_address.address_in_ip_list", "phpbb_banlist", "ban_address", Some("IP_ADDRESS")),
     ("passport", "travellers", "passport_number", Some("PASSPORT_NUMBER")),
     ("driver_license", "drivers", "drivers_license", Some("DRIVER_LICENSE")),
@@ -281,6 +282,9 @@ const OUTSIDE_CONTEXT: &[(&str, &str)] = &[
     ("servers", "hostname"),
     // A shop's zones are not a position.
     ("geo_zones", "geo_zone_description"),
+    // A template's or a setting's value is not an address.
+    ("email_templates", "value"),
+    ("settings", "value"),
 ];
 
 fn rule_of<'e>(reasons: &[Reason<'e>]) -> Option<&'e str> {

@@ -871,6 +871,24 @@ fn workplaces_messengers_and_browser_identifiers() {
 }
 
 #[test]
+fn uploads_authorities_and_online_visitors() {
+    check(&engine(), &[
+        // An image's real name and an upload's screenshot are the file's.
+        ("serendipity_images", "realname", None),
+        ("e107_upload", "upload_ss", None),
+        ("employees", "ss", Some("NATIONAL_ID")),
+        // A public authority's own contacts.
+        ("regions", "teaching_authority_address", None),
+        ("regions", "teaching_authority_emails", None),
+        // Who is online: the visitor's user agent; a page's allowed IPs are no one's.
+        ("e107_online", "online_agent", Some("DEVICE_ID")),
+        ("e107_page", "page_ip_restrict", None),
+        // A table of a person's email addresses, one per row.
+        ("suitability_record_emails", "canonical", Some("EMAIL_ADDRESS")),
+    ]);
+}
+
+#[test]
 fn a_type_prefix_hides_no_name() {
     check(&engine(), &[
         // Hungarian notation: the type first, then the name.
