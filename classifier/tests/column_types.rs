@@ -237,6 +237,16 @@ fn a_role_word_is_a_login_when_it_is_text() {
 }
 
 #[test]
+fn a_verification_key_kept_as_text_on_a_persons_row_is_a_credential() {
+    let engine = engine();
+    assert_eq!(classify_typed(&engine, "CubeCart_customer", "verify", "varchar(32)"), Some("API_KEY"));
+    assert_eq!(classify_typed(&engine, "newsletter_subscribers", "validation", "varchar(50)"), Some("API_KEY"));
+    // A flag under the same name, or a form's validation rules, are not.
+    assert_eq!(classify_typed(&engine, "CubeCart_customer", "verify", "tinyint(1)"), None);
+    assert_eq!(classify_typed(&engine, "form_fields", "validation", "text"), None);
+}
+
+#[test]
 fn federated_identities_and_case_handlers_kept_as_text_are_personal() {
     let engine = engine();
     // A person's ActivityPub actor URL and Matrix id; a community's actor and a number are not.

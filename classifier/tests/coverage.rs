@@ -330,11 +330,13 @@ fn every_default_rule_has_a_case() {
     assert!(ids.len() > 50, "rules are found in the default file");
     // Rules that need a table's other columns have their cases in `name_rules.rs`
     // (`a_session_tables_id_is_its_identifier_unless_another_column_is`,
-    // `a_session_tables_session_column_is_its_identifier_next_to_its_payload`).
+    // `a_session_tables_session_column_is_its_identifier_next_to_its_payload`,
+    // `an_address_line_beside_a_city_is_a_street_address`).
     // The rules that need the column's type have their cases in `column_types.rs`
     // (`a_role_word_is_a_login_when_it_is_text`,
     // `a_session_a_confirmation_id_and_a_list_of_organizers_kept_as_text_are_personal`,
-    // `federated_identities_and_case_handlers_kept_as_text_are_personal`).
+    // `federated_identities_and_case_handlers_kept_as_text_are_personal`,
+    // `a_verification_key_kept_as_text_on_a_persons_row_is_a_credential`).
     let needs_other_columns =
         [
             "api_key.id_of_session_table",
@@ -347,6 +349,8 @@ fn every_default_rule_has_a_case() {
             "person_name.people_listed_as_text",
             "username.federated_actor",
             "username.matrix_user_id",
+            "street_address.line_beside_city",
+            "api_key.verification_key_of_person",
         ];
     let covered: BTreeSet<&str> =
         RULE_CASES.iter().map(|(rule, ..)| *rule).chain(needs_other_columns).collect();

@@ -745,7 +745,8 @@ fn a_tables_other_columns_say_whether_its_rows_are_people_or_companies() {
         .classify(&ColumnRef::new("clients", "address1").with_siblings(engine.table_evidence(company)), None)
         .reasons;
     let shown = serde_json::to_string(&reasons).unwrap_or_default();
-    assert!(shown.contains(r#"{"kind":"table_columns","added":["organisation"]}"#), "{shown}");
+    // (A city among them also makes it a table of addresses.)
+    assert!(shown.contains(r#"{"kind":"table_columns","added":["organisation","postal_columns"]}"#), "{shown}");
     // Nothing is said when the other columns change nothing.
     let plain = engine.classify(&ColumnRef::new("users", "email").with_siblings(engine.table_evidence(["first_name"])), None);
     assert!(!serde_json::to_string(&plain.reasons).unwrap_or_default().contains("table_columns"));
@@ -755,7 +756,7 @@ fn a_tables_other_columns_say_whether_its_rows_are_people_or_companies() {
     assert_eq!(classify("clients", "contact_name", &company), Some("PERSON_NAME"));
     // Known only by itself, the same column is taken for a person's.
     assert_eq!(classify("clients", "address1", &[]), Some("STREET_ADDRESS"));
-    assert!(engine.table_evidence(["address1", "city", "notes"]).is_empty());
+    assert!(engine.table_evidence(["address1", "phone", "notes"]).is_empty());
     // A given name on the row wins: a sole trader with a VAT number is a person.
     let person = ["first_name", "last_name", "address1", "vatNumber"];
     assert_eq!(classify("clients", "address1", &person), Some("STREET_ADDRESS"));
@@ -906,6 +907,28 @@ fn a_type_prefix_hides_no_name() {
 }
 
 #[test]
+fn an_address_line_beside_a_city_is_a_street_address() {
+    let engine = engine();
+    let classify = |table: &str, column: &str, siblings: &[&str]| with_siblings(&engine, table, column, siblings);
+    let address = ["line1", "line2", "town", "postcode", "country"];
+    assert_eq!(classify("CubeCart_addressbook", "line1", &address), Some("STREET_ADDRESS"));
+    assert_eq!(classify("order_summary", "line2", &["line1", "line2", "city", "zip"]), Some("STREET_ADDRESS"));
+    // Without a city or postal code beside it, a line is a line; an organisation's is its own.
+    assert_eq!(classify("invoice_items", "line1", &["line1", "amount"]), None);
+    assert_eq!(classify("suppliers", "line1", &address), None);
+}
+
+#[test]
+fn reviews_mail_logs_and_institutions() {
+    check(&engine(), &[
+        ("CubeCart_reviews", "name", Some("PERSON_NAME")),
+        ("article_email_log", "cc_recipients", Some("EMAIL_ADDRESS")),
+        ("article_email_log", "bcc_recipients", Some("EMAIL_ADDRESS")),
+        ("institutional_subscriptions", "mailing_address", None),
+    ]);
+}
+
+#[test]
 fn stored_forms_answers_and_name_suffixes() {
     check(&engine(), &[
         // A keyed hash or an encryption IV does not give the value back; credentials are kept
@@ -977,7 +1000,7 @@ fn a_places_addresses_contributors_names_slugs_of_logins_and_terms() {
         serde_json::to_string(&reasons).unwrap_or_default()
     };
     let shown = reasons("addresses", "street", &place);
-    assert!(shown.contains(r#"{"kind":"table_columns","added":["place_address"]}"#), "{shown}");
+    assert!(shown.contains(r#"{"kind":"table_columns","added":["place_address","postal_columns"]}"#), "{shown}");
     let shown = reasons("posts", "title", &["user_id", "title"]);
     assert!(!shown.contains("table_columns"), "{shown}");
     // A place's key in a person's own table says nothing of the kind.
