@@ -27,6 +27,13 @@ impl v1::ColumnType {
         self.as_str_name().strip_prefix("COLUMN_TYPE_").map(str::to_ascii_lowercase)
     }
 
+    /// The family name of a message's raw field (`ColumnAccess.column_type`,
+    /// `InventoryColumn.column_type`); `None` for unknown, or for a value
+    /// this contract does not have.
+    pub fn family_name_of(value: i32) -> Option<String> {
+        v1::ColumnType::try_from(value).ok()?.family_name()
+    }
+
     /// The value for a family name (`boolean`); unknown for a name this
     /// contract does not have.
     pub fn from_family_name(name: &str) -> Self {

@@ -90,7 +90,7 @@ type TableId = (String, String, String);
 /// The family of a column's declared type as a sensor read it on the wire;
 /// `None` when unknown, or a value this aggregator does not know.
 fn column_type_of(column: &proto::v1::ColumnAccess) -> Option<ColumnType> {
-    ColumnType::from_name(&proto::v1::ColumnType::try_from(column.column_type).ok()?.family_name()?)
+    ColumnType::from_name(&proto::v1::ColumnType::family_name_of(column.column_type)?)
 }
 
 fn table_of(id: &ColumnId) -> TableId {

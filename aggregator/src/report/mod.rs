@@ -688,10 +688,7 @@ pub fn build(store: &Store, locator: &Locator, now_unix_nano: u64) -> Result<Rep
                         database: database.name.clone(),
                         table: table.name.clone(),
                         column: column.name.clone(),
-                        column_type: proto::v1::ColumnType::try_from(column.column_type)
-                            .ok()
-                            .and_then(proto::v1::ColumnType::family_name)
-                            .unwrap_or_default(),
+                        column_type: proto::v1::ColumnType::family_name_of(column.column_type).unwrap_or_default(),
                         entity: classification.entity.clone(),
                         category: classification.category.clone(),
                         confidence: classification.confidence,
