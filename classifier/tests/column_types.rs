@@ -247,6 +247,24 @@ fn a_verification_key_kept_as_text_on_a_persons_row_is_a_credential() {
 }
 
 #[test]
+fn recipients_actors_and_verification_identifiers_kept_as_text_are_personal() {
+    let engine = engine();
+    assert_eq!(classify_typed(&engine, "weekly_reports", "recipients", "citext[]"), Some("EMAIL_ADDRESS"));
+    assert_eq!(classify_typed(&engine, "alerts", "recipients", "varchar(255)"), Some("EMAIL_ADDRESS"));
+    assert_eq!(classify_typed(&engine, "shield_rules_ip", "added_by", "varchar(255)"), Some("USERNAME"));
+    assert_eq!(classify_typed(&engine, "Booking", "cancelledBy", "string"), Some("USERNAME"));
+    assert_eq!(classify_typed(&engine, "VerificationToken", "identifier", "string"), Some("EMAIL_ADDRESS"));
+    // A count of recipients, a recipients document, a key to who added a rule and a token's
+    // numeric identifier are not.
+    assert_eq!(classify_typed(&engine, "campaigns", "recipients", "integer"), None);
+    assert_eq!(classify_typed(&engine, "notifications", "recipients", "jsonb"), None);
+    assert_eq!(classify_typed(&engine, "shield_rules_ip", "added_by", "bigint"), None);
+    assert_eq!(classify_typed(&engine, "VerificationToken", "identifier", "integer"), None);
+    // An identifier outside a token table says nothing of an address.
+    assert_eq!(classify_typed(&engine, "documents", "identifier", "text"), None);
+}
+
+#[test]
 fn federated_identities_and_case_handlers_kept_as_text_are_personal() {
     let engine = engine();
     // A person's ActivityPub actor URL and Matrix id; a community's actor and a number are not.

@@ -189,6 +189,11 @@ const RULE_CASES: &[(&str, &str, &str, Option<&str>)] = &[
     ("api_key.code_in_token_table", "rest_access_tokens", "hash", Some("API_KEY")),
     ("api_key.code_in_token_table", "client_password_reset", "hash", Some("API_KEY")),
     ("api_key.code_in_token_table", "2fa_recovery_codes", "code", Some("API_KEY")),
+    ("api_key.code_in_token_table", "email_verification_codes", "code", Some("API_KEY")),
+    ("api_key.hashed_code_in_token_table", "api_keys", "key_hash", Some("API_KEY")),
+    ("api_key.hashed_code_in_token_table", "totp_recovery_codes", "code_digest", Some("API_KEY")),
+    ("password.hash_in_password_table", "UserPassword", "hash", Some("PASSWORD")),
+    ("password.hash_in_password_table", "user_passwords", "digest", Some("PASSWORD")),
     ("medical_condition", "patients", "diagnosis", Some("MEDICAL_CONDITION")),
     ("medical_condition", "candidate", "eeo_disability_status", Some("MEDICAL_CONDITION")),
     ("medical_condition.clinical_terms", "intake_forms", "asthma", Some("MEDICAL_CONDITION")),
@@ -336,7 +341,8 @@ fn every_default_rule_has_a_case() {
     // (`a_role_word_is_a_login_when_it_is_text`,
     // `a_session_a_confirmation_id_and_a_list_of_organizers_kept_as_text_are_personal`,
     // `federated_identities_and_case_handlers_kept_as_text_are_personal`,
-    // `a_verification_key_kept_as_text_on_a_persons_row_is_a_credential`).
+    // `a_verification_key_kept_as_text_on_a_persons_row_is_a_credential`,
+    // `recipients_actors_and_verification_identifiers_kept_as_text_are_personal`).
     let needs_other_columns =
         [
             "api_key.id_of_session_table",
@@ -351,6 +357,8 @@ fn every_default_rule_has_a_case() {
             "username.matrix_user_id",
             "street_address.line_beside_city",
             "api_key.verification_key_of_person",
+            "email.identifier_in_token_table",
+            "email.recipients_as_text",
         ];
     let covered: BTreeSet<&str> =
         RULE_CASES.iter().map(|(rule, ..)| *rule).chain(needs_other_columns).collect();

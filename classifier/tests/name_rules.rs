@@ -919,6 +919,21 @@ fn an_address_line_beside_a_city_is_a_street_address() {
 }
 
 #[test]
+fn password_tables_verification_codes_and_hashed_keys() {
+    check(&engine(), &[
+        ("UserPassword", "hash", Some("PASSWORD")),
+        ("email_verification_codes", "code", Some("API_KEY")),
+        ("api_keys", "key_hash", Some("API_KEY")),
+        ("totp_recovery_codes", "code_digest", Some("API_KEY")),
+        ("Booking", "smsReminderNumber", Some("PHONE_NUMBER")),
+        // A password policy's value and a verification's status are no secret.
+        ("password_policies", "value", None),
+        ("email_verifications", "status", None),
+        ("files", "content_hash", None),
+    ]);
+}
+
+#[test]
 fn reviews_mail_logs_and_institutions() {
     check(&engine(), &[
         ("CubeCart_reviews", "name", Some("PERSON_NAME")),
