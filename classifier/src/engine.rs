@@ -278,6 +278,21 @@ fn column_key(name: &str, key: &mut String) {
     }
 }
 
+/// The first word that at least half of a table's column keys, and at least three, begin with
+/// and have more words after (`account` in `account email`, `account password`, `account id`).
+fn table_wide_prefix(keys: &[String]) -> Option<&str> {
+    let mut counts: Vec<(&str, usize)> = Vec::new();
+    for key in keys {
+        let Some((first, _)) = key.split_once(' ') else { continue };
+        match counts.iter_mut().find(|(word, _)| *word == first) {
+            Some((_, count)) => *count += 1,
+            None => counts.push((first, 1)),
+        }
+    }
+    let (word, count) = counts.into_iter().max_by_key(|(_, count)| *count)?;
+    (count >= 3 && count * 2 >= keys.len()).then_some(word)
+}
+
 const SUFFIX: u8 = 1;
 const IDENTIFIER: u8 = 2;
 const PREFIX: u8 = 4;
@@ -770,15 +785,29 @@ impl Engine {
 
     /// What a table's columns say about its rows, to pass with each of them
     /// ([`ColumnRef::with_siblings`]): the contexts whose `columns` in the rules name one of them.
+    ///
+    /// Some schemas begin every column with the table's name or an abbreviation of it
+    /// (`account_email`, `account_password`, `channel_name`): when at least half of a table's
+    /// columns, and at least three, begin with the same word, the columns are also looked up
+    /// without it.
     pub fn table_evidence<'c>(&self, columns: impl IntoIterator<Item = &'c str>) -> TableEvidence {
         if self.context_columns.is_empty() {
             return TableEvidence::NONE;
         }
-        let mut bits = 0u64;
+        let mut keys: Vec<String> = Vec::new();
         let mut key = String::new();
         for column in columns {
             column_key(column, &mut key);
+            keys.push(key.clone());
+        }
+        let prefix = table_wide_prefix(&keys);
+        let mut bits = 0u64;
+        for key in &keys {
             if let Some(found) = self.context_columns.get(key.as_str()) {
+                bits |= found;
+            }
+            let rest = prefix.and_then(|prefix| key.strip_prefix(prefix)).and_then(|rest| rest.strip_prefix(' '));
+            if let Some(found) = rest.and_then(|rest| self.context_columns.get(rest)) {
                 bits |= found;
             }
         }

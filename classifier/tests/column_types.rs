@@ -247,6 +247,21 @@ fn a_verification_key_kept_as_text_on_a_persons_row_is_a_credential() {
 }
 
 #[test]
+fn reset_keys_and_share_keys_kept_as_text_are_credentials() {
+    let engine = engine();
+    assert_eq!(classify_typed(&engine, "channel", "channel_passwd_reset", "char(255)"), Some("API_KEY"));
+    assert_eq!(classify_typed(&engine, "users", "password_reset_key", "varchar(64)"), Some("API_KEY"));
+    assert_eq!(classify_typed(&engine, "website", "share_id", "varchar(50)"), Some("API_KEY"));
+    assert_eq!(classify_typed(&engine, "documents", "share_token", "text"), Some("API_KEY"));
+    // When a reset happened, whether one is pending, and a key to a row of shares are not.
+    assert_eq!(classify_typed(&engine, "users", "password_reset", "datetime"), None);
+    assert_eq!(classify_typed(&engine, "users", "password_reset", "tinyint(1)"), None);
+    assert_eq!(classify_typed(&engine, "share_recipients", "share_id", "bigint"), None);
+    // Who a conversation went to, abbreviated.
+    assert_eq!(classify_typed(&engine, "conv", "recips", "text"), Some("EMAIL_ADDRESS"));
+}
+
+#[test]
 fn recipients_actors_and_verification_identifiers_kept_as_text_are_personal() {
     let engine = engine();
     assert_eq!(classify_typed(&engine, "weekly_reports", "recipients", "citext[]"), Some("EMAIL_ADDRESS"));

@@ -194,6 +194,8 @@ const RULE_CASES: &[(&str, &str, &str, Option<&str>)] = &[
     ("api_key.hashed_code_in_token_table", "totp_recovery_codes", "code_digest", Some("API_KEY")),
     ("password.hash_in_password_table", "UserPassword", "hash", Some("PASSWORD")),
     ("password.hash_in_password_table", "user_passwords", "digest", Some("PASSWORD")),
+    ("api_key.slug_of_shared_link", "shared_links", "slug", Some("API_KEY")),
+    ("api_key.slug_of_shared_link", "sharelinks", "key", Some("API_KEY")),
     ("medical_condition", "patients", "diagnosis", Some("MEDICAL_CONDITION")),
     ("medical_condition", "candidate", "eeo_disability_status", Some("MEDICAL_CONDITION")),
     ("medical_condition.clinical_terms", "intake_forms", "asthma", Some("MEDICAL_CONDITION")),
@@ -342,7 +344,8 @@ fn every_default_rule_has_a_case() {
     // `a_session_a_confirmation_id_and_a_list_of_organizers_kept_as_text_are_personal`,
     // `federated_identities_and_case_handlers_kept_as_text_are_personal`,
     // `a_verification_key_kept_as_text_on_a_persons_row_is_a_credential`,
-    // `recipients_actors_and_verification_identifiers_kept_as_text_are_personal`).
+    // `recipients_actors_and_verification_identifiers_kept_as_text_are_personal`,
+    // `reset_keys_and_share_keys_kept_as_text_are_credentials`).
     let needs_other_columns =
         [
             "api_key.id_of_session_table",
@@ -359,6 +362,8 @@ fn every_default_rule_has_a_case() {
             "api_key.verification_key_of_person",
             "email.identifier_in_token_table",
             "email.recipients_as_text",
+            "api_key.reset_key_as_text",
+            "api_key.share_link_key",
         ];
     let covered: BTreeSet<&str> =
         RULE_CASES.iter().map(|(rule, ..)| *rule).chain(needs_other_columns).collect();

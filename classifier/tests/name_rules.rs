@@ -919,6 +919,31 @@ fn an_address_line_beside_a_city_is_a_street_address() {
 }
 
 #[test]
+fn a_tables_own_prefix_on_its_columns_is_read_past_for_evidence() {
+    let engine = engine();
+    let classify = |table: &str, column: &str, siblings: &[&str]| with_siblings(&engine, table, column, siblings);
+    // An account one logs in to is a person's: its email is the person's.
+    let login = ["account_id", "account_email", "account_password", "account_salt", "account_flags"];
+    assert_eq!(classify("account", "account_email", &login), Some("EMAIL_ADDRESS"));
+    assert_eq!(classify("accounts", "email", &["id", "name", "email", "password"]), Some("EMAIL_ADDRESS"));
+    // Without a password the account is a ledger's or a company's, as before.
+    let ledger = ["account_id", "account_email", "account_balance", "account_flags"];
+    assert_eq!(classify("account", "account_email", &ledger), None);
+    assert_eq!(engine.table_evidence(ledger), engine.table_evidence(["account_id", "account_email"]));
+    // A prefix only a few columns share is not the table's: `billing_password` says nothing here.
+    assert_eq!(
+        engine.table_evidence(["id", "name", "email", "billing_password", "billing_plan", "notes"]),
+        engine.table_evidence(["id", "name", "email", "notes"]),
+    );
+    assert_ne!(
+        engine.table_evidence(["id", "name", "email", "password", "notes"]),
+        engine.table_evidence(["id", "name", "email", "notes"]),
+    );
+    // Posts keep where they were written.
+    check(&engine, &[("item", "coord", Some("GEO_COORDINATES"))]);
+}
+
+#[test]
 fn password_tables_verification_codes_and_hashed_keys() {
     check(&engine(), &[
         ("UserPassword", "hash", Some("PASSWORD")),
