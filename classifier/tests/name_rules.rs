@@ -919,6 +919,25 @@ fn an_address_line_beside_a_city_is_a_street_address() {
 }
 
 #[test]
+fn a_networks_own_addresses_are_its_devices() {
+    let engine = engine();
+    let classify = |table: &str, column: &str, siblings: &[&str]| with_siblings(&engine, table, column, siblings);
+    // An IP address management tool's addresses: the rows carry a subnet, so they are a plan of
+    // the network, not people's visits.
+    let planned = ["id", "subnetId", "ip_addr", "hostname", "mac", "owner", "switch"];
+    assert_eq!(classify("ipaddresses", "ip_addr", &planned), None);
+    assert_eq!(classify("ipaddresses", "mac", &planned), None);
+    assert_eq!(classify("devices", "ip_addr", &["hostname", "ip_addr", "snmp_community", "snmp_version"]), None);
+    // Known only by their names, the same columns are still taken for a person's.
+    assert_eq!(classify("ipaddresses", "ip_addr", &[]), Some("IP_ADDRESS"));
+    assert_eq!(classify("logins", "ip_addr", &["user_id", "ip_addr", "user_agent"]), Some("IP_ADDRESS"));
+    check(&engine, &[
+        ("bgpPeers", "bgpPeerRemoteAddr", None),
+        ("artists", "name", Some("PERSON_NAME")),
+    ]);
+}
+
+#[test]
 fn a_tables_own_prefix_on_its_columns_is_read_past_for_evidence() {
     let engine = engine();
     let classify = |table: &str, column: &str, siblings: &[&str]| with_siblings(&engine, table, column, siblings);
