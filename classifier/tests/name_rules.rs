@@ -919,6 +919,19 @@ fn an_address_line_beside_a_city_is_a_street_address() {
 }
 
 #[test]
+fn registration_codes_feed_credentials_and_course_tutors() {
+    check(&engine(), &[
+        ("app_registers", "verify_code", Some("API_KEY")),
+        ("curated_register_activities", "secret_code", Some("API_KEY")),
+        ("feed", "httpAuth", Some("PASSWORD")),
+        ("course", "tutor_name", Some("PERSON_NAME")),
+        // Whether a code was verified, and a course's code, are not.
+        ("app_registers", "verify_code_sent", None),
+        ("course", "course_code", None),
+    ]);
+}
+
+#[test]
 fn a_networks_own_addresses_are_its_devices() {
     let engine = engine();
     let classify = |table: &str, column: &str, siblings: &[&str]| with_siblings(&engine, table, column, siblings);
