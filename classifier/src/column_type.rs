@@ -156,7 +156,7 @@ impl ColumnType {
             | "varbit" => ColumnType::Binary,
             "character" | "char" | "varchar" | "nchar" | "nvarchar" | "varchar2" | "nvarchar2" | "text"
             | "tinytext" | "mediumtext" | "longtext" | "ntext" | "string" | "citext" | "enum" | "set" | "clob"
-            | "name" | "bpchar" => ColumnType::Text,
+            | "name" | "bpchar" | "ascii" => ColumnType::Text,
             _ => ColumnType::Other,
         };
         Some(family)

@@ -1410,6 +1410,9 @@ fn is_table_abbreviation(table: &str, word: &str) -> bool {
         return false;
     }
     let table = Words::split(table);
+    if is_initials_of(&table, word) {
+        return true;
+    }
     table.iter().any(|table_word| {
         if GENERIC_TABLE_WORDS.contains(&table_word) || table_word.len() <= word.len() + 1 {
             return false;
@@ -1422,6 +1425,17 @@ fn is_table_abbreviation(table: &str, word: &str) -> bool {
             && letters.next() == wanted.next()
             && wanted.all(|letter| letters.any(|candidate| candidate == letter))
     })
+}
+
+/// Whether `word` is made of the first letters of consecutive words of the table's name, the last
+/// of them its last word (`ec` in `hs_hr_emp_children`, `eec` in `hs_hr_emp_emergency_contacts`).
+fn is_initials_of(table: &Words, word: &str) -> bool {
+    let count = word.len();
+    if count < 2 || table.len() < count {
+        return false;
+    }
+    let start = table.len() - count;
+    word.bytes().enumerate().all(|(index, letter)| table.get(start + index).as_bytes().first() == Some(&letter))
 }
 
 /// The shortest context word read off the end of a run-together table word (`contact` in

@@ -247,6 +247,14 @@ fn a_verification_key_kept_as_text_on_a_persons_row_is_a_credential() {
 }
 
 #[test]
+fn a_login_kept_under_an_identifiers_name_is_a_login_when_it_is_text() {
+    let engine = engine();
+    assert_eq!(classify_typed(&engine, "egw_access_log", "loginid", "varchar(64)"), Some("USERNAME"));
+    assert_eq!(classify_typed(&engine, "sessions", "login_id", "ascii(64)"), Some("USERNAME"));
+    assert_eq!(classify_typed(&engine, "sessions", "login_id", "int(11)"), None);
+}
+
+#[test]
 fn reset_keys_and_share_keys_kept_as_text_are_credentials() {
     let engine = engine();
     assert_eq!(classify_typed(&engine, "channel", "channel_passwd_reset", "char(255)"), Some("API_KEY"));

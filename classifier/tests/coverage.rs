@@ -180,6 +180,8 @@ const RULE_CASES: &[(&str, &str, &str, Option<&str>)] = &[
     ("device_id.push_endpoint", "web_push_subscriptions", "endpoint", Some("DEVICE_ID")),
     ("password", "users", "password_hash", Some("PASSWORD")),
     ("password", "devices", "snmp_community", Some("PASSWORD")),
+    ("person_name.vcard_parts", "egw_addressbook", "n_given", Some("PERSON_NAME")),
+    ("person_name.vcard_parts", "contacts", "n_fn", Some("PERSON_NAME")),
     ("password.bare_pass", "users", "pass", Some("PASSWORD")),
     ("password.processing_pass", "bbcodes", "first_pass_match", None),
     ("api_key", "users", "reset_password_token", Some("API_KEY")),
@@ -332,12 +334,17 @@ fn every_default_rule_has_a_case() {
         Ok(parsed) => parsed,
         Err(error) => panic!("{error}"),
     };
-    let ids: BTreeSet<&str> = parsed
+    let all: Vec<&str> = parsed
         .get("rule")
         .and_then(toml::Value::as_array)
         .map(|rules| rules.iter().filter_map(|rule| rule.get("id").and_then(toml::Value::as_str)).collect())
         .unwrap_or_default();
+    let ids: BTreeSet<&str> = all.iter().copied().collect();
     assert!(ids.len() > 50, "rules are found in the default file");
+    // A later rule with an id already used replaces the earlier one (as a user file's does), so
+    // in the default file every id is used once.
+    let repeated: Vec<&&str> = ids.iter().filter(|id| all.iter().filter(|other| other == id).count() > 1).collect();
+    assert!(repeated.is_empty(), "rule ids used more than once in the default file: {repeated:?}");
     // Rules that need a table's other columns have their cases in `name_rules.rs`
     // (`a_session_tables_id_is_its_identifier_unless_another_column_is`,
     // `a_session_tables_session_column_is_its_identifier_next_to_its_payload`,

@@ -919,6 +919,36 @@ fn an_address_line_beside_a_city_is_a_street_address() {
 }
 
 #[test]
+fn a_prefix_of_the_tables_initials_hides_no_name() {
+    check(&engine(), &[
+        // `ec` is emp children, `eec` emp emergency contacts: the words after them are the name.
+        ("hs_hr_emp_children", "ec_name", Some("PERSON_NAME")),
+        ("hs_hr_emp_dependents", "ed_name", Some("PERSON_NAME")),
+        ("hs_hr_emp_emergency_contacts", "eec_home_no", Some("PHONE_NUMBER")),
+        ("hs_hr_emp_emergency_contacts", "eec_office_no", Some("PHONE_NUMBER")),
+        // Initials that are not the table's say nothing, and the name after them is still read
+        // as it is.
+        ("hs_hr_emp_children", "xy_name", None),
+        ("hs_hr_emp_children", "ec_seqno", None),
+    ]);
+}
+
+#[test]
+fn work_phones_insurance_numbers_logins_and_shares() {
+    check(&engine(), &[
+        ("hs_hr_employee", "emp_work_telephone", Some("PHONE_NUMBER")),
+        ("hs_hr_employee", "emp_sin_num", Some("NATIONAL_ID")),
+        ("egw_accounts", "account_lastloginfrom", Some("IP_ADDRESS")),
+        ("egw_sharing", "share_passwd", Some("PASSWORD")),
+        ("egw_sharing", "share_token", Some("API_KEY")),
+        ("egw_addressbook", "n_family", Some("PERSON_NAME")),
+        // Whether to share an email is a setting; a vCard's honorific is not a name.
+        ("users", "share_email", None),
+        ("egw_addressbook", "n_prefix", None),
+    ]);
+}
+
+#[test]
 fn registration_codes_feed_credentials_and_course_tutors() {
     check(&engine(), &[
         ("app_registers", "verify_code", Some("API_KEY")),
