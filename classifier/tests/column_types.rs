@@ -247,6 +247,14 @@ fn a_verification_key_kept_as_text_on_a_persons_row_is_a_credential() {
 }
 
 #[test]
+fn a_remember_me_key_kept_as_text_is_a_credential() {
+    let engine = engine();
+    assert_eq!(classify_typed(&engine, "faquser", "remember_me", "varchar(150)"), Some("API_KEY"));
+    assert_eq!(classify_typed(&engine, "users", "remember_me", "tinyint(1)"), None);
+    assert_eq!(classify_typed(&engine, "users", "remember_me", "boolean"), None);
+}
+
+#[test]
 fn a_login_kept_under_an_identifiers_name_is_a_login_when_it_is_text() {
     let engine = engine();
     assert_eq!(classify_typed(&engine, "egw_access_log", "loginid", "varchar(64)"), Some("USERNAME"));

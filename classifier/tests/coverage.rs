@@ -355,7 +355,8 @@ fn every_default_rule_has_a_case() {
     // `federated_identities_and_case_handlers_kept_as_text_are_personal`,
     // `a_verification_key_kept_as_text_on_a_persons_row_is_a_credential`,
     // `recipients_actors_and_verification_identifiers_kept_as_text_are_personal`,
-    // `reset_keys_and_share_keys_kept_as_text_are_credentials`).
+    // `reset_keys_and_share_keys_kept_as_text_are_credentials`,
+    // `a_remember_me_key_kept_as_text_is_a_credential`).
     let needs_other_columns =
         [
             "api_key.id_of_session_table",
@@ -374,6 +375,7 @@ fn every_default_rule_has_a_case() {
             "email.recipients_as_text",
             "api_key.reset_key_as_text",
             "api_key.share_link_key",
+            "api_key.remember_me_as_text",
         ];
     let covered: BTreeSet<&str> =
         RULE_CASES.iter().map(|(rule, ..)| *rule).chain(needs_other_columns).collect();

@@ -919,6 +919,25 @@ fn an_address_line_beside_a_city_is_a_street_address() {
 }
 
 #[test]
+fn plural_prefixes_short_logins_messengers_and_whole_words() {
+    check(&engine(), &[
+        ("orders", "customers_name", Some("PERSON_NAME")),
+        ("users", "uname", Some("USERNAME")),
+        ("online", "online_uname", Some("USERNAME")),
+        ("users", "user_msnm", Some("USERNAME")),
+        ("users", "user_aim", Some("USERNAME")),
+        ("users", "actkey", Some("API_KEY")),
+        ("faquser", "code_verifier", Some("API_KEY")),
+        // A stop word is a word, not `sto` and a password.
+        ("faqstopwords", "stopword", None),
+        ("faqstopwords", "stopwords", None),
+        // A code challenge is public, and a campaign's aim is no handle.
+        ("oauth_requests", "code_challenge", None),
+        ("campaigns", "aim", None),
+    ]);
+}
+
+#[test]
 fn a_prefix_of_the_tables_initials_hides_no_name() {
     check(&engine(), &[
         // `ec` is emp children, `eec` emp emergency contacts: the words after them are the name.
