@@ -247,6 +247,17 @@ fn a_verification_key_kept_as_text_on_a_persons_row_is_a_credential() {
 }
 
 #[test]
+fn an_analytics_visitor_cookie_with_the_identifier_first_is_a_device_and_excluded_ips_are_not_a_persons() {
+    let engine = engine();
+    assert_eq!(classify_typed(&engine, "log_visit", "idvisitor", "binary(8)"), Some("DEVICE_ID"));
+    assert_eq!(classify_typed(&engine, "log_visit", "id_visitor", "varchar(32)"), Some("DEVICE_ID"));
+    // Kept as a number it is a key to the visitors' table.
+    assert_eq!(classify_typed(&engine, "visits", "idvisitor", "int(10)"), None);
+    assert_eq!(classify_typed(&engine, "site", "excluded_ips", "text"), None);
+    assert_eq!(classify_typed(&engine, "site", "excluded_ips", "text"), classify_typed(&engine, "site", "allowed_ips", "text"));
+}
+
+#[test]
 fn a_remember_me_key_kept_as_text_is_a_credential() {
     let engine = engine();
     assert_eq!(classify_typed(&engine, "faquser", "remember_me", "varchar(150)"), Some("API_KEY"));
