@@ -258,6 +258,26 @@ fn an_analytics_visitor_cookie_with_the_identifier_first_is_a_device_and_exclude
 }
 
 #[test]
+fn a_session_tables_id_kept_as_text_is_its_identifier() {
+    let engine = engine();
+    assert_eq!(classify_typed(&engine, "tblSessions", "id", "varchar(50)"), Some("API_KEY"));
+    // A number there is a row's key.
+    assert_eq!(classify_typed(&engine, "tblSessions", "id", "int(11)"), None);
+    // With a column of its own for the identifier, the `id` is the row's.
+    let engine_column = |siblings: &[&str]| {
+        engine
+            .classify(
+                &classifier::ColumnRef::new("sessions", "id")
+                    .with_siblings(engine.table_evidence(siblings.iter().copied()))
+                    .with_type(classifier::ColumnType::from_name("varchar(50)")),
+                None,
+            )
+            .entity
+    };
+    assert_eq!(engine_column(&["id", "session_id", "user_id"]), None);
+}
+
+#[test]
 fn a_remember_me_key_kept_as_text_is_a_credential() {
     let engine = engine();
     assert_eq!(classify_typed(&engine, "faquser", "remember_me", "varchar(150)"), Some("API_KEY"));

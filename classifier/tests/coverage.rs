@@ -171,6 +171,7 @@ const RULE_CASES: &[(&str, &str, &str, Option<&str>)] = &[
     ("bank_account.details", "employee_bank_details", "bank_info", Some("BANK_ACCOUNT")),
     ("ip_address", "logins", "remote_ip", Some("IP_ADDRESS")),
     ("ip_address.infrastructure", "servers", "server_ip", None),
+    ("username.service_login_of_network_equipment", "automation_devices", "snmp_username", None),
     ("ip_address.of_network_equipment", "bgpPeers", "bgpLocalAddr", None),
     ("ip_address.of_network_equipment", "subnet_addresses", "mac", None),
     ("mac_address", "devices", "mac_address", Some("MAC_ADDRESS")),
@@ -356,7 +357,8 @@ fn every_default_rule_has_a_case() {
     // `a_verification_key_kept_as_text_on_a_persons_row_is_a_credential`,
     // `recipients_actors_and_verification_identifiers_kept_as_text_are_personal`,
     // `reset_keys_and_share_keys_kept_as_text_are_credentials`,
-    // `a_remember_me_key_kept_as_text_is_a_credential`).
+    // `a_remember_me_key_kept_as_text_is_a_credential`,
+    // `a_session_tables_id_kept_as_text_is_its_identifier`).
     let needs_other_columns =
         [
             "api_key.id_of_session_table",
@@ -376,6 +378,7 @@ fn every_default_rule_has_a_case() {
             "api_key.reset_key_as_text",
             "api_key.share_link_key",
             "api_key.remember_me_as_text",
+            "api_key.session_id_as_text",
         ];
     let covered: BTreeSet<&str> =
         RULE_CASES.iter().map(|(rule, ..)| *rule).chain(needs_other_columns).collect();

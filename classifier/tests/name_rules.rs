@@ -919,6 +919,23 @@ fn an_address_line_beside_a_city_is_a_street_address() {
 }
 
 #[test]
+fn directory_attribute_names_and_snmp_logins_are_not_a_persons() {
+    check(&engine(), &[
+        // The names of the LDAP attributes that hold a user's data, not the data.
+        ("auth_sources", "attr_login", None),
+        ("auth_sources", "attr_firstname", None),
+        ("auth_sources", "attr_mail", None),
+        ("authldaps", "field_email", None),
+        // SNMPv3's login is a service's; a device's contact is a person.
+        ("automation_devices", "snmp_username", None),
+        ("automation_devices", "sysContact", Some("PERSON_NAME")),
+        // The words alone still are what they name.
+        ("users", "mail", Some("EMAIL_ADDRESS")),
+        ("users", "firstname", Some("PERSON_NAME")),
+    ]);
+}
+
+#[test]
 fn plural_prefixes_short_logins_messengers_and_whole_words() {
     check(&engine(), &[
         ("orders", "customers_name", Some("PERSON_NAME")),
