@@ -1401,7 +1401,8 @@ const TYPE_PREFIXES: &[&str] =
 /// (`pat` in `PATIENT`, `lab` in `LABORATORY`, `emp` in `employees`) or, from three letters, by
 /// its first letter and then letters of it in order (`wrd` in `WARD`, `cst` in `customers`). A
 /// whole word (`user` in `users`) is not an abbreviation. A single letter abbreviates the table's
-/// first word when it begins it (`a` in `article_data_mime`).
+/// first word when it begins it (`a` in `article_data_mime`); two to four letters may also be the
+/// initials of the table's last words (`ec` in `hs_hr_emp_children`).
 fn is_table_abbreviation(table: &str, word: &str) -> bool {
     if word.len() == 1 {
         if !table.as_bytes().first().is_some_and(|first| first.eq_ignore_ascii_case(&word.as_bytes()[0])) {
