@@ -264,17 +264,14 @@ fn a_session_tables_id_kept_as_text_is_its_identifier() {
     // A number there is a row's key.
     assert_eq!(classify_typed(&engine, "tblSessions", "id", "int(11)"), None);
     // With a column of its own for the identifier, the `id` is the row's.
-    let engine_column = |siblings: &[&str]| {
-        engine
-            .classify(
-                &classifier::ColumnRef::new("sessions", "id")
-                    .with_siblings(engine.table_evidence(siblings.iter().copied()))
-                    .with_type(classifier::ColumnType::from_name("varchar(50)")),
-                None,
-            )
-            .entity
+    let with_columns = |siblings: &[&str]| {
+        let column = ColumnRef::new("sessions", "id")
+            .with_siblings(engine.table_evidence(siblings.iter().copied()))
+            .with_type(ColumnType::from_declared("varchar(50)"));
+        engine.classify(&column, None).entity
     };
-    assert_eq!(engine_column(&["id", "session_id", "user_id"]), None);
+    assert_eq!(with_columns(&["id", "user_id", "last_access"]), Some("API_KEY"));
+    assert_eq!(with_columns(&["id", "session_id", "user_id"]), None);
 }
 
 #[test]
