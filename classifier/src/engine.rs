@@ -988,12 +988,9 @@ impl Engine {
             // Two bit tests rule out most words before any lookup.
             let ends_known = length >= 5 && has_letters(&self.vocabulary_endings, ending_of(word));
             let begins_known = length >= 5 && has_letters(&self.vocabulary_beginnings, word.get(..3).and_then(ending_of));
-            // A word the rules, the contexts or the vocabulary know whole is not cut (`stopword`).
-            if !(ends_known || begins_known)
-                || known(word)
-                || self.segments.contains_key(word)
-                || self.modifiers.contains_key(word)
-            {
+            // A word the rules, the contexts or the vocabulary know whole is not cut (`stopword`);
+            // `segments` holds the rules' words too.
+            if !(ends_known || begins_known) || self.segments.contains_key(word) || self.modifiers.contains_key(word) {
                 index += 1;
                 continue;
             }
