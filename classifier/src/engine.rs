@@ -985,6 +985,17 @@ impl Engine {
         while index < words.len() {
             let word = words.get(index);
             let length = word.len();
+            // Hungarian notation run on to the name (`vclogin`, `vcemail`: `vc` for varchar): the
+            // type prefix is cut off when what follows is a word the rules know, whole or in parts;
+            // the rest is then read like any other word.
+            if let Some(prefix) = RUN_ON_TYPE_PREFIXES.iter().find(|prefix| length >= prefix.len() + 4 && word.starts_with(**prefix)) {
+                let rest = &word[prefix.len()..];
+                if !self.segments.contains_key(word) && (self.segments.contains_key(rest) || known(rest) || self.segment(rest).is_some()) {
+                    words.split_word(index, prefix.len());
+                    index += 1;
+                    continue;
+                }
+            }
             // Two bit tests rule out most words before any lookup.
             let ends_known = length >= 5 && has_letters(&self.vocabulary_endings, ending_of(word));
             let begins_known = length >= 5 && has_letters(&self.vocabulary_beginnings, word.get(..3).and_then(ending_of));
@@ -1390,9 +1401,13 @@ fn ending_of(word: &str) -> Option<usize> {
 }
 
 /// Type prefixes of Hungarian notation, as a column name's first word: string, integer, boolean,
-/// decimal or date, float, number, date-time, and their longer spellings.
+/// decimal or date, float, number, date-time, variable character, and their longer spellings.
 const TYPE_PREFIXES: &[&str] =
-    &["s", "i", "b", "d", "f", "n", "dt", "sz", "str", "int", "dbl", "dec", "bln", "txt", "ts"];
+    &["s", "i", "b", "d", "f", "n", "dt", "sz", "str", "int", "dbl", "dec", "bln", "txt", "ts", "vc", "dtm"];
+
+/// The type prefixes that schemas run on to the name without a separator (`vclogin`, `szemail`):
+/// variable character, zero-terminated string, string, text, date-time.
+const RUN_ON_TYPE_PREFIXES: &[&str] = &["vc", "sz", "str", "txt", "dtm"];
 
 /// Whether `word` (two to four letters) abbreviates a word of the table's name: by its beginning
 /// (`pat` in `PATIENT`, `lab` in `LABORATORY`, `emp` in `employees`) or, from three letters, by

@@ -1212,3 +1212,32 @@ fn a_named_contact_persons_details_and_lists_of_addresses() {
         ("users", "identity_url", Some("USERNAME")),
     ]);
 }
+
+#[test]
+fn type_prefixes_run_on_profile_pages_and_oauth_secrets() {
+    check(&engine(), &[
+        // Hungarian notation run on to the name: `vc` (varchar) before a known word.
+        ("operator", "vclogin", Some("USERNAME")),
+        ("operator", "vcpassword", Some("PASSWORD")),
+        ("operator", "vcemail", Some("EMAIL_ADDRESS")),
+        ("operator", "vcjabbername", Some("USERNAME")),
+        ("users", "szemail", Some("EMAIL_ADDRESS")),
+        // The prefix is not cut from a word known whole, nor when the rest says nothing.
+        ("operator", "vcstatus", None),
+        ("users", "street", Some("STREET_ADDRESS")),
+        // A person's name parts after the word `person`.
+        ("incident_person", "person_first", Some("PERSON_NAME")),
+        ("incident_person", "person_last", Some("PERSON_NAME")),
+        // The address of a person's own profile page.
+        ("profile", "profileurl", Some("USERNAME")),
+        ("profile", "profile_url", Some("USERNAME")),
+        ("products", "profile_url", None),
+        // OAuth 1.0 tokens, their verifiers and mailed confirmation codes.
+        ("token", "tok", Some("API_KEY")),
+        ("token", "verifier", Some("API_KEY")),
+        ("confirm_address", "code", Some("API_KEY")),
+        ("oauth_apps", "key", Some("API_KEY")),
+        ("products", "verifier", None),
+        ("countries", "code", None),
+    ]);
+}
