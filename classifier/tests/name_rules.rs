@@ -1241,3 +1241,28 @@ fn type_prefixes_run_on_profile_pages_and_oauth_secrets() {
         ("countries", "code", None),
     ]);
 }
+
+#[test]
+fn genotypes_public_names_messengers_and_device_codes() {
+    check(&engine(), &[
+        // Genetic data only as the column's head: a genotype, not what is said about one.
+        ("user_snps", "local_genotype", Some("GENETIC")),
+        ("genotypes", "snps", Some("GENETIC")),
+        ("user_snps", "snp_name", None),
+        ("users", "finished_snp_parsing", None),
+        ("genotypes", "genotype_file_size", None),
+        // A person's public name, a paper's authors, an instant-messaging address.
+        ("people", "public_name", Some("PERSON_NAME")),
+        ("tags", "public_name", None),
+        ("plos_papers", "first_author", Some("PERSON_NAME")),
+        ("im_accounts", "im_address", Some("USERNAME")),
+        ("users", "yearofbirth", Some("DATE_OF_BIRTH")),
+        // OAuth device-flow codes are secrets; a product's `user_code` is not.
+        ("oauth_device_flow_requests", "device_code", Some("API_KEY")),
+        ("oauth_device_flow_requests", "user_code", Some("API_KEY")),
+        ("products", "user_code", None),
+        // A conference's own address is its organisers' office.
+        ("conferences", "email", None),
+        ("people", "email", Some("EMAIL_ADDRESS")),
+    ]);
+}
