@@ -118,6 +118,7 @@ const RULE_CASES: &[(&str, &str, &str, Option<&str>)] = &[
     ("username.bare_user", "audit_log", "user", Some("USERNAME")),
     ("username.nickname_in_person_table", "members", "nickname", Some("USERNAME")),
     ("username.social_handle_in_person_table", "profiles", "twitter", Some("USERNAME")),
+    ("username.alias_of_person", "contact", "alias", Some("USERNAME")),
     ("username.chat_address", "chat_contacts", "jid", Some("USERNAME")),
     ("username.chat_address", "profiles", "matrix_id", Some("USERNAME")),
     ("username.matrix_in_person_table", "contact", "matrix", Some("USERNAME")),

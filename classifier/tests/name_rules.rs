@@ -1266,3 +1266,18 @@ fn genotypes_public_names_messengers_and_device_codes() {
         ("people", "email", Some("EMAIL_ADDRESS")),
     ]);
 }
+
+#[test]
+fn aliases_of_people_pagers_and_confirmation_keys() {
+    check(&engine(), &[
+        // A person's or a contact's alias is the name they go by.
+        ("contact", "alias", Some("USERNAME")),
+        ("icinga_contacts", "alias", Some("USERNAME")),
+        // A domain's, a mailbox's or an address book entry's alias is not a person's.
+        ("domains", "alias", None),
+        ("ps_address", "alias", None),
+        // A pager's address is a number; a confirmation key is a secret.
+        ("icinga_contacts", "pager_address", Some("PHONE_NUMBER")),
+        ("organisers", "confirmation_key", Some("API_KEY")),
+    ]);
+}
