@@ -1279,5 +1279,9 @@ fn aliases_of_people_pagers_and_confirmation_keys() {
         // A pager's address is a number; a confirmation key is a secret.
         ("icinga_contacts", "pager_address", Some("PHONE_NUMBER")),
         ("organisers", "confirmation_key", Some("API_KEY")),
+        // A number for voice calls; a course's generated registration key.
+        ("users", "voice_number", Some("PHONE_NUMBER")),
+        ("courses", "registration_key", Some("API_KEY")),
+        ("users", "voice_enabled", None),
     ]);
 }
