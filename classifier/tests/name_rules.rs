@@ -1285,3 +1285,17 @@ fn aliases_of_people_pagers_and_confirmation_keys() {
         ("users", "voice_enabled", None),
     ]);
 }
+
+#[test]
+fn password_hints_work_factors_and_senders_of_messages() {
+    check(&engine(), &[
+        // A password's hint and its hashing's work factor describe the secret.
+        ("CPG_albums", "alb_password_hint", None),
+        ("CPG_users", "user_password_iterations", None),
+        ("users", "password", Some("PASSWORD")),
+        // A message's or an e-card's sender is a person; a newsletter's is the business.
+        ("CPG_ecards", "sender_email", Some("EMAIL_ADDRESS")),
+        ("message", "sender_email", Some("EMAIL_ADDRESS")),
+        ("newsletters", "sender_email", None),
+    ]);
+}
