@@ -355,3 +355,12 @@ fn a_session_a_confirmation_id_and_a_list_of_organizers_kept_as_text_are_persona
     // A session table's own `session` column is left to the session rules.
     assert_eq!(classify_typed(&engine, "sessions", "session", "text"), None);
 }
+
+#[test]
+fn a_key_tables_id_kept_as_text_is_the_key() {
+    let engine = engine();
+    assert_eq!(classify_typed(&engine, "api_key", "id", "varchar(32)"), Some("API_KEY"));
+    // A number there is a row's key, and another table's text `id` is its own.
+    assert_eq!(classify_typed(&engine, "api_key", "id", "int(11)"), None);
+    assert_eq!(classify_typed(&engine, "products", "id", "varchar(32)"), None);
+}

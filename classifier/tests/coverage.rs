@@ -359,7 +359,8 @@ fn every_default_rule_has_a_case() {
     // `recipients_actors_and_verification_identifiers_kept_as_text_are_personal`,
     // `reset_keys_and_share_keys_kept_as_text_are_credentials`,
     // `a_remember_me_key_kept_as_text_is_a_credential`,
-    // `a_session_tables_id_kept_as_text_is_its_identifier`).
+    // `a_session_tables_id_kept_as_text_is_its_identifier`,
+    // `a_key_tables_id_kept_as_text_is_the_key`).
     let needs_other_columns =
         [
             "api_key.id_of_session_table",
@@ -380,6 +381,7 @@ fn every_default_rule_has_a_case() {
             "api_key.share_link_key",
             "api_key.remember_me_as_text",
             "api_key.session_id_as_text",
+            "api_key.id_of_credential_table",
         ];
     let covered: BTreeSet<&str> =
         RULE_CASES.iter().map(|(rule, ..)| *rule).chain(needs_other_columns).collect();

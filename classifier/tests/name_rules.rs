@@ -1299,3 +1299,14 @@ fn password_hints_work_factors_and_senders_of_messages() {
         ("newsletters", "sender_email", None),
     ]);
 }
+
+#[test]
+fn lookup_tables_and_names_of_mails_are_not_a_persons() {
+    check(&engine(), &[
+        // A lookup table holds reference data; a mail's name is not an address.
+        ("postcode_lookup", "postcode", None),
+        ("users", "postcode", Some("ZIPCODE")),
+        ("campaigners_sent_email", "email_name", None),
+        ("campaigners_sent_email", "email", Some("EMAIL_ADDRESS")),
+    ]);
+}
