@@ -157,7 +157,8 @@ Examples:
 
 const CLASSIFY_HELP: &str = "\
 Input: one JSON object per line, `samples` optional (sampled values; only used here, never stored),
-`type` optional (the column's declared type as the schema writes it):
+`type` optional (the column's declared type as the schema writes it, or as an ORM names it:
+Django's genericipaddressfield, Laravel's unsignedinteger, ADOdb's I8):
   {\"table\": \"customers\", \"column\": \"email\", \"samples\": [\"jane@example.com\", \"li@example.org\"]}
   {\"schema\": \"shop\", \"table\": \"orders\", \"column\": \"created_at\", \"type\": \"timestamp without time zone\"}
 Blank lines and lines starting with # are skipped. A declared type sets aside what it cannot hold:

@@ -131,6 +131,9 @@ impl ColumnType {
         if !words.all(|word| TYPE_MODIFIERS.contains(&word)) {
             return Some(ColumnType::Other);
         }
+        if let Some(family) = ColumnType::from_schema_tool(first) {
+            return Some(family);
+        }
         let length = length.trim();
         let family = match first {
             // MySQL's BOOLEAN is TINYINT(1); a one-bit BIT is a flag.
@@ -160,6 +163,63 @@ impl ColumnType {
             _ => ColumnType::Other,
         };
         Some(family)
+    }
+
+    /// The family of a type as an ORM or a schema tool names it, for the database type it creates:
+    /// Django's field classes (`charfield`, `genericipaddressfield`), Laravel's column methods
+    /// (`unsignedinteger`, `ipaddress`), ADOdb's type codes (`c2`, `i8`, `x`, `l`), Apache
+    /// OFBiz's field types (`id-long`, `date-time`, `indicator`), Bugzilla's (`int3`,
+    /// `mediumserial`) and Prisma's `bytes`. `None` for any other word.
+    fn from_schema_tool(word: &str) -> Option<ColumnType> {
+        Some(match word {
+            // Django's model fields.
+            "charfield" | "textfield" | "emailfield" | "slugfield" | "urlfield" | "filefield"
+            | "imagefield" | "filepathfield" => ColumnType::Text,
+            "integerfield" | "smallintegerfield" | "bigintegerfield" | "positiveintegerfield"
+            | "positivesmallintegerfield" | "positivebigintegerfield" | "autofield" | "bigautofield"
+            | "smallautofield" | "foreignkey" | "onetoonefield" => ColumnType::Integer,
+            "booleanfield" | "nullbooleanfield" => ColumnType::Boolean,
+            "datefield" => ColumnType::Date,
+            "datetimefield" => ColumnType::Timestamp,
+            "timefield" | "durationfield" => ColumnType::Time,
+            "decimalfield" | "floatfield" => ColumnType::Decimal,
+            "uuidfield" => ColumnType::Uuid,
+            "genericipaddressfield" | "ipaddressfield" => ColumnType::Inet,
+            "jsonfield" => ColumnType::Json,
+            "binaryfield" => ColumnType::Binary,
+            // Laravel's schema builder and Vanilla's Garden (`ipaddress`, `primarykey`).
+            "increments" | "bigincrements" | "mediumincrements" | "smallincrements" | "tinyincrements"
+            | "unsignedinteger" | "unsignedbiginteger" | "unsignedmediuminteger" | "unsignedsmallinteger"
+            | "unsignedtinyinteger" | "biginteger" | "mediuminteger" | "smallinteger" | "tinyinteger"
+            | "foreignid" | "primarykey" => ColumnType::Integer,
+            "ipaddress" => ColumnType::Inet,
+            "macaddress" => ColumnType::MacAddr,
+            "remembertoken" => ColumnType::Text,
+            "softdeletes" => ColumnType::Timestamp,
+            // ADOdb's portable type codes (Moodle, Mantis, OJS): character, text, integers,
+            // auto-increment, logical, number, float, date, timestamp, blob.
+            "c" | "c2" | "x" | "xl" | "x2" => ColumnType::Text,
+            "i" | "i1" | "i2" | "i4" | "i8" | "r" => ColumnType::Integer,
+            "l" => ColumnType::Boolean,
+            "n" | "f" => ColumnType::Decimal,
+            "d" => ColumnType::Date,
+            "t" => ColumnType::Timestamp,
+            "b" => ColumnType::Binary,
+            // Apache OFBiz's field types.
+            "id" | "id-long" | "id-vlong" | "id-ne" | "id-long-ne" | "id-vlong-ne" | "short-varchar"
+            | "long-varchar" | "very-long" | "very-short" | "description" | "comment" | "value"
+            | "email" | "url" | "tel-number" | "credit-card-number" | "credit-card-date" => ColumnType::Text,
+            "indicator" => ColumnType::Boolean,
+            "date-time" => ColumnType::Timestamp,
+            "numeric-id" => ColumnType::Integer,
+            "currency-amount" | "currency-precise" | "fixed-point" | "floating-point" => ColumnType::Decimal,
+            "object" | "byte-array" => ColumnType::Binary,
+            // Bugzilla's abstract types.
+            "int1" | "int3" | "mediumserial" => ColumnType::Integer,
+            // Prisma's.
+            "bytes" => ColumnType::Binary,
+            _ => return None,
+        })
     }
 
     /// The family of a PostgreSQL type OID (a RowDescription's data type), for the built-in

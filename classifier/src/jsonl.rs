@@ -5,7 +5,8 @@
 //! (`schema` and `samples` are optional; instead of `samples` a line may carry precomputed
 //! `"signals": {…}` as the sensor sends them). An optional `"type"` is the column's declared type
 //! as the schema writes it (`varchar(255)`, `boolean`, `timestamp without time zone`,
-//! `information_schema.columns.data_type`): entities the type cannot hold are set aside
+//! `information_schema.columns.data_type`, or an ORM's name for it such as Django's
+//! `genericipaddressfield` or Laravel's `unsignedinteger`): entities the type cannot hold are set aside
 //! ([`crate::ColumnType`]). Blank lines and lines starting with `#` are skipped.
 //!
 //! Output, one object per input line, in input order:
