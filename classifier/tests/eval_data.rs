@@ -56,3 +56,43 @@ fn columns_jsonl_matches_sources() {
         assert_eq!(stored, generated, "row {} differs from eval/sources", index + 1);
     }
 }
+
+/// The second labels of the agreement study cover their schemas column for column, in the same
+/// order as `eval/columns.jsonl`, so that the comparison is of the same columns.
+#[test]
+fn second_labels_cover_their_schemas_column_for_column() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/eval/agreement/second-labels.txt");
+    let text = std::fs::read_to_string(path).unwrap_or_else(|error| panic!("{path}: {error}"));
+    let stored = rows_from_sources();
+    let mut sources = 0;
+    let mut current: Vec<(String, String)> = Vec::new();
+    let mut source: Option<(String, String)> = None;
+    let mut check = |source: &Option<(String, String)>, columns: &mut Vec<(String, String)>| {
+        let Some((repo, file)) = source else { return };
+        let first: Vec<(String, String)> = stored
+            .iter()
+            .filter(|row| row["repo"] == repo.as_str() && row["path"] == file.as_str())
+            .map(|row| (row["table"].as_str().unwrap_or_default().to_owned(), row["column"].as_str().unwrap_or_default().to_owned()))
+            .collect();
+        assert!(!first.is_empty(), "{repo} {file}: not in the labelled set");
+        assert_eq!(&first, columns, "{repo} {file}: the second labels' columns differ");
+        columns.clear();
+    };
+    for line in text.lines().filter(|line| !line.trim().is_empty() && !line.starts_with('#')) {
+        if let Some(rest) = line.strip_prefix("@ ") {
+            check(&source, &mut current);
+            let (repo, file) = rest.split_once(' ').unwrap_or((rest, ""));
+            source = Some((repo.to_owned(), file.to_owned()));
+            sources += 1;
+            continue;
+        }
+        let (table, columns) = line.split_once(": ").unwrap_or_else(|| panic!("{path}: malformed line {line:?}"));
+        for token in columns.split_whitespace() {
+            let column = token.split('=').next().unwrap_or(token);
+            let column = column.split_once(':').map_or(column, |(name, _)| name);
+            current.push((table.to_owned(), column.to_owned()));
+        }
+    }
+    check(&source, &mut current);
+    assert_eq!(sources, 12, "the study covers twelve schemas");
+}
