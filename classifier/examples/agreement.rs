@@ -28,6 +28,9 @@ struct Labelled {
 /// A column of the second labels: table, column, entity.
 type Second = (String, String, Option<String>);
 
+/// A source schema (repository, path) and its columns' second labels, in file order.
+type Source = ((String, String), Vec<Second>);
+
 #[derive(Default, Clone, Copy)]
 struct Counts {
     both: u32,
@@ -58,8 +61,8 @@ fn ratio(numerator: u32, denominator: u32) -> f64 {
 }
 
 /// The second labels, source by source, in file order.
-fn second_labels(text: &str) -> Result<Vec<((String, String), Vec<Second>)>, String> {
-    let mut sources: Vec<((String, String), Vec<Second>)> = Vec::new();
+fn second_labels(text: &str) -> Result<Vec<Source>, String> {
+    let mut sources: Vec<Source> = Vec::new();
     for (number, line) in text.lines().enumerate() {
         if line.trim().is_empty() || line.starts_with('#') {
             continue;

@@ -67,7 +67,7 @@ fn second_labels_cover_their_schemas_column_for_column() {
     let mut sources = 0;
     let mut current: Vec<(String, String)> = Vec::new();
     let mut source: Option<(String, String)> = None;
-    let mut check = |source: &Option<(String, String)>, columns: &mut Vec<(String, String)>| {
+    let check = |source: &Option<(String, String)>, columns: &mut Vec<(String, String)>| {
         let Some((repo, file)) = source else { return };
         let first: Vec<(String, String)> = stored
             .iter()
