@@ -1310,3 +1310,15 @@ fn lookup_tables_and_names_of_mails_are_not_a_persons() {
         ("campaigners_sent_email", "email", Some("EMAIL_ADDRESS")),
     ]);
 }
+
+#[test]
+fn an_invitations_name_is_the_invitees() {
+    check(&engine(), &[
+        ("invitation", "name", Some("PERSON_NAME")),
+        ("Invitation", "Name", Some("PERSON_NAME")),
+        ("invitation", "email", Some("EMAIL_ADDRESS")),
+        // An invitation's code is still its secret.
+        ("invitations", "code", Some("API_KEY")),
+        ("campaigns", "name", None),
+    ]);
+}
