@@ -386,3 +386,16 @@ fn a_key_tables_id_kept_as_text_is_the_key() {
     assert_eq!(classify_typed(&engine, "api_key", "id", "int(11)"), None);
     assert_eq!(classify_typed(&engine, "products", "id", "varchar(32)"), None);
 }
+
+#[test]
+fn logins_under_an_identifiers_name_and_activation_codes_kept_as_text() {
+    let engine = engine();
+    // webERP keeps the login itself as `userid` in other tables; a number there is a key.
+    assert_eq!(classify_typed(&engine, "audittrail", "userid", "varchar(20)"), Some("USERNAME"));
+    assert_eq!(classify_typed(&engine, "audittrail", "userid", "int(11)"), None);
+    assert_eq!(classify_typed(&engine, "departments", "authoriser", "varchar(20)"), Some("USERNAME"));
+    // An account's activation code kept as text; a flag or a date is not one.
+    assert_eq!(classify_typed(&engine, "ossn_users", "activation", "text"), Some("API_KEY"));
+    assert_eq!(classify_typed(&engine, "ossn_users", "activation", "tinyint(1)"), None);
+    assert_eq!(classify_typed(&engine, "ossn_users", "activation", "datetime"), None);
+}

@@ -360,7 +360,8 @@ fn every_default_rule_has_a_case() {
     // `reset_keys_and_share_keys_kept_as_text_are_credentials`,
     // `a_remember_me_key_kept_as_text_is_a_credential`,
     // `a_session_tables_id_kept_as_text_is_its_identifier`,
-    // `a_key_tables_id_kept_as_text_is_the_key`).
+    // `a_key_tables_id_kept_as_text_is_the_key`,
+    // `logins_under_an_identifiers_name_and_activation_codes_kept_as_text`).
     let needs_other_columns =
         [
             "api_key.id_of_session_table",
@@ -382,6 +383,7 @@ fn every_default_rule_has_a_case() {
             "api_key.remember_me_as_text",
             "api_key.session_id_as_text",
             "api_key.id_of_credential_table",
+            "api_key.activation_as_text",
         ];
     let covered: BTreeSet<&str> =
         RULE_CASES.iter().map(|(rule, ..)| *rule).chain(needs_other_columns).collect();

@@ -1322,3 +1322,13 @@ fn an_invitations_name_is_the_invitees() {
         ("campaigns", "name", None),
     ]);
 }
+
+#[test]
+fn phone_numbers_run_together_with_no() {
+    check(&engine(), &[
+        ("custbranch", "phoneno", Some("PHONE_NUMBER")),
+        ("custbranch", "faxno", Some("PHONE_NUMBER")),
+        ("custcontacts", "telno", Some("PHONE_NUMBER")),
+        ("suppliers", "phoneno", None),
+    ]);
+}
