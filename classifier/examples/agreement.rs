@@ -13,6 +13,11 @@ use std::collections::HashMap;
 
 use classifier::{ColumnRef, ColumnType, Engine, TableEvidence};
 use serde::Deserialize;
+use training::Counts;
+
+#[allow(dead_code)]
+#[path = "train/training.rs"]
+mod training;
 
 #[derive(Deserialize)]
 struct Labelled {
@@ -31,33 +36,14 @@ type Second = (String, String, Option<String>);
 /// A source schema (repository, path) and its columns' second labels, in file order.
 type Source = ((String, String), Vec<Second>);
 
-#[derive(Default, Clone, Copy)]
-struct Counts {
-    both: u32,
-    only_other: u32,
-    only_reference: u32,
-}
-
-impl Counts {
-    fn add(&mut self, reference: bool, other: bool) {
-        match (reference, other) {
-            (true, true) => self.both += 1,
-            (false, true) => self.only_other += 1,
-            (true, false) => self.only_reference += 1,
-            (false, false) => {}
-        }
-    }
-
-    fn cell(self) -> String {
-        let precision = ratio(self.both, self.both + self.only_other);
-        let recall = ratio(self.both, self.both + self.only_reference);
-        let f1 = if precision + recall == 0.0 { 0.0 } else { 2.0 * precision * recall / (precision + recall) };
-        format!("{}/{}/{} ({precision:.3}, {recall:.3}, **{f1:.3}**)", self.both, self.only_other, self.only_reference)
-    }
-}
-
-fn ratio(numerator: u32, denominator: u32) -> f64 {
-    if denominator == 0 { 0.0 } else { f64::from(numerator) / f64::from(denominator) }
+/// A table cell: found by both / only by the other / only by the reference, then precision, recall
+/// and F1 of the other against the reference.
+fn cell(counts: Counts) -> String {
+    let (precision, recall, f1) = counts.scores();
+    format!(
+        "{}/{}/{} ({precision:.3}, {recall:.3}, **{f1:.3}**)",
+        counts.true_positive, counts.false_positive, counts.false_negative
+    )
 }
 
 /// The second labels, source by source, in file order.
@@ -132,33 +118,35 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 .entity
                 .is_some();
             let (first_personal, second_personal) = (row.entity.is_some(), entity.is_some());
-            source_labellers.add(first_personal, second_personal);
-            source_first.add(first_personal, predicted);
-            source_second.add(second_personal, predicted);
+            for (counts, reference, other) in [
+                (&mut source_labellers, first_personal, second_personal),
+                (&mut labellers, first_personal, second_personal),
+                (&mut source_first, first_personal, predicted),
+                (&mut against_first, first_personal, predicted),
+                (&mut source_second, second_personal, predicted),
+                (&mut against_second, second_personal, predicted),
+            ] {
+                counts.add(reference, other);
+            }
         }
         let personal_first = first.iter().filter(|row| row.entity.is_some()).count();
         let personal_second = columns.iter().filter(|(_, _, entity)| entity.is_some()).count();
         println!(
             "| {repo} | {} | {personal_first} | {personal_second} | {} | {} | {} |",
             columns.len(),
-            source_labellers.cell(),
-            source_first.cell(),
-            source_second.cell()
+            cell(source_labellers),
+            cell(source_first),
+            cell(source_second)
         );
         total_columns += columns.len();
         total_first += personal_first;
         total_second += personal_second;
-        for (total, source) in [(&mut labellers, source_labellers), (&mut against_first, source_first), (&mut against_second, source_second)] {
-            total.both += source.both;
-            total.only_other += source.only_other;
-            total.only_reference += source.only_reference;
-        }
     }
     println!(
         "| **pooled** | {total_columns} | {total_first} | {total_second} | {} | {} | {} |",
-        labellers.cell(),
-        against_first.cell(),
-        against_second.cell()
+        cell(labellers),
+        cell(against_first),
+        cell(against_second)
     );
     Ok(())
 }

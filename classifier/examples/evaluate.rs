@@ -18,6 +18,7 @@
 use std::collections::{BTreeMap, HashMap};
 
 use classifier::{ColumnRef, ColumnType, DEFAULT_MODEL, Engine, Model, TableEvidence};
+use training::Counts;
 use serde::Deserialize;
 
 #[allow(dead_code)]
@@ -38,27 +39,9 @@ struct Labelled {
     repo: String,
 }
 
-#[derive(Default, Clone, Copy)]
-struct Counts {
-    true_positive: u32,
-    false_positive: u32,
-    false_negative: u32,
-}
-
-impl Counts {
-    fn scores(self) -> (f64, f64, f64) {
-        let ratio = |numerator: u32, denominator: u32| {
-            if denominator == 0 { 0.0 } else { f64::from(numerator) / f64::from(denominator) }
-        };
-        let precision = ratio(self.true_positive, self.true_positive + self.false_positive);
-        let recall = ratio(self.true_positive, self.true_positive + self.false_negative);
-        let f1 = if precision + recall == 0.0 { 0.0 } else { 2.0 * precision * recall / (precision + recall) };
-        (precision, recall, f1)
-    }
-
-    fn support(self) -> u32 {
-        self.true_positive + self.false_negative
-    }
+/// The labelled positives counted in `counts`.
+fn support(counts: Counts) -> u32 {
+    counts.true_positive + counts.false_negative
 }
 
 /// Which splits' mistakes to list: none, all, or the named ones.
@@ -161,12 +144,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             source.0 += 1;
             source.1 += usize::from(expected.is_some());
             for counts in [&mut binary, &mut source.2] {
-                match (expected.is_some(), predicted.is_some()) {
-                    (true, true) => counts.true_positive += 1,
-                    (false, true) => counts.false_positive += 1,
-                    (true, false) => counts.false_negative += 1,
-                    (false, false) => {}
-                }
+                counts.add(expected.is_some(), predicted.is_some());
             }
             if predicted != expected {
                 mistakes.push(format!("{}.{}: labelled {expected:?}, predicted {predicted:?}", row.table, row.column));
@@ -192,10 +170,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         println!("| entity | support | precision | recall | F1 |");
         println!("| --- | ---: | ---: | ---: | ---: |");
         let (precision, recall, f1) = binary.scores();
-        println!("| **is personal data** | {} | {precision:.3} | {recall:.3} | {f1:.3} |", binary.support());
+        println!("| **is personal data** | {} | {precision:.3} | {recall:.3} | {f1:.3} |", support(binary));
         for (entity, counts) in &per_entity {
             let (precision, recall, f1) = counts.scores();
-            println!("| {entity} | {} | {precision:.3} | {recall:.3} | {f1:.3} |", counts.support());
+            println!("| {entity} | {} | {precision:.3} | {recall:.3} | {f1:.3} |", support(*counts));
         }
         println!();
         summary.push((split, selected.len(), positives, binary.scores()));

@@ -11,35 +11,8 @@ mod training;
 use std::collections::BTreeMap;
 
 use classifier::{ColumnRef, Engine, FeatureSet, Model, Policy, TrainingOptions};
-use training::{BEST_HYBRID, Labelled, chosen_options, training_lines, training_rows, train_shipped};
+use training::{BEST_HYBRID, Counts, Labelled, chosen_options, training_lines, training_rows, train_shipped};
 
-#[derive(Default, Clone, Copy)]
-struct Counts {
-    true_positive: u32,
-    false_positive: u32,
-    false_negative: u32,
-}
-
-impl Counts {
-    fn add(&mut self, expected: bool, predicted: bool) {
-        match (expected, predicted) {
-            (true, true) => self.true_positive += 1,
-            (false, true) => self.false_positive += 1,
-            (true, false) => self.false_negative += 1,
-            (false, false) => {}
-        }
-    }
-
-    fn scores(self) -> (f64, f64, f64) {
-        let ratio = |numerator: u32, denominator: u32| {
-            if denominator == 0 { 0.0 } else { f64::from(numerator) / f64::from(denominator) }
-        };
-        let precision = ratio(self.true_positive, self.true_positive + self.false_positive);
-        let recall = ratio(self.true_positive, self.true_positive + self.false_negative);
-        let f1 = if precision + recall == 0.0 { 0.0 } else { 2.0 * precision * recall / (precision + recall) };
-        (precision, recall, f1)
-    }
-}
 
 fn today() -> String {
     // Days since 1970-01-01 to a civil date (Howard Hinnant's algorithm), to avoid a dependency.

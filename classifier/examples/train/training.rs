@@ -28,6 +28,37 @@ pub fn chosen_options() -> TrainingOptions {
     }
 }
 
+/// How a binary decision ("is personal data") compares with the labels: found by both, taken for
+/// personal wrongly, missed.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Counts {
+    pub true_positive: u32,
+    pub false_positive: u32,
+    pub false_negative: u32,
+}
+
+impl Counts {
+    pub fn add(&mut self, expected: bool, predicted: bool) {
+        match (expected, predicted) {
+            (true, true) => self.true_positive += 1,
+            (false, true) => self.false_positive += 1,
+            (true, false) => self.false_negative += 1,
+            (false, false) => {}
+        }
+    }
+
+    /// Precision, recall and F1 (0 where undefined).
+    pub fn scores(self) -> (f64, f64, f64) {
+        let ratio = |numerator: u32, denominator: u32| {
+            if denominator == 0 { 0.0 } else { f64::from(numerator) / f64::from(denominator) }
+        };
+        let precision = ratio(self.true_positive, self.true_positive + self.false_positive);
+        let recall = ratio(self.true_positive, self.true_positive + self.false_negative);
+        let f1 = if precision + recall == 0.0 { 0.0 } else { 2.0 * precision * recall / (precision + recall) };
+        (precision, recall, f1)
+    }
+}
+
 /// One labelled column.
 #[derive(Debug, Clone, Deserialize)]
 pub struct Labelled {
