@@ -990,7 +990,7 @@ impl Engine {
             // the rest is then read like any other word.
             if let Some(prefix) = RUN_ON_TYPE_PREFIXES.iter().find(|prefix| length >= prefix.len() + 4 && word.starts_with(**prefix)) {
                 let rest = &word[prefix.len()..];
-                if !self.segments.contains_key(word) && (self.segments.contains_key(rest) || known(rest) || self.segment(rest).is_some()) {
+                if !self.segments.contains_key(word) && (self.segments.contains_key(rest) || self.segment(rest).is_some()) {
                     words.split_word(index, prefix.len());
                     index += 1;
                     continue;
