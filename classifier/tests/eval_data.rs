@@ -6,36 +6,42 @@ use serde_json::{Value, json};
 const SPLITS: &[&str] = &["dev", "old-heldout", "heldout-41"];
 
 fn rows_from_sources() -> Vec<Value> {
+    SPLITS
+        .iter()
+        .flat_map(|split| rows_from_file(&format!("{}/eval/sources/{split}.txt", env!("CARGO_MANIFEST_DIR")), split))
+        .collect()
+}
+
+/// The rows of one file in the transcription format (`@ repo path` lines, then
+/// `table: column:type=ENTITY …`), as `columns.jsonl` writes them, with `split` given.
+fn rows_from_file(path: &str, split: &str) -> Vec<Value> {
+    let text = std::fs::read_to_string(path).unwrap_or_else(|error| panic!("{path}: {error}"));
     let mut rows = Vec::new();
-    for split in SPLITS {
-        let path = format!("{}/eval/sources/{split}.txt", env!("CARGO_MANIFEST_DIR"));
-        let text = std::fs::read_to_string(&path).unwrap_or_else(|error| panic!("{path}: {error}"));
-        let (mut repo, mut file) = (String::new(), String::new());
-        for line in text.lines().filter(|line| !line.trim().is_empty() && !line.starts_with('#')) {
-            if let Some(source) = line.strip_prefix("@ ") {
-                let (name, rest) = source.split_once(' ').unwrap_or((source, ""));
-                (repo, file) = (name.to_owned(), rest.to_owned());
-                continue;
-            }
-            let (table, columns) = line.split_once(": ").unwrap_or_else(|| panic!("{path}: malformed line {line:?}"));
-            for token in columns.split_whitespace() {
-                let (column, entity) = match token.split_once('=') {
-                    Some((column, entity)) => (column, Some(entity)),
-                    None => (token, None),
-                };
-                // `column:type` where the transcription gives the declared type.
-                let row = match column.split_once(':') {
-                    Some((column, declared)) => json!({
-                        "table": table, "column": column, "type": declared, "entity": entity,
-                        "personal": entity.is_some(), "split": split, "repo": repo, "path": file,
-                    }),
-                    None => json!({
-                        "table": table, "column": column, "entity": entity, "personal": entity.is_some(),
-                        "split": split, "repo": repo, "path": file,
-                    }),
-                };
-                rows.push(row);
-            }
+    let (mut repo, mut file) = (String::new(), String::new());
+    for line in text.lines().filter(|line| !line.trim().is_empty() && !line.starts_with('#')) {
+        if let Some(source) = line.strip_prefix("@ ") {
+            let (name, rest) = source.split_once(' ').unwrap_or((source, ""));
+            (repo, file) = (name.to_owned(), rest.to_owned());
+            continue;
+        }
+        let (table, columns) = line.split_once(": ").unwrap_or_else(|| panic!("{path}: malformed line {line:?}"));
+        for token in columns.split_whitespace() {
+            let (column, entity) = match token.split_once('=') {
+                Some((column, entity)) => (column, Some(entity)),
+                None => (token, None),
+            };
+            // `column:type` where the transcription gives the declared type.
+            let row = match column.split_once(':') {
+                Some((column, declared)) => json!({
+                    "table": table, "column": column, "type": declared, "entity": entity,
+                    "personal": entity.is_some(), "split": split, "repo": repo, "path": file,
+                }),
+                None => json!({
+                    "table": table, "column": column, "entity": entity, "personal": entity.is_some(),
+                    "split": split, "repo": repo, "path": file,
+                }),
+            };
+            rows.push(row);
         }
     }
     rows
@@ -62,37 +68,21 @@ fn columns_jsonl_matches_sources() {
 #[test]
 fn second_labels_cover_their_schemas_column_for_column() {
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/eval/agreement/second-labels.txt");
-    let text = std::fs::read_to_string(path).unwrap_or_else(|error| panic!("{path}: {error}"));
+    let second = rows_from_file(path, "agreement");
     let stored = rows_from_sources();
-    let mut sources = 0;
-    let mut current: Vec<(String, String)> = Vec::new();
-    let mut source: Option<(String, String)> = None;
-    let check = |source: &Option<(String, String)>, columns: &mut Vec<(String, String)>| {
-        let Some((repo, file)) = source else { return };
-        let first: Vec<(String, String)> = stored
-            .iter()
-            .filter(|row| row["repo"] == repo.as_str() && row["path"] == file.as_str())
-            .map(|row| (row["table"].as_str().unwrap_or_default().to_owned(), row["column"].as_str().unwrap_or_default().to_owned()))
-            .collect();
-        assert!(!first.is_empty(), "{repo} {file}: not in the labelled set");
-        assert_eq!(&first, columns, "{repo} {file}: the second labels' columns differ");
-        columns.clear();
+    // Each schema's (table, column) pairs in file order.
+    let columns_of = |rows: &[Value], repo: &Value, file: &Value| -> Vec<(String, String)> {
+        rows.iter()
+            .filter(|row| &row["repo"] == repo && &row["path"] == file)
+            .map(|row| (row["table"].to_string(), row["column"].to_string()))
+            .collect()
     };
-    for line in text.lines().filter(|line| !line.trim().is_empty() && !line.starts_with('#')) {
-        if let Some(rest) = line.strip_prefix("@ ") {
-            check(&source, &mut current);
-            let (repo, file) = rest.split_once(' ').unwrap_or((rest, ""));
-            source = Some((repo.to_owned(), file.to_owned()));
-            sources += 1;
-            continue;
-        }
-        let (table, columns) = line.split_once(": ").unwrap_or_else(|| panic!("{path}: malformed line {line:?}"));
-        for token in columns.split_whitespace() {
-            let column = token.split('=').next().unwrap_or(token);
-            let column = column.split_once(':').map_or(column, |(name, _)| name);
-            current.push((table.to_owned(), column.to_owned()));
-        }
+    let mut sources: Vec<(&Value, &Value)> = second.iter().map(|row| (&row["repo"], &row["path"])).collect();
+    sources.dedup();
+    assert_eq!(sources.len(), 12, "the study covers twelve schemas");
+    for (repo, file) in sources {
+        let first = columns_of(&stored, repo, file);
+        assert!(!first.is_empty(), "{repo} {file}: not in the labelled set");
+        assert_eq!(first, columns_of(&second, repo, file), "{repo} {file}: the second labels' columns differ");
     }
-    check(&source, &mut current);
-    assert_eq!(sources, 12, "the study covers twelve schemas");
 }
