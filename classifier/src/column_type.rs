@@ -166,10 +166,10 @@ impl ColumnType {
     }
 
     /// The family of a type as an ORM or a schema tool names it, for the database type it creates:
-    /// Django's field classes (`charfield`, `genericipaddressfield`), Laravel's column methods
-    /// (`unsignedinteger`, `ipaddress`), ADOdb's type codes (`c2`, `i8`, `x`, `l`), Apache
-    /// OFBiz's field types (`id-long`, `date-time`, `indicator`), Bugzilla's (`int3`,
-    /// `mediumserial`) and Prisma's `bytes`. `None` for any other word.
+    /// Django's field classes (`charfield`, `genericipaddressfield`), Laravel's and Yii's column
+    /// methods (`unsignedinteger`, `ipaddress`, `bigprimarykey`), ADOdb's type codes (`c2`, `i8`,
+    /// `x`, `l`), Apache OFBiz's field types (`id-long`, `date-time`, `indicator`), Bugzilla's
+    /// (`int3`, `mediumserial`) and Prisma's `bytes`. `None` for any other word.
     fn from_schema_tool(word: &str) -> Option<ColumnType> {
         Some(match word {
             // Django's model fields.
@@ -192,7 +192,11 @@ impl ColumnType {
             | "unsignedinteger" | "unsignedbiginteger" | "unsignedmediuminteger" | "unsignedsmallinteger"
             | "unsignedtinyinteger" | "biginteger" | "mediuminteger" | "smallinteger" | "tinyinteger"
             | "foreignid" | "primarykey" => ColumnType::Integer,
+            "unsigneddecimal" => ColumnType::Decimal,
+            "ulid" => ColumnType::Text,
             "ipaddress" => ColumnType::Inet,
+            // Yii's schema builder (Craft, HumHub): `bigPrimaryKey()` and the abstract `pk` types.
+            "bigprimarykey" | "pk" | "bigpk" | "upk" | "ubigpk" => ColumnType::Integer,
             "macaddress" => ColumnType::MacAddr,
             "remembertoken" => ColumnType::Text,
             "softdeletes" => ColumnType::Timestamp,
