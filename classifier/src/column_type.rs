@@ -104,7 +104,8 @@ impl ColumnType {
     /// `tinyint(1)`, `timestamp without time zone`, `text[]`, `public.citext`, `string`.
     /// Case, quotes, a schema prefix, a length, precision or list of values, `unsigned` and array
     /// brackets do not matter (an array is taken as its element type); spaces and underscores
-    /// both separate words. A name with words no SQL type has (a type a database defines, such as
+    /// both separate words. A character type 36 long (`char(36)`, `varchar(36)`) is a UUID's
+    /// text form, `Uuid`. A name with words no SQL type has (a type a database defines, such as
     /// `date_range`) is `Other`. `None` for an empty name.
     pub fn from_declared(declared: &str) -> Option<ColumnType> {
         let lower = declared.trim().to_ascii_lowercase().replace('"', "");
@@ -135,6 +136,10 @@ impl ColumnType {
             return Some(family);
         }
         let length = length.trim();
+        // A 36-character string is a UUID's text form (Keycloak's and Laravel's `char(36)` keys).
+        if length == "36" && matches!(first, "char" | "varchar" | "character" | "nchar" | "nvarchar") {
+            return Some(ColumnType::Uuid);
+        }
         let family = match first {
             // MySQL's BOOLEAN is TINYINT(1); a one-bit BIT is a flag.
             "tinyint" | "bit" if length == "1" => ColumnType::Boolean,

@@ -76,6 +76,11 @@ fn declared_type_names_map_to_families() {
         ("unsignedinteger", ColumnType::Integer),
         ("increments", ColumnType::Integer),
         ("ipaddress", ColumnType::Inet),
+        // A UUID's text form.
+        ("char(36)", ColumnType::Uuid),
+        ("varchar(36)", ColumnType::Uuid),
+        ("character varying(36)", ColumnType::Uuid),
+        ("varchar(35)", ColumnType::Text),
         ("unsigneddecimal", ColumnType::Decimal),
         ("bigprimarykey", ColumnType::Integer),
         ("ubigpk", ColumnType::Integer),
@@ -288,6 +293,9 @@ fn a_session_tables_id_kept_as_text_is_its_identifier() {
     assert_eq!(classify_typed(&engine, "tblSessions", "id", "varchar(50)"), Some("API_KEY"));
     // A number there is a row's key.
     assert_eq!(classify_typed(&engine, "tblSessions", "id", "int(11)"), None);
+    // A UUID there is the session's random identifier too (Keycloak's `USER_SESSION.ID`).
+    assert_eq!(classify_typed(&engine, "USER_SESSION", "ID", "varchar(36)"), Some("API_KEY"));
+    assert_eq!(classify_typed(&engine, "user_sessions", "id", "uuid"), Some("API_KEY"));
     // With a column of its own for the identifier, the `id` is the row's.
     let with_columns = |siblings: &[&str]| {
         let column = ColumnRef::new("sessions", "id")
@@ -401,4 +409,31 @@ fn logins_under_an_identifiers_name_and_activation_codes_kept_as_text() {
     assert_eq!(classify_typed(&engine, "ossn_users", "activation", "text"), Some("API_KEY"));
     assert_eq!(classify_typed(&engine, "ossn_users", "activation", "tinyint(1)"), None);
     assert_eq!(classify_typed(&engine, "ossn_users", "activation", "datetime"), None);
+}
+
+#[test]
+fn user_references_kept_as_text_are_logins() {
+    let engine = engine();
+    // Matrix keeps every user as the text id `@alice:example.org`, wherever it points at one.
+    assert_eq!(classify_typed(&engine, "devices", "user_id", "text"), Some("USERNAME"));
+    assert_eq!(classify_typed(&engine, "ignored_users", "ignored_user_id", "text"), Some("USERNAME"));
+    assert_eq!(classify_typed(&engine, "events", "sender", "text"), Some("USERNAME"));
+    assert_eq!(classify_typed(&engine, "messu_messages", "user_to", "varchar(255)"), Some("USERNAME"));
+    assert_eq!(classify_typed(&engine, "tiki_forums", "moderator", "varchar(200)"), Some("USERNAME"));
+    // A number or a UUID under the same name is a key, as is a UUID kept as 36 characters.
+    assert_eq!(classify_typed(&engine, "devices", "user_id", "bigint"), None);
+    assert_eq!(classify_typed(&engine, "devices", "user_id", "uuid"), None);
+    assert_eq!(classify_typed(&engine, "USER_ROLE_MAPPING", "USER_ID", "varchar(36)"), None);
+    assert_eq!(classify_typed(&engine, "events", "sender", "int(11)"), None);
+    // Without a type the name alone says nothing about it.
+    assert_eq!(engine.classify(&ColumnRef::new("devices", "user_id"), None).entity, None);
+    // Another service's account number is not a login here.
+    assert_eq!(classify_typed(&engine, "founders", "slack_user_id", "string"), None);
+    assert_eq!(classify_typed(&engine, "USER_SOCIAL_LINK", "SOCIAL_USER_ID", "varchar(255)"), None);
+}
+
+#[test]
+fn a_push_gateways_key_is_a_device_identifier() {
+    let engine = engine();
+    assert_eq!(classify_typed(&engine, "pushers", "pushkey", "text"), Some("DEVICE_ID"));
 }

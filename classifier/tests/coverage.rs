@@ -116,6 +116,7 @@ const RULE_CASES: &[(&str, &str, &str, Option<&str>)] = &[
     ("username", "accounts", "benutzername", Some("USERNAME")),
     ("username.account_name", "users", "account_name", Some("USERNAME")),
     ("username.bare_user", "audit_log", "user", Some("USERNAME")),
+    ("username.not_a_local_user_id", "founders", "slack_user_id", None),
     ("username.nickname_in_person_table", "members", "nickname", Some("USERNAME")),
     ("username.social_handle_in_person_table", "profiles", "twitter", Some("USERNAME")),
     ("username.alias_of_person", "contact", "alias", Some("USERNAME")),
@@ -361,7 +362,8 @@ fn every_default_rule_has_a_case() {
     // `a_remember_me_key_kept_as_text_is_a_credential`,
     // `a_session_tables_id_kept_as_text_is_its_identifier`,
     // `a_key_tables_id_kept_as_text_is_the_key`,
-    // `logins_under_an_identifiers_name_and_activation_codes_kept_as_text`).
+    // `logins_under_an_identifiers_name_and_activation_codes_kept_as_text`,
+    // `user_references_kept_as_text_are_logins`).
     let needs_other_columns =
         [
             "api_key.id_of_session_table",
@@ -384,6 +386,7 @@ fn every_default_rule_has_a_case() {
             "api_key.session_id_as_text",
             "api_key.id_of_credential_table",
             "api_key.activation_as_text",
+            "username.user_id_as_text",
         ];
     let covered: BTreeSet<&str> =
         RULE_CASES.iter().map(|(rule, ..)| *rule).chain(needs_other_columns).collect();
