@@ -996,6 +996,13 @@ impl Engine {
                     continue;
                 }
             }
+            // `ip` is the one two-letter word schemas run on to another (`lastip`, `userip`,
+            // `createip`): it is cut off a word the rules or their vocabulary know.
+            if length >= 6 && word.ends_with("ip") && !self.segments.contains_key(word) && self.segments.contains_key(&word[..length - 2]) {
+                words.split_word(index, length - 2);
+                index += 2;
+                continue;
+            }
             // Two bit tests rule out most words before any lookup.
             let ends_known = length >= 5 && has_letters(&self.vocabulary_endings, ending_of(word));
             let begins_known = length >= 5 && has_letters(&self.vocabulary_beginnings, word.get(..3).and_then(ending_of));
@@ -1007,9 +1014,6 @@ impl Engine {
             }
             let split_at = if begins_known && !INFLECTIONS.contains(&word.as_bytes()[length - 1]) && known(&word[..length - 1]) {
                 Some(length - 1)
-            } else if begins_known && length >= 6 && word.ends_with("ip") && known(&word[..length - 2]) {
-                // `ip` is the one two-letter word schemas run on to another (`lastip`, `userip`).
-                Some(length - 2)
             } else {
                 // Two words of three letters each are too often one word (`export` is not exp + ort).
                 (3..=length - 3).filter(|_| ends_known).find(|at| {

@@ -433,6 +433,15 @@ fn user_references_kept_as_text_are_logins() {
 }
 
 #[test]
+fn a_run_together_ip_is_an_address_whatever_its_number_type() {
+    let engine = engine();
+    // Question2Answer keeps `INET_ATON` numbers under `createip`; a cookie's number is not a
+    // device identifier while a number under a device's name is a key.
+    assert_eq!(classify_typed(&engine, "qa_users", "createip", "int_unsigned"), Some("IP_ADDRESS"));
+    assert_eq!(classify_typed(&engine, "qa_cookies", "cookieid", "bigint_unsigned"), None);
+}
+
+#[test]
 fn a_push_gateways_key_is_a_device_identifier() {
     let engine = engine();
     assert_eq!(classify_typed(&engine, "pushers", "pushkey", "text"), Some("DEVICE_ID"));

@@ -1254,6 +1254,9 @@ fn genotypes_public_names_messengers_and_device_codes() {
         // A person's public name, a paper's authors, an instant-messaging address.
         ("people", "public_name", Some("PERSON_NAME")),
         ("tags", "public_name", None),
+        // The name a member's mail is addressed to; a list's mailing name names the list.
+        ("profiles", "mailing_name", Some("PERSON_NAME")),
+        ("mailing_lists", "mailing_name", None),
         ("plos_papers", "first_author", Some("PERSON_NAME")),
         ("im_accounts", "im_address", Some("USERNAME")),
         ("users", "yearofbirth", Some("DATE_OF_BIRTH")),
