@@ -1335,3 +1335,23 @@ fn phone_numbers_run_together_with_no() {
         ("suppliers", "phoneno", None),
     ]);
 }
+
+#[test]
+fn originators_identity_stamps_and_inventoried_machines() {
+    check(&engine(), &[
+        // Who raised a bug is named like a reporter.
+        ("bug", "originator_name", Some("PERSON_NAME")),
+        // ASP.NET Identity's security stamp, a TOTP recovery code, a two-factor remember-me token.
+        ("User", "SecurityStamp", Some("API_KEY")),
+        ("users", "security_stamp", Some("API_KEY")),
+        ("users", "totp_recover", Some("PASSWORD")),
+        ("devices", "twofactor_remember", Some("API_KEY")),
+        ("user", "twofactor_secret", Some("PASSWORD")),
+        // An inventory's computers and network map hold the machines' addresses, not people's;
+        // the login of whoever uses a computer stays personal.
+        ("hardware", "IPADDR", None),
+        ("netmap", "MAC", None),
+        ("hardware", "username", Some("USERNAME")),
+        ("users", "ipaddr", Some("IP_ADDRESS")),
+    ]);
+}
