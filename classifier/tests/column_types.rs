@@ -442,6 +442,14 @@ fn a_run_together_ip_is_an_address_whatever_its_number_type() {
 }
 
 #[test]
+fn a_stored_authorization_header_is_a_credential_when_it_is_text() {
+    let engine = engine();
+    assert_eq!(classify_typed(&engine, "bank_gateways", "authorization", "string"), Some("API_KEY"));
+    assert_eq!(classify_typed(&engine, "payments", "authorization", "boolean"), None);
+    assert_eq!(engine.classify(&ColumnRef::new("bank_gateways", "authorization"), None).entity, None);
+}
+
+#[test]
 fn a_push_gateways_key_is_a_device_identifier() {
     let engine = engine();
     assert_eq!(classify_typed(&engine, "pushers", "pushkey", "text"), Some("DEVICE_ID"));

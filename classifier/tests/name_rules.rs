@@ -1355,3 +1355,19 @@ fn originators_identity_stamps_and_inventoried_machines() {
         ("users", "ipaddr", Some("IP_ADDRESS")),
     ]);
 }
+
+#[test]
+fn a_named_contacts_fax_and_address_and_ibans_on_any_row() {
+    let engine = engine();
+    let contact = ["name", "contact_person", "contact_phone", "contact_address", "fax"];
+    // Beside the contact person's name, the contact's own phone, fax and address are theirs.
+    assert_eq!(with_siblings(&engine, "groups", "contact_address", &contact), Some("STREET_ADDRESS"));
+    assert_eq!(with_siblings(&engine, "groups", "contact_phone", &contact), Some("PHONE_NUMBER"));
+    assert_eq!(with_siblings(&engine, "suppliers", "fax", &contact), Some("PHONE_NUMBER"));
+    // Without one, the organisation's address and fax stay the organisation's.
+    let no_contact = ["name", "address", "fax", "vat_number"];
+    assert_eq!(with_siblings(&engine, "groups", "contact_address", &no_contact), None);
+    assert_eq!(with_siblings(&engine, "suppliers", "fax", &no_contact), None);
+    // An IBAN is personal on any row, a supplier's included.
+    check(&engine, &[("suppliers", "iban", Some("IBAN")), ("bank_transactions", "iban", Some("IBAN"))]);
+}
