@@ -638,8 +638,35 @@ impl Engine {
     /// The words of a column name as the rules and the scorer read them.
     fn column_words(&self, column: &ColumnRef<'_>) -> Words {
         let mut words = Words::split(column.column);
+        self.split_table_prefix(column.table, &mut words);
         self.split_compounds(&mut words);
         words
+    }
+
+    /// Some schemas run a short prefix on to every table's and every column's name (OXID's
+    /// `oxaddress.OXFNAME`, `OXSTREET`): when the table's name is two or three letters followed by
+    /// a word the rules or their vocabulary know, and the column's first word starts with the same
+    /// letters followed by a known word, the prefix is cut off; the engine then reads it as the
+    /// table's abbreviation. A column word known whole (`username` in `users`) is not cut.
+    fn split_table_prefix(&self, table: &str, words: &mut Words) {
+        let first = words.get(0);
+        let table_start = table.as_bytes().get(..2);
+        if first.len() < 5 || !table_start.is_some_and(|start| start.eq_ignore_ascii_case(&first.as_bytes()[..2])) {
+            return;
+        }
+        if self.segments.contains_key(first) {
+            return;
+        }
+        let table_words = Words::split(table);
+        let table_first = table_words.get(0);
+        let known = |word: &str| self.segments.contains_key(word) || self.segment(word).is_some();
+        for prefix in [2, 3] {
+            let (Some(table_rest), Some(rest)) = (table_first.get(prefix..), first.get(prefix..)) else { continue };
+            if table_first.get(..prefix) == first.get(..prefix) && table_rest.len() >= 3 && rest.len() >= 3 && known(table_rest) && known(rest) {
+                words.split_word(0, prefix);
+                return;
+            }
+        }
     }
 
     fn emit_features(

@@ -466,6 +466,14 @@ fn run_together_words_are_split() {
         ("qa_users", "emailcode", Some("API_KEY")),
         ("qa_users", "sessioncode", Some("API_KEY")),
         ("qa_cookies", "cookieid", Some("DEVICE_ID")),
+        // A short prefix run on to every table's and column's name (OXID's `oxaddress.OXFNAME`)
+        // is cut off when both go on with a known word; a word known whole is not cut.
+        ("oxaddress", "OXFNAME", Some("PERSON_NAME")),
+        ("oxaddress", "OXCITY", Some("CITY")),
+        ("cmsusers", "cmsemail", Some("EMAIL_ADDRESS")),
+        ("users", "username", Some("USERNAME")),
+        ("orders", "ordername", None),
+        ("oxarticles", "OXTITLE", None),
         ("user", "maildigest", None),
         // Two words of three letters are not split: `export` is not exp + ort (a town).
         ("users", "export", None),

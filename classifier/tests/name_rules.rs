@@ -1371,3 +1371,15 @@ fn a_named_contacts_fax_and_address_and_ibans_on_any_row() {
     // An IBAN is personal on any row, a supplier's included.
     check(&engine, &[("suppliers", "iban", Some("IBAN")), ("bank_transactions", "iban", Some("IBAN"))]);
 }
+
+#[test]
+fn german_fon_dialled_numbers_and_health_card_numbers() {
+    check(&engine(), &[
+        ("kunden", "fon", Some("PHONE_NUMBER")),
+        ("call_log", "number_dialed", Some("PHONE_NUMBER")),
+        ("extensions", "forward_number", Some("PHONE_NUMBER")),
+        ("demographic", "hin", Some("HEALTH_RECORD_ID")),
+        ("demographic", "chart_no", Some("HEALTH_RECORD_ID")),
+        ("fonts", "font", None),
+    ]);
+}
