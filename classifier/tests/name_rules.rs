@@ -1383,3 +1383,13 @@ fn german_fon_dialled_numbers_and_health_card_numbers() {
         ("fonts", "font", None),
     ]);
 }
+
+#[test]
+fn sign_in_attempts_keep_peoples_addresses_beside_a_subnet() {
+    let engine = engine();
+    let columns = ["ip", "subnet", "action", "occurred", "metadata"];
+    // A network's own address plan keeps devices' addresses; sign-in attempts keep people's,
+    // even when they also note the subnet an address belongs to.
+    assert_eq!(with_siblings(&engine, "bruteforce_attempts", "ip", &columns), Some("IP_ADDRESS"));
+    assert_eq!(with_siblings(&engine, "ipaddresses", "ip", &columns), None);
+}
