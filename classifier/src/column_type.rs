@@ -129,6 +129,13 @@ impl ColumnType {
             words.next();
         }
         let first = words.next()?;
+        // Type names of several words that ORMs give (`naive_datetime`, `small_text`).
+        if words.peek().is_some() {
+            let joined = bare.split([' ', '_']).filter(|word| !word.is_empty()).collect::<Vec<_>>().join("_");
+            if let Some(family) = ColumnType::from_schema_tool(&joined) {
+                return Some(family);
+            }
+        }
         if !words.all(|word| TYPE_MODIFIERS.contains(&word)) {
             return Some(ColumnType::Other);
         }
@@ -174,7 +181,10 @@ impl ColumnType {
     /// Django's field classes (`charfield`, `genericipaddressfield`), Laravel's and Yii's column
     /// methods (`unsignedinteger`, `ipaddress`, `bigprimarykey`), ADOdb's type codes (`c2`, `i8`,
     /// `x`, `l`), Apache OFBiz's field types (`id-long`, `date-time`, `indicator`), Bugzilla's
-    /// (`int3`, `mediumserial`) and Prisma's `bytes`. `None` for any other word.
+    /// (`int3`, `mediumserial`), Prisma's `bytes`, Odoo's and Frappe's field types (`many2one`,
+    /// `link`, `check`), Ecto's (`binary_id`, `naive_datetime`), Go's and Java's as XORM and
+    /// Hibernate mappings give them (`int64`, `long`) and OpenSlides' (`relation`, `number`).
+    /// `None` for any other name.
     fn from_schema_tool(word: &str) -> Option<ColumnType> {
         Some(match word {
             // Django's model fields.
@@ -227,6 +237,31 @@ impl ColumnType {
             "int1" | "int3" | "mediumserial" => ColumnType::Integer,
             // Prisma's.
             "bytes" => ColumnType::Binary,
+            // Odoo's field classes (`many2one` is the key of another record).
+            "html" | "selection" | "reference" => ColumnType::Text,
+            "many2one" | "many2one_reference" => ColumnType::Integer,
+            "monetary" => ColumnType::Decimal,
+            "image" => ColumnType::Binary,
+            // Frappe's field types: a `link` keeps the linked document's name, which is text.
+            "data" | "link" | "dynamic_link" | "select" | "small_text" | "long_text" | "text_editor"
+            | "markdown_editor" | "html_editor" | "code" | "read_only" | "attach" | "attach_image"
+            | "autocomplete" | "password" | "phone" | "signature" | "barcode" | "color" => ColumnType::Text,
+            "check" => ColumnType::Boolean,
+            "currency" | "percent" | "rating" => ColumnType::Decimal,
+            // Ecto's types (Elixir).
+            "map" => ColumnType::Json,
+            "binary_id" => ColumnType::Uuid,
+            "naive_datetime" | "naive_datetime_usec" | "utc_datetime" | "utc_datetime_usec" => ColumnType::Timestamp,
+            // Go's and Java's types, as XORM, GORM and Hibernate mappings name a field's type.
+            "int64" | "int32" | "int16" | "uint" | "uint8" | "uint16" | "uint32" | "uint64" | "long" | "short" => {
+                ColumnType::Integer
+            }
+            "float32" | "float64" => ColumnType::Decimal,
+            "yes_no" | "true_false" => ColumnType::Boolean,
+            "many-to-one" => ColumnType::Integer,
+            // OpenSlides' model definitions.
+            "number" | "relation" => ColumnType::Integer,
+            "htmlstrict" | "htmlpermissive" | "generic-relation" => ColumnType::Text,
             _ => return None,
         })
     }

@@ -95,6 +95,25 @@ fn declared_type_names_map_to_families() {
         ("int3", ColumnType::Integer),
         ("mediumserial", ColumnType::Integer),
         ("bytes", ColumnType::Binary),
+        // Odoo, Frappe, Ecto, Go and Java, Hibernate and OpenSlides: one word or several.
+        ("many2one", ColumnType::Integer),
+        ("selection", ColumnType::Text),
+        ("link", ColumnType::Text),
+        ("read_only", ColumnType::Text),
+        ("small_text", ColumnType::Text),
+        ("Attach Image", ColumnType::Text),
+        ("check", ColumnType::Boolean),
+        ("binary_id", ColumnType::Uuid),
+        ("naive_datetime", ColumnType::Timestamp),
+        ("utc_datetime_usec", ColumnType::Timestamp),
+        ("map", ColumnType::Json),
+        ("int64", ColumnType::Integer),
+        ("timeutil.TimeStamp", ColumnType::Timestamp),
+        ("java.lang.String", ColumnType::Text),
+        ("long", ColumnType::Integer),
+        ("many-to-one", ColumnType::Integer),
+        ("relation", ColumnType::Integer),
+        ("HTMLStrict", ColumnType::Text),
         // Types a database defines are not read as the built-in type their name starts with.
         ("date_range", ColumnType::Other),
         ("text_search", ColumnType::Other),
@@ -453,4 +472,15 @@ fn a_stored_authorization_header_is_a_credential_when_it_is_text() {
 fn a_push_gateways_key_is_a_device_identifier() {
     let engine = engine();
     assert_eq!(classify_typed(&engine, "pushers", "pushkey", "text"), Some("DEVICE_ID"));
+}
+
+#[test]
+fn an_email_id_kept_as_text_is_the_address() {
+    let engine = engine();
+    // Frappe's `email_id` is the address itself; a number under that name is a stored email's key.
+    assert_eq!(classify_typed(&engine, "tabCustomer", "email_id", "data"), Some("EMAIL_ADDRESS"));
+    assert_eq!(classify_typed(&engine, "tabContact", "email_id", "read_only"), Some("EMAIL_ADDRESS"));
+    assert_eq!(classify_typed(&engine, "deliveries", "email_id", "integer"), None);
+    assert_eq!(classify_typed(&engine, "email_recipients", "email_id", "varchar(24)"), None);
+    assert_eq!(engine.classify(&ColumnRef::new("tabCustomer", "email_id"), None).entity, None);
 }

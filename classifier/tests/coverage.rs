@@ -363,7 +363,8 @@ fn every_default_rule_has_a_case() {
     // `a_key_tables_id_kept_as_text_is_the_key`,
     // `logins_under_an_identifiers_name_and_activation_codes_kept_as_text`,
     // `user_references_kept_as_text_are_logins`,
-    // `a_stored_authorization_header_is_a_credential_when_it_is_text`; name_rules.rs
+    // `a_stored_authorization_header_is_a_credential_when_it_is_text`,
+    // `an_email_id_kept_as_text_is_the_address`; name_rules.rs
     // `a_named_contacts_fax_and_address_and_ibans_on_any_row`).
     let needs_other_columns =
         [
@@ -390,6 +391,7 @@ fn every_default_rule_has_a_case() {
             "username.user_id_as_text",
             "street_address.of_named_contact",
             "api_key.stored_authorization_header",
+            "email.id_as_text",
         ];
     let covered: BTreeSet<&str> =
         RULE_CASES.iter().map(|(rule, ..)| *rule).chain(needs_other_columns).collect();

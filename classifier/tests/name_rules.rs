@@ -1393,3 +1393,17 @@ fn sign_in_attempts_keep_peoples_addresses_beside_a_subnet() {
     assert_eq!(with_siblings(&engine, "bruteforce_attempts", "ip", &columns), Some("IP_ADDRESS"));
     assert_eq!(with_siblings(&engine, "ipaddresses", "ip", &columns), None);
 }
+
+#[test]
+fn a_table_of_companies_and_individuals_holds_people() {
+    let engine = engine();
+    // Odoo's partners are companies, their contacts and private individuals in one table.
+    let partner = ["name", "street", "zip", "city", "email", "phone", "vat", "is_company", "function"];
+    assert_eq!(with_siblings(&engine, "res_partner", "email", &partner), Some("EMAIL_ADDRESS"));
+    assert_eq!(with_siblings(&engine, "res_partner", "street", &partner), Some("STREET_ADDRESS"));
+    assert_eq!(with_siblings(&engine, "res_partner", "name", &partner), Some("PERSON_NAME"));
+    // A partner table with no such flag stays an organisation's.
+    let company = ["name", "street", "zip", "city", "email", "phone", "vat"];
+    assert_eq!(with_siblings(&engine, "res_partner", "email", &company), None);
+    assert_eq!(with_siblings(&engine, "res_partner", "name", &company), None);
+}
