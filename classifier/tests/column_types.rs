@@ -484,3 +484,14 @@ fn an_email_id_kept_as_text_is_the_address() {
     assert_eq!(classify_typed(&engine, "email_recipients", "email_id", "varchar(24)"), None);
     assert_eq!(engine.classify(&ColumnRef::new("tabCustomer", "email_id"), None).entity, None);
 }
+
+#[test]
+fn social_network_ids_typed_in_as_text_are_handles() {
+    let engine = engine();
+    // An address book's contact keeps the handles the user typed in; the network's account
+    // number is a number, and a channel's page id is not a person's.
+    assert_eq!(classify_typed(&engine, "contacts", "twitter_id", "string"), Some("USERNAME"));
+    assert_eq!(classify_typed(&engine, "contacts", "instagram_id", "varchar(255)"), Some("USERNAME"));
+    assert_eq!(classify_typed(&engine, "users", "twitter_id", "bigint"), None);
+    assert_eq!(classify_typed(&engine, "channel_instagram", "instagram_id", "string"), None);
+}

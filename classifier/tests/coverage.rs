@@ -62,6 +62,11 @@ const RULE_CASES: &[(&str, &str, &str, Option<&str>)] = &[
     ("email", "users", "email", Some("EMAIL_ADDRESS")),
     ("email", "kunden", "e_mail_adresse", Some("EMAIL_ADDRESS")),
     ("email.bare_mail", "users", "mail", Some("EMAIL_ADDRESS")),
+    ("person_name.forms_of_a_contacts_name", "civicrm_contact", "sort_name", Some("PERSON_NAME")),
+    ("person_name.forms_of_a_contacts_name", "contacts", "postal_greeting_display", Some("PERSON_NAME")),
+    ("person_name.forms_of_a_contacts_name", "contacts", "email_greeting_custom", Some("PERSON_NAME")),
+    ("person_name.forms_of_a_contacts_name", "civicrm_contact", "addressee_display", Some("PERSON_NAME")),
+    ("username.lowercased_in_person_table", "user", "lower_name", Some("USERNAME")),
     ("email.bare_mail", "users", "user_mail", Some("EMAIL_ADDRESS")),
     ("email.address_in_email_table", "sent_emails", "sent_address", Some("EMAIL_ADDRESS")),
     ("email.message_parties", "ahoy_messages", "to", Some("EMAIL_ADDRESS")),
@@ -364,7 +369,8 @@ fn every_default_rule_has_a_case() {
     // `logins_under_an_identifiers_name_and_activation_codes_kept_as_text`,
     // `user_references_kept_as_text_are_logins`,
     // `a_stored_authorization_header_is_a_credential_when_it_is_text`,
-    // `an_email_id_kept_as_text_is_the_address`; name_rules.rs
+    // `an_email_id_kept_as_text_is_the_address`,
+    // `social_network_ids_typed_in_as_text_are_handles`; name_rules.rs
     // `a_named_contacts_fax_and_address_and_ibans_on_any_row`).
     let needs_other_columns =
         [
@@ -392,6 +398,7 @@ fn every_default_rule_has_a_case() {
             "street_address.of_named_contact",
             "api_key.stored_authorization_header",
             "email.id_as_text",
+            "username.social_id_as_text_in_person_table",
         ];
     let covered: BTreeSet<&str> =
         RULE_CASES.iter().map(|(rule, ..)| *rule).chain(needs_other_columns).collect();

@@ -1407,3 +1407,20 @@ fn a_table_of_companies_and_individuals_holds_people() {
     assert_eq!(with_siblings(&engine, "res_partner", "email", &company), None);
     assert_eq!(with_siblings(&engine, "res_partner", "name", &company), None);
 }
+
+#[test]
+fn first_passwords_relationship_status_and_timeouts() {
+    check(&engine(), &[
+        ("user", "default_password", Some("PASSWORD")),
+        ("users", "temporary_password", Some("PASSWORD")),
+        ("contacts", "couple_status", Some("MARITAL_STATUS")),
+        // How long something lasts describes it: a setting, not the secret.
+        ("companies", "default_password_timeout", None),
+        ("settings", "password_lifetime", None),
+        // A contact's sorted name and a login kept in lower case name a person only on a
+        // person's row: a report is sorted, a repository has a lower-case name too.
+        ("reports", "sort_name", None),
+        ("repository", "lower_name", None),
+        ("user", "lower_name", Some("USERNAME")),
+    ]);
+}
