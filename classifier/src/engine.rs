@@ -659,14 +659,23 @@ impl Engine {
         }
         let table_words = Words::split(table);
         let table_first = table_words.get(0);
-        let known = |word: &str| self.segments.contains_key(word) || self.segment(word).is_some();
         for prefix in [2, 3] {
             let (Some(table_rest), Some(rest)) = (table_first.get(prefix..), first.get(prefix..)) else { continue };
-            if table_first.get(..prefix) == first.get(..prefix) && table_rest.len() >= 3 && rest.len() >= 3 && known(table_rest) && known(rest) {
+            if table_first.get(..prefix) == first.get(..prefix)
+                && table_rest.len() >= 3
+                && rest.len() >= 3
+                && self.reads_as_known_words(table_rest)
+                && self.reads_as_known_words(rest)
+            {
                 words.split_word(0, prefix);
                 return;
             }
         }
+    }
+
+    /// Whether `word` is a word the rules or their vocabulary know, whole or cut into known parts.
+    fn reads_as_known_words(&self, word: &str) -> bool {
+        self.segments.contains_key(word) || self.segment(word).is_some()
     }
 
     fn emit_features(
@@ -1017,7 +1026,7 @@ impl Engine {
             // the rest is then read like any other word.
             if let Some(prefix) = RUN_ON_TYPE_PREFIXES.iter().find(|prefix| length >= prefix.len() + 4 && word.starts_with(**prefix)) {
                 let rest = &word[prefix.len()..];
-                if !self.segments.contains_key(word) && (self.segments.contains_key(rest) || self.segment(rest).is_some()) {
+                if !self.segments.contains_key(word) && self.reads_as_known_words(rest) {
                     words.split_word(index, prefix.len());
                     index += 1;
                     continue;
