@@ -1424,3 +1424,34 @@ fn first_passwords_relationship_status_and_timeouts() {
         ("user", "lower_name", Some("USERNAME")),
     ]);
 }
+
+#[test]
+fn recipients_of_mails_signed_forms_and_master_passwords() {
+    check(&engine(), &[
+        // Whom a queued or logged mail went to; a private message's `to_address` is a list of
+        // recipients' keys, not a mailbox.
+        ("dc_send_email_event", "to_address", Some("EMAIL_ADDRESS")),
+        ("mail_queue", "to_address", Some("EMAIL_ADDRESS")),
+        ("mod_email_queue", "to_name", Some("PERSON_NAME")),
+        ("phpbb_privmsgs", "to_address", None),
+        ("projects", "to_name", None),
+        // Who interviewed a study's subject.
+        ("event_crf", "interviewer_name", Some("PERSON_NAME")),
+        // A name typed as a signature on an application; a forum user's signature is a footer,
+        // and an OAuth application's signature a cryptographic one.
+        ("snap_applications", "signature", Some("PERSON_NAME")),
+        ("users", "signature", None),
+        ("oauth_applications", "signature", None),
+        // A master password and the value kept to check it.
+        ("user", "masterpass_check", Some("PASSWORD")),
+        ("users", "passcheck", Some("PASSWORD")),
+        ("settings", "password_check_enabled", None),
+        // A sign-in session's nonce is a secret; a bare request nonce is left alone.
+        ("auth_user", "session_nonce", Some("API_KEY")),
+        ("authorizations", "nonce", None),
+        // The user agent a feed is fetched with is the server's; a team's address is the team's.
+        ("feeds", "user_agent", None),
+        ("sessions", "user_agent", Some("DEVICE_ID")),
+        ("teams", "email", None),
+    ]);
+}
