@@ -123,6 +123,11 @@ impl ColumnType {
                 _ => {}
             }
         }
+        // Go's `time.Time` (GORM, XORM, sqlx) is an instant, not a time of day; the qualifier is
+        // what tells it from SQL's `time`.
+        if matches!(bare.trim_start_matches('*'), "time.time" | "sql.nulltime" | "null.time") {
+            return Some(ColumnType::Timestamp);
+        }
         let bare = bare.rsplit_once('.').map_or(bare.as_str(), |(_, unqualified)| unqualified);
         let mut words = bare.split([' ', '_']).filter(|word| !word.is_empty()).peekable();
         if words.peek() == Some(&"national") {

@@ -109,6 +109,10 @@ fn declared_type_names_map_to_families() {
         ("map", ColumnType::Json),
         ("int64", ColumnType::Integer),
         ("timeutil.TimeStamp", ColumnType::Timestamp),
+        // Go's `time.Time` is an instant; SQL's bare `time` stays a time of day.
+        ("time.Time", ColumnType::Timestamp),
+        ("*time.Time", ColumnType::Timestamp),
+        ("sql.NullTime", ColumnType::Timestamp),
         ("java.lang.String", ColumnType::Text),
         ("long", ColumnType::Integer),
         ("many-to-one", ColumnType::Integer),

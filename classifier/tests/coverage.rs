@@ -379,6 +379,7 @@ fn every_default_rule_has_a_case() {
     let needs_other_columns =
         [
             "api_key.id_of_session_table",
+            "password.seed_on_a_persons_row",
             "username.role_word_as_text",
             "email.of_named_contact",
             "phone.of_named_contact",

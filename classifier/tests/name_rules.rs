@@ -1,6 +1,6 @@
 //! Every family of name rules: English, abbreviations, each language, negatives, table context.
 
-use classifier::{ColumnRef, Engine};
+use classifier::{ColumnRef, ColumnType, Engine};
 
 fn engine() -> Engine {
     match Engine::with_default_rules() {
@@ -1455,3 +1455,45 @@ fn recipients_of_mails_signed_forms_and_master_passwords() {
         ("teams", "email", None),
     ]);
 }
+
+#[test]
+fn approximate_ages_two_factor_secrets_and_configuration_tables() {
+    check(&engine(), &[
+        ("person", "approximateage", Some("AGE")),
+        ("users", "tfaSecret", Some("PASSWORD")),
+        ("zp_user", "twoFASecret", Some("PASSWORD")),
+        ("users", "2fa_secret", Some("PASSWORD")),
+        // A monitoring server's configuration keeps its administrator's mailbox and pager.
+        ("cfg_nagios", "admin_email", None),
+        ("cfg_nagios", "admin_pager", None),
+        ("admins", "admin_email", Some("EMAIL_ADDRESS")),
+    ]);
+}
+
+#[test]
+fn a_seed_beside_a_password_is_its_salt() {
+    let engine = engine();
+    let text = ColumnType::from_declared("character_varying(16)");
+    let on = |table: &str, column_type: Option<ColumnType>| {
+        engine.classify(&ColumnRef::new(table, "seed").with_type(column_type), None).entity
+    };
+    assert_eq!(on("users", text), Some("PASSWORD"));
+    // A captcha's seed is on a row of its own; a number under the name is no salt.
+    assert_eq!(on("phpbb_confirm", text), None);
+    assert_eq!(on("users", ColumnType::from_declared("integer")), None);
+    assert_eq!(on("users", None), None);
+}
+
+#[test]
+fn a_go_time_is_an_instant_that_can_hold_a_birth_date() {
+    let engine = engine();
+    let born = |declared: &str| {
+        let column = ColumnRef::new("auth_users", "born_at").with_type(ColumnType::from_declared(declared));
+        engine.classify(&column, None).entity
+    };
+    assert_eq!(born("time.Time"), Some("DATE_OF_BIRTH"));
+    assert_eq!(born("date"), Some("DATE_OF_BIRTH"));
+    // A time of day cannot hold one.
+    assert_eq!(born("time"), None);
+}
+
