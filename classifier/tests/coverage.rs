@@ -62,6 +62,7 @@ const RULE_CASES: &[(&str, &str, &str, Option<&str>)] = &[
     ("email", "users", "email", Some("EMAIL_ADDRESS")),
     ("email", "kunden", "e_mail_adresse", Some("EMAIL_ADDRESS")),
     ("email.bare_mail", "users", "mail", Some("EMAIL_ADDRESS")),
+    ("api_key.rands_on_a_persons_row", "user", "rands", Some("API_KEY")),
     ("email.recipient_address_in_email_table", "dc_send_email_event", "to_address", Some("EMAIL_ADDRESS")),
     ("email.recipient_address_in_email_table", "mail_queue", "toaddress", Some("EMAIL_ADDRESS")),
     ("person_name.recipient_of_email", "mail_queue", "to_name", Some("PERSON_NAME")),

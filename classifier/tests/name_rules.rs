@@ -1449,10 +1449,16 @@ fn recipients_of_mails_signed_forms_and_master_passwords() {
         // A sign-in session's nonce is a secret; a bare request nonce is left alone.
         ("auth_user", "session_nonce", Some("API_KEY")),
         ("authorizations", "nonce", None),
-        // The user agent a feed is fetched with is the server's; a team's address is the team's.
+        // The user agent a feed is fetched with is the server's.
         ("feeds", "user_agent", None),
         ("sessions", "user_agent", Some("DEVICE_ID")),
-        ("teams", "email", None),
+        // Whom a team invited is a person (a team's own mailbox is left to the labels to count).
+        ("team_invites", "email", Some("EMAIL_ADDRESS")),
+        ("team_requests", "email", Some("EMAIL_ADDRESS")),
+        // A user agent's short form, and the random part of a user's remember-me cookies.
+        ("users", "last_login_uagent", Some("DEVICE_ID")),
+        ("user", "rands", Some("API_KEY")),
+        ("lottery", "rands", None),
     ]);
 }
 
