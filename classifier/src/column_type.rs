@@ -123,10 +123,12 @@ impl ColumnType {
                 _ => {}
             }
         }
-        // Go's `time.Time` (GORM, XORM, sqlx) is an instant, not a time of day; the qualifier is
-        // what tells it from SQL's `time`.
-        if matches!(bare.trim_start_matches('*'), "time.time" | "sql.nulltime" | "null.time") {
-            return Some(ColumnType::Timestamp);
+        // A qualified name may be a schema tool's own, told apart by its qualifier (Go's `time.Time`
+        // is an instant, SQL's `time` a time of day): it is looked up whole before the cut.
+        if bare.contains('.')
+            && let Some(family) = ColumnType::from_schema_tool(bare.trim_start_matches('*'))
+        {
+            return Some(family);
         }
         let bare = bare.rsplit_once('.').map_or(bare.as_str(), |(_, unqualified)| unqualified);
         let mut words = bare.split([' ', '_']).filter(|word| !word.is_empty()).peekable();
@@ -262,6 +264,8 @@ impl ColumnType {
                 ColumnType::Integer
             }
             "float32" | "float64" => ColumnType::Decimal,
+            // Go's instants (GORM, XORM, sqlx), whole with their package.
+            "time.time" | "sql.nulltime" | "null.time" => ColumnType::Timestamp,
             "yes_no" | "true_false" => ColumnType::Boolean,
             "many-to-one" => ColumnType::Integer,
             // OpenSlides' model definitions.
