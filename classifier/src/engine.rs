@@ -263,14 +263,23 @@ struct CompiledRule {
     /// Type families (bits in [`ColumnType::ALL`] order) of which the column's must be one; 0: any,
     /// known or not.
     when_type: u16,
+    /// Type families that keep the rule off the column.
+    unless_type: u16,
+    /// Words that keep an `any_other_name` rule off a column's name.
+    unless_words: Vec<Box<str>>,
     phrases: Vec<Phrase>,
 }
 
 /// The words of a column name joined by single spaces, as the contexts' `columns` are looked up
 /// (`VatNumber` and `vat_number` are both `vat number`), written into `key`.
 fn column_key(name: &str, key: &mut String) {
+    words_key(&Words::split(name), key);
+}
+
+/// The words joined by single spaces, written into `key`.
+fn words_key(words: &Words, key: &mut String) {
     key.clear();
-    for (index, word) in Words::split(name).iter().enumerate() {
+    for (index, word) in words.iter().enumerate() {
         if index > 0 {
             key.push(' ');
         }
@@ -323,6 +332,16 @@ pub struct Engine {
     context_words: WordMap<(u64, u64)>,
     /// Column names (words joined by a space) that give their table a context.
     context_columns: HashMap<Box<str>, u64>,
+    /// Contexts a table gets when enough of its columns match given rules: the context's bit and
+    /// how many columns must match.
+    context_column_rules: Vec<(u64, usize)>,
+    /// Those rules' names by their first word: the rest of the name's words, and which entries of
+    /// `context_column_rules` a column with the name counts for (one bit each).
+    column_rule_names: WordMap<Vec<(Vec<Box<str>>, u64)>>,
+    /// Rules that match any name no other rule matches (by index), tried in file order.
+    any_name_rules: Vec<usize>,
+    /// Contexts that a table's name can give (they have words); the others come from its columns.
+    named_contexts: u64,
     context_yields: Vec<u64>,
     /// Per context, the contexts of which the table must also have one (none: no condition).
     context_only_with: Vec<u64>,
@@ -456,8 +475,12 @@ impl Engine {
         let mut context_yields = Vec::with_capacity(context_names.len());
         let mut context_only_with = Vec::with_capacity(context_names.len());
         let mut context_any_word = 0u64;
+        let mut named_contexts = 0u64;
         for (name, (context, _)) in &rules.contexts {
             let bit = context_bit(name);
+            if !context.words.is_empty() || !context.anywhere.is_empty() {
+                named_contexts |= bit;
+            }
             if context.any_word {
                 context_any_word |= bit;
             }
@@ -493,6 +516,29 @@ impl Engine {
             }
         }
 
+        let rule_index = |id: &str| rules.rules.iter().position(|(rule, _)| rule.id == id);
+        let mut context_column_rules = Vec::new();
+        let mut column_rule_names: WordMap<Vec<(Vec<Box<str>>, u64)>> = WordMap::default();
+        for (name, (context, _)) in rules.contexts.iter().filter(|(_, (context, _))| !context.column_rules.is_empty()) {
+            let counted = 1u64 << context_column_rules.len().min(63);
+            context_column_rules.push((context_bit(name), context.min_columns));
+            for index in context.column_rules.iter().filter_map(|id| rule_index(id)) {
+                for phrase in &rules.rules[index].0.names {
+                    let words = Words::split(phrase);
+                    let mut words = words.iter().map(Box::<str>::from);
+                    let Some(first) = words.next() else { continue };
+                    column_rule_names.entry(first).or_default().push((words.collect(), counted));
+                }
+            }
+        }
+        let any_name_rules = (0..rules.rules.len()).filter(|index| rules.rules[*index].0.any_other_name).collect();
+        let type_mask = |names: &[String]| {
+            names
+                .iter()
+                .filter_map(|name| ColumnType::from_name(name).map(ColumnType::index))
+                .fold(0, |mask, index| mask | (1 << index))
+        };
+
         let mut compiled = Vec::with_capacity(rules.rules.len());
         let mut phrase_index: WordMap<Vec<PhraseRef>> = WordMap::default();
         let mut vocabulary: WordMap<()> = WordMap::default();
@@ -527,11 +573,9 @@ impl Engine {
                 when_table: rule.when_table.iter().fold(0, |mask, name| mask | context_bit(name)),
                 unless_table: rule.unless_table.iter().fold(0, |mask, name| mask | context_bit(name)),
                 also_table: rule.also_table.iter().fold(0, |mask, name| mask | context_bit(name)),
-                when_type: rule
-                    .when_type
-                    .iter()
-                    .filter_map(|name| ColumnType::from_name(name).map(ColumnType::index))
-                    .fold(0, |mask, index| mask | (1 << index)),
+                when_type: type_mask(&rule.when_type),
+                unless_type: type_mask(&rule.unless_type),
+                unless_words: rule.unless_words.iter().flat_map(|word| Words::split(word).iter().map(Into::into).collect::<Vec<_>>()).collect(),
                 phrases,
             });
         }
@@ -604,6 +648,10 @@ impl Engine {
             context_names,
             context_words,
             context_columns,
+            context_column_rules,
+            column_rule_names,
+            any_name_rules,
+            named_contexts,
             context_yields,
             context_only_with,
             rule_contexts,
@@ -827,14 +875,24 @@ impl Engine {
     /// columns, and at least three, begin with the same word, the columns are also looked up
     /// without it.
     pub fn table_evidence<'c>(&self, columns: impl IntoIterator<Item = &'c str>) -> TableEvidence {
-        if self.context_columns.is_empty() {
+        if self.context_columns.is_empty() && self.context_column_rules.is_empty() {
             return TableEvidence::NONE;
         }
         let mut keys: Vec<String> = Vec::new();
         let mut key = String::new();
+        let mut rule_counts = vec![0usize; self.context_column_rules.len()];
         for column in columns {
-            column_key(column, &mut key);
+            let words = Words::split(column);
+            words_key(&words, &mut key);
             keys.push(key.clone());
+            if !self.context_column_rules.is_empty() {
+                // One of the rules' names among the column name's words, whatever the other words
+                // say: a count of what the columns are about, not their classification.
+                let counted = self.column_rule_contexts(&words);
+                for (index, count) in rule_counts.iter_mut().enumerate() {
+                    *count += usize::from(counted & (1 << index.min(63)) != 0);
+                }
+            }
         }
         let prefix = table_wide_prefix(&keys);
         let mut bits = 0u64;
@@ -847,7 +905,28 @@ impl Engine {
                 bits |= found;
             }
         }
+        for (count, (bit, min_columns)) in rule_counts.iter().zip(&self.context_column_rules) {
+            if count >= min_columns {
+                bits |= bit;
+            }
+        }
         TableEvidence(bits)
+    }
+
+    /// Which entries of `context_column_rules` a column counts for: those one of whose rules'
+    /// names stands among its words (one bit each).
+    fn column_rule_contexts(&self, words: &Words) -> u64 {
+        let mut counted = 0;
+        for start in 0..words.len() {
+            for (rest, contexts) in self.column_rule_names.get(words.get(start)).into_iter().flatten() {
+                if start + rest.len() < words.len()
+                    && rest.iter().enumerate().all(|(offset, word)| **word == *words.get(start + 1 + offset))
+                {
+                    counted |= contexts;
+                }
+            }
+        }
+        counted
     }
 
     /// The contexts a column's table has: from its name, from its other columns, and with those
@@ -1152,7 +1231,23 @@ impl Engine {
         mut table_mask: Option<u64>,
         reasons: &mut Vec<Reason<'e>>,
     ) -> NameOutcome {
-        let outcome = self.match_words(column, words, 0, true, &mut table_mask, reasons);
+        let outcome = self.match_known_names(column, words, &mut table_mask, reasons);
+        if matches!(outcome, NameOutcome::NoMatch) {
+            return self.match_any_other_name(column, words, &mut table_mask, reasons);
+        }
+        outcome
+    }
+
+    /// The rules with names, read on the whole name and, when it says nothing, on the words after
+    /// a prefix.
+    fn match_known_names<'e>(
+        &'e self,
+        column: &ColumnRef<'_>,
+        words: &Words,
+        table_mask: &mut Option<u64>,
+        reasons: &mut Vec<Reason<'e>>,
+    ) -> NameOutcome {
+        let outcome = self.match_words(column, words, 0, true, table_mask, reasons);
         // Some schemas start every column with an abbreviation of its table (`PAT_NAME`,
         // `PAT_TELE` in `PATIENT`, `LAB_RES` in `LABORATORY`, `a_from` in `article_data_mime`) or
         // with the table's own word (`session_browser` in `sessions`, `lang_author` in `lang`):
@@ -1162,18 +1257,62 @@ impl Engine {
         // for the table's name (`a_from` is the whole `from` header).
         if matches!(outcome, NameOutcome::NoMatch) && words.len() > 1 {
             if is_table_abbreviation(column.table, words.get(0)) {
-                return self.match_words(column, words, 1, true, &mut table_mask, reasons);
+                return self.match_words(column, words, 1, true, table_mask, reasons);
             }
             if is_table_word(column.table, words.get(0)) {
-                return self.match_words(column, words, 1, false, &mut table_mask, reasons);
+                return self.match_words(column, words, 1, false, table_mask, reasons);
             }
             // Hungarian notation puts the value's type first (`s_name`, `d_coord_lat`, `dt_reg_date`
             // in Osclass): the words after it are the name.
             if TYPE_PREFIXES.contains(&words.get(0)) {
-                return self.match_words(column, words, 1, true, &mut table_mask, reasons);
+                return self.match_words(column, words, 1, true, table_mask, reasons);
             }
         }
         outcome
+    }
+
+    /// The rules that take any name no other rule matched (a clinical form's findings), unless the
+    /// column's type or one of its words says it is the record's own (a key, a date).
+    fn match_any_other_name<'e>(
+        &'e self,
+        column: &ColumnRef<'_>,
+        words: &Words,
+        table_mask: &mut Option<u64>,
+        reasons: &mut Vec<Reason<'e>>,
+    ) -> NameOutcome {
+        if self.any_name_rules.is_empty() || words.iter().all(|word| word.bytes().all(|b| b.is_ascii_digit())) {
+            return NameOutcome::NoMatch;
+        }
+        for &index in &self.any_name_rules {
+            let rule = &self.rules[index];
+            // Most columns are in tables that cannot have the context: not worth working out.
+            if (self.named_contexts | column.siblings.0) & rule.when_table == 0 {
+                continue;
+            }
+            let mask = *table_mask.get_or_insert_with(|| self.table_contexts(column));
+            if mask & rule.when_table == 0 || mask & rule.unless_table != 0 || mask & rule.also_table != rule.also_table {
+                continue;
+            }
+            if column.column_type.is_some_and(|known| rule.unless_type & (1 << known.index()) != 0)
+                || (rule.when_type != 0 && column.column_type.is_none_or(|known| rule.when_type & (1 << known.index()) == 0))
+                || words.iter().any(|word| rule.unless_words.iter().any(|unless| **unless == *word))
+            {
+                continue;
+            }
+            let Some(entity) = rule.entity else { continue };
+            let context = mask & rule.when_table;
+            reasons.push(Reason::NameRule {
+                rule: &rule.id,
+                matched: ANY_OTHER_NAME,
+                entity: &self.entities[entity].0,
+                confidence: rule.confidence,
+                table_context: (0..self.context_names.len())
+                    .find(|bit| context & (1 << bit) != 0)
+                    .map(|bit| &*self.context_names[bit]),
+            });
+            return NameOutcome::Entity { entity, category: rule.category, confidence: rule.confidence, rule: index };
+        }
+        NameOutcome::NoMatch
     }
 
     /// Matches the rules against the words from `skip` on (the words before are not read); rules
@@ -1356,6 +1495,9 @@ impl Engine {
         }
     }
 }
+
+/// What an `any_other_name` rule's reason gives as the name it matched.
+const ANY_OTHER_NAME: &str = "(any name no other rule matches)";
 
 /// Last words of a table name that say nothing about its rows (`customer_entity`, `patient_data`).
 const GENERIC_TABLE_WORDS: &[&str] = &[

@@ -54,6 +54,18 @@ pub(crate) struct ContextDefinition {
     /// address table makes the addresses a place's; in a user table it does not).
     #[serde(default)]
     pub(crate) only_with: Vec<String>,
+    /// Rules whose names, read on each of a table's columns alone, give the table this context
+    /// when at least `min_columns` of its columns match one of them (a table most of whose
+    /// columns are symptoms and findings is a clinical form), when the table's columns are known.
+    #[serde(default)]
+    pub(crate) column_rules: Vec<String>,
+    /// How many of a table's columns must match `column_rules`.
+    #[serde(default = "default_min_columns")]
+    pub(crate) min_columns: usize,
+}
+
+fn default_min_columns() -> usize {
+    1
 }
 
 /// What a column of one declared type family can hold (`[column_types.boolean]`).
@@ -131,6 +143,18 @@ pub(crate) struct RuleDefinition {
     /// (`editor`) holds a login when it is text and a key when it is a number.
     #[serde(default)]
     pub(crate) when_type: Vec<String>,
+    /// Declared type families that keep the rule off the column (a form's dates are the record's).
+    #[serde(default)]
+    pub(crate) unless_type: Vec<String>,
+    /// Whether the rule matches any column name that no rule with `names` matches, in a table with
+    /// one of its `when_table` contexts; such a rule has no `names` (a clinical form's columns that
+    /// no rule names are its findings).
+    #[serde(default)]
+    pub(crate) any_other_name: bool,
+    /// Words of a column name that keep an `any_other_name` rule off it (keys, dates, the record's
+    /// own bookkeeping).
+    #[serde(default)]
+    pub(crate) unless_words: Vec<String>,
     #[serde(default = "default_enabled")]
     pub(crate) enabled: bool,
 }
@@ -280,13 +304,27 @@ impl RuleSet {
                     format!("rule {}: confidence {} is outside 0..1", rule.id, rule.confidence),
                 ));
             }
-            if rule.names.is_empty() {
+            if rule.any_other_name {
+                if !rule.names.is_empty() {
+                    return Err(error_at(origin, format!("rule {}: a rule with `any_other_name` has no `names`", rule.id)));
+                }
+                if rule.when_table.is_empty() {
+                    return Err(error_at(
+                        origin,
+                        format!("rule {}: a rule with `any_other_name` needs `when_table`, or it would match every column", rule.id),
+                    ));
+                }
+            } else if rule.names.is_empty() {
                 return Err(error_at(origin, format!("rule {}: `names` is empty", rule.id)));
+            } else if !rule.unless_words.is_empty() {
+                return Err(error_at(origin, format!("rule {}: `unless_words` is only for rules with `any_other_name`", rule.id)));
             }
             if let Some(name) = rule.names.iter().find(|name| crate::tokens::Words::split(name).len() == 0) {
                 return Err(error_at(origin, format!("rule {}: name {name:?} has no letters or digits", rule.id)));
             }
-            if let Some(unknown) = rule.when_type.iter().find(|name| crate::ColumnType::from_name(name).is_none()) {
+            if let Some(unknown) =
+                rule.when_type.iter().chain(&rule.unless_type).find(|name| crate::ColumnType::from_name(name).is_none())
+            {
                 return Err(error_at(
                     origin,
                     format!("rule {}: column type {unknown:?} is not one of {}", rule.id, crate::ColumnType::names()),
@@ -315,6 +353,12 @@ impl RuleSet {
             }
             if let Some(unknown) = context.only_with.iter().find(|other| !self.contexts.contains_key(*other)) {
                 return Err(error_at(origin, format!("context {name}: only_with names unknown context {unknown:?}")));
+            }
+            if let Some(unknown) = context.column_rules.iter().find(|id| !self.rules.iter().any(|(rule, _)| rule.id == **id)) {
+                return Err(error_at(origin, format!("context {name}: column_rules names unknown rule {unknown:?}")));
+            }
+            if context.min_columns == 0 {
+                return Err(error_at(origin, format!("context {name}: min_columns must be at least 1")));
             }
         }
         if self.contexts.len() > 64 {

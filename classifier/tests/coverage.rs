@@ -376,11 +376,13 @@ fn every_default_rule_has_a_case() {
     // `a_stored_authorization_header_is_a_credential_when_it_is_text`,
     // `an_email_id_kept_as_text_is_the_address`,
     // `social_network_ids_typed_in_as_text_are_handles`; name_rules.rs
-    // `a_named_contacts_fax_and_address_and_ibans_on_any_row`).
+    // `a_named_contacts_fax_and_address_and_ibans_on_any_row`,
+    // `a_clinical_forms_unnamed_columns_are_findings_but_not_its_keys_and_dates`).
     let needs_other_columns =
         [
             "api_key.id_of_session_table",
             "password.seed_on_a_persons_row",
+            "medical_condition.finding_on_a_clinical_form",
             "username.role_word_as_text",
             "email.of_named_contact",
             "phone.of_named_contact",

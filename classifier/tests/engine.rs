@@ -112,7 +112,7 @@ fn user_engine() -> Engine {
 #[test]
 fn user_rules_add_disable_and_override() {
     let engine = user_engine();
-    assert_eq!(engine.rules_version(), "2025.11.56+acme-1");
+    assert_eq!(engine.rules_version(), "2025.11.57+acme-1");
     assert_eq!(engine.classify(&ColumnRef::new("staff", "personalnummer"), None).entity, Some("EMPLOYEE_NUMBER"));
     assert_eq!(engine.classify(&ColumnRef::new("users", "age"), None).entity, None, "disabled");
     assert_eq!(engine.classify(&ColumnRef::new("users", "city"), None).entity, None, "below the reporting threshold");
@@ -168,6 +168,21 @@ fn bad_rule_files_say_file_line_and_what() {
     let (line, message) = rules_error("\n[contexts.depot]\nwords = [\"depot\"]\nonly_with = [\"martians\"]\n");
     assert_eq!(line, 2);
     assert!(message.contains("context depot: only_with names unknown context \"martians\""), "{message}");
+    let (line, message) = rules_error("\n[[rule]]\nid = \"r\"\nentity = \"EMAIL_ADDRESS\"\nany_other_name = true\n");
+    assert_eq!(line, 2);
+    assert!(message.contains("needs `when_table`"), "{message}");
+    let (_, message) =
+        rules_error("[contexts.c]\nwords = []\n[[rule]]\nid = \"r\"\nentity = \"EMAIL_ADDRESS\"\nnames = [\"x\"]\nany_other_name = true\nwhen_table = [\"c\"]\n");
+    assert!(message.contains("has no `names`"), "{message}");
+    let (_, message) = rules_error("[[rule]]\nid = \"r\"\nentity = \"EMAIL_ADDRESS\"\nnames = [\"x\"]\nunless_words = [\"id\"]\n");
+    assert!(message.contains("only for rules with `any_other_name`"), "{message}");
+    let (_, message) = rules_error("[[rule]]\nid = \"r\"\nentity = \"EMAIL_ADDRESS\"\nnames = [\"x\"]\nunless_type = [\"colour\"]\n");
+    assert!(message.contains("column type \"colour\""), "{message}");
+    let (line, message) = rules_error("\n[contexts.form]\nwords = []\ncolumn_rules = [\"no_such_rule\"]\n");
+    assert_eq!(line, 2);
+    assert!(message.contains("column_rules names unknown rule \"no_such_rule\""), "{message}");
+    let (_, message) = rules_error("[contexts.form]\nwords = []\ncolumn_rules = [\"email\"]\nmin_columns = 0\n");
+    assert!(message.contains("min_columns must be at least 1"), "{message}");
     assert!(matches!(EngineBuilder::new().rules_file("/nonexistent/rules.toml"), Err(Error::ReadRules { .. })));
 }
 

@@ -1503,3 +1503,41 @@ fn a_go_time_is_an_instant_that_can_hold_a_birth_date() {
     assert_eq!(born("time"), None);
 }
 
+
+#[test]
+fn a_clinical_forms_unnamed_columns_are_findings_but_not_its_keys_and_dates() {
+    let engine = engine();
+    // Eight columns that are symptoms by name make the table a clinical form, whatever it is called.
+    let form = [
+        "id", "case_no", "fever", "cough", "headache", "nausea", "vomiting", "diarrhea", "rash", "fatigue",
+        "kopliksspots", "pg1_ectopic", "created_date", "onset", "occupation",
+    ];
+    let classify = |column: &str, column_type: Option<&str>, siblings: &[&str]| {
+        let evidence = engine.table_evidence(siblings.iter().copied());
+        let column = ColumnRef::new("intake_answers", column)
+            .with_siblings(evidence)
+            .with_type(column_type.and_then(ColumnType::from_declared));
+        engine.classify(&column, None)
+    };
+    let finding = classify("kopliksspots", Some("varchar(20)"), &form);
+    assert_eq!(finding.entity, Some("MEDICAL_CONDITION"));
+    assert!(
+        format!("{:?}", finding.reasons).contains("medical_condition.finding_on_a_clinical_form"),
+        "{:?}",
+        finding.reasons
+    );
+    assert_eq!(classify("pg1_ectopic", Some("tinyint(1)"), &form).entity, Some("MEDICAL_CONDITION"));
+    assert_eq!(classify("pg1_ectopic", None, &form).entity, Some("MEDICAL_CONDITION"));
+    // The record's own columns: its keys, its dates (by name or by type), the social lines.
+    for (column, column_type) in
+        [("id", Some("int")), ("case_no", None), ("created_date", None), ("onset", Some("timestamp")), ("occupation", None)]
+    {
+        assert_eq!(classify(column, column_type, &form).entity, None, "{column}");
+    }
+    // Seven symptoms are not enough to call the table a form; nor are the columns unknown.
+    let fewer: Vec<&str> = form.iter().copied().filter(|column| *column != "fatigue").collect();
+    assert_eq!(classify("kopliksspots", Some("varchar(20)"), &fewer).entity, None);
+    assert_eq!(classify("kopliksspots", Some("varchar(20)"), &[]).entity, None);
+    // A symptom column on a table that is not a form still needs its name.
+    assert_eq!(with_siblings(&engine, "users", "shoe_size", &["id", "email", "fever", "cough"]), None);
+}
