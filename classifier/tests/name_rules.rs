@@ -1463,6 +1463,24 @@ fn recipients_of_mails_signed_forms_and_master_passwords() {
 }
 
 #[test]
+fn a_persons_city_name_social_profiles_and_a_year_of_passing_out() {
+    check(&engine(), &[
+        // On a person's row a city's name is where they live; in a list of places it is the place's.
+        ("tabJob_Applicant", "current_location_area_and_city_name", Some("CITY")),
+        ("customers", "city_name", Some("CITY")),
+        ("cities", "city_name", None),
+        ("warehouses", "city_name", None),
+        // The year a candidate passed out of college is not a password; a bare `pass` still is.
+        ("tabJob_Applicant", "year_of_pass_out", None),
+        ("students", "passing_year", None),
+        ("users", "pass", Some("PASSWORD")),
+        // A list of a customer's profiles on social networks names their handles.
+        ("customers", "social_profiles", Some("USERNAME")),
+        ("posts", "social_profiles", None),
+    ]);
+}
+
+#[test]
 fn approximate_ages_two_factor_secrets_and_configuration_tables() {
     check(&engine(), &[
         ("person", "approximateage", Some("AGE")),
