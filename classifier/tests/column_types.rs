@@ -278,6 +278,9 @@ fn a_role_word_is_a_login_when_it_is_text() {
     assert_eq!(classify_typed(&engine, "contacts", "editor", "text"), Some("USERNAME"));
     assert_eq!(classify_typed(&engine, "admin_log", "admin_user", "character varying(255)"), Some("USERNAME"));
     assert_eq!(classify_typed(&engine, "bs_requests", "creator", "varchar(255)"), Some("USERNAME"));
+    // Run together (`recyclebin.deletedby`).
+    assert_eq!(classify_typed(&engine, "recyclebin", "deletedby", "varchar(50)"), Some("USERNAME"));
+    assert_eq!(classify_typed(&engine, "recyclebin", "deletedby", "int(11)"), None);
     // A number under the same name is a key; with the type unknown nothing is claimed.
     assert_eq!(classify_typed(&engine, "contacts", "editor", "integer"), None);
     assert_eq!(classify_typed(&engine, "tickets", "created_by", "bigint"), None);

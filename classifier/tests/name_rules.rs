@@ -1481,6 +1481,26 @@ fn a_persons_city_name_social_profiles_and_a_year_of_passing_out() {
 }
 
 #[test]
+fn a_patients_habits_and_sexual_history_and_a_units_long_name() {
+    check(&engine(), &[
+        // The age a habit started or stopped is the patient's history, not their age.
+        ("gnuhealth_patient", "age_start_drinking", Some("MEDICAL_CONDITION")),
+        ("gnuhealth_patient", "age_quit_drugs", Some("MEDICAL_CONDITION")),
+        ("patients", "age_at_onset", Some("MEDICAL_CONDITION")),
+        ("patients", "age", Some("AGE")),
+        // A sexual history's answers are health data, not the patient's sex.
+        ("gnuhealth_patient", "sex_oral", Some("MEDICAL_CONDITION")),
+        ("gnuhealth_patient", "sexual_partners_number", Some("MEDICAL_CONDITION")),
+        ("patients", "sex", Some("GENDER")),
+        // A unit's long name is not a longitude; a bare `lon` still is.
+        ("quantityvalue_units", "longname", None),
+        ("places", "lon", Some("GEO_COORDINATES")),
+        // An invitation's key is its secret.
+        ("invites", "invite_key", Some("API_KEY")),
+    ]);
+}
+
+#[test]
 fn approximate_ages_two_factor_secrets_and_configuration_tables() {
     check(&engine(), &[
         ("person", "approximateage", Some("AGE")),
