@@ -868,7 +868,9 @@ impl Engine {
     }
 
     /// What a table's columns say about its rows, to pass with each of them
-    /// ([`ColumnRef::with_siblings`]): the contexts whose `columns` in the rules name one of them.
+    /// ([`ColumnRef::with_siblings`]): the contexts whose `columns` in the rules name one of them,
+    /// and those at least `min_columns` of whose columns one of the context's `column_rules` names
+    /// (a clinical form: many columns that are symptoms by name).
     ///
     /// Some schemas begin every column with the table's name or an abbreviation of it
     /// (`account_email`, `account_password`, `channel_name`): when at least half of a table's
@@ -1299,18 +1301,21 @@ impl Engine {
             {
                 continue;
             }
-            let Some(entity) = rule.entity else { continue };
             let context = mask & rule.when_table;
             reasons.push(Reason::NameRule {
                 rule: &rule.id,
                 matched: ANY_OTHER_NAME,
-                entity: &self.entities[entity].0,
+                entity: rule.entity.map_or("none", |entity| &*self.entities[entity].0),
                 confidence: rule.confidence,
                 table_context: (0..self.context_names.len())
                     .find(|bit| context & (1 << bit) != 0)
                     .map(|bit| &*self.context_names[bit]),
             });
-            return NameOutcome::Entity { entity, category: rule.category, confidence: rule.confidence, rule: index };
+            // A user's rule may also say that the rest of such a table is not personal.
+            return match rule.entity {
+                Some(entity) => NameOutcome::Entity { entity, category: rule.category, confidence: rule.confidence, rule: index },
+                None => NameOutcome::NotPersonal { confidence: rule.confidence, rule: index },
+            };
         }
         NameOutcome::NoMatch
     }

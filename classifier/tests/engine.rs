@@ -1,7 +1,7 @@
 //! Value signals combined with names, user rules, manual labels, rule-file errors and JSON lines.
 
 use classifier::{
-    Category, ColumnRef, Engine, EngineBuilder, Error, Event, Reason, ValueEffect, classify_jsonl, classify_jsonl_with,
+    Category, ColumnRef, ColumnType, Engine, EngineBuilder, Error, Event, Reason, ValueEffect, classify_jsonl, classify_jsonl_with,
     compute_signals,
     compute_signals_at, validators::CivilDate,
 };
@@ -303,4 +303,41 @@ fn json_lines_of_one_table_are_classified_with_its_other_columns() {
     ];
     let expected: Vec<(String, String)> = expected.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect();
     assert_eq!(shown, expected);
+}
+
+#[test]
+fn a_user_rule_can_take_or_set_aside_every_other_column_of_a_table() {
+    let rules = concat!(
+        "version = \"acme-2\"\n",
+        "[contexts.intake]\nwords = [\"intake\"]\n",
+        "[contexts.scratch]\nwords = [\"scratch\"]\n",
+        "[[rule]]\nid = \"acme.intake_answers\"\nentity = \"MEDICAL_CONDITION\"\nconfidence = 0.7\n",
+        "any_other_name = true\nwhen_table = [\"intake\"]\nunless_words = [\"id\"]\nunless_type = [\"date\"]\n",
+        "[[rule]]\nid = \"acme.scratch_is_not_personal\"\nentity = \"none\"\nconfidence = 0.9\n",
+        "any_other_name = true\nwhen_table = [\"scratch\"]\n",
+    );
+    let engine = EngineBuilder::new()
+        .rules_text("acme.toml", rules)
+        .and_then(EngineBuilder::build)
+        .unwrap_or_else(|error| panic!("{error}"));
+    let answer = engine.classify(&ColumnRef::new("patient_intake", "kopliksspots"), None);
+    assert_eq!(answer.entity, Some("MEDICAL_CONDITION"));
+    assert!(answer.reasons.iter().any(|reason| matches!(
+        reason,
+        Reason::NameRule { rule: "acme.intake_answers", table_context: Some("intake"), .. }
+    )));
+    // Named columns keep their rules; the record's own words and types stay out.
+    assert_eq!(engine.classify(&ColumnRef::new("patient_intake", "email"), None).entity, Some("EMAIL_ADDRESS"));
+    assert_eq!(engine.classify(&ColumnRef::new("patient_intake", "visit_id"), None).entity, None);
+    let dated = ColumnRef::new("patient_intake", "seen").with_type(ColumnType::from_declared("date"));
+    assert_eq!(engine.classify(&dated, None).entity, None);
+    // Another table is left alone.
+    assert_eq!(engine.classify(&ColumnRef::new("orders", "kopliksspots"), None).entity, None);
+    // A rule with entity `none` says so, with its reason.
+    let scratch = engine.classify(&ColumnRef::new("scratch", "kopliksspots"), None);
+    assert_eq!(scratch.entity, None);
+    assert!(scratch.reasons.iter().any(|reason| matches!(
+        reason,
+        Reason::NameRule { rule: "acme.scratch_is_not_personal", entity: "none", .. }
+    )));
 }
