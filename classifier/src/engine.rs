@@ -1291,25 +1291,17 @@ impl Engine {
             if (self.named_contexts | column.siblings.0) & rule.when_table == 0 {
                 continue;
             }
-            let mask = *table_mask.get_or_insert_with(|| self.table_contexts(column));
-            if mask & rule.when_table == 0 || mask & rule.unless_table != 0 || mask & rule.also_table != rule.also_table {
-                continue;
-            }
-            if column.column_type.is_some_and(|known| rule.unless_type & (1 << known.index()) != 0)
-                || (rule.when_type != 0 && column.column_type.is_none_or(|known| rule.when_type & (1 << known.index()) == 0))
+            if !self.type_and_table_allow(rule, column, table_mask)
                 || words.iter().any(|word| rule.unless_words.iter().any(|unless| **unless == *word))
             {
                 continue;
             }
-            let context = mask & rule.when_table;
             reasons.push(Reason::NameRule {
                 rule: &rule.id,
                 matched: ANY_OTHER_NAME,
                 entity: rule.entity.map_or("none", |entity| &*self.entities[entity].0),
                 confidence: rule.confidence,
-                table_context: (0..self.context_names.len())
-                    .find(|bit| context & (1 << bit) != 0)
-                    .map(|bit| &*self.context_names[bit]),
+                table_context: self.first_context(table_mask.unwrap_or(0) & rule.when_table),
             });
             // A user's rule may also say that the rest of such a table is not personal.
             return match rule.entity {
@@ -1318,6 +1310,30 @@ impl Engine {
             };
         }
         NameOutcome::NoMatch
+    }
+
+    /// Whether the column's type and its table's contexts let the rule match: its `when_type`,
+    /// `unless_type`, `when_table`, `unless_table` and `also_table`. The table's contexts are
+    /// worked out once, when a rule first needs them.
+    fn type_and_table_allow(&self, rule: &CompiledRule, column: &ColumnRef<'_>, table_mask: &mut Option<u64>) -> bool {
+        let family = column.column_type.map(|known| 1u16 << known.index());
+        if (rule.when_type != 0 && family.is_none_or(|bit| rule.when_type & bit == 0))
+            || family.is_some_and(|bit| rule.unless_type & bit != 0)
+        {
+            return false;
+        }
+        if rule.when_table == 0 && rule.unless_table == 0 && rule.also_table == 0 {
+            return true;
+        }
+        let mask = *table_mask.get_or_insert_with(|| self.table_contexts(column));
+        (rule.when_table == 0 || mask & rule.when_table != 0)
+            && mask & rule.unless_table == 0
+            && mask & rule.also_table == rule.also_table
+    }
+
+    /// The first of the contexts in `mask`, by name, for a reason.
+    fn first_context(&self, mask: u64) -> Option<&str> {
+        (0..self.context_names.len()).find(|index| mask & (1 << index) != 0).map(|index| &*self.context_names[index])
     }
 
     /// Matches the rules against the words from `skip` on (the words before are not read); rules
@@ -1358,19 +1374,8 @@ impl Engine {
                 if (rule.exact && (start != skip || !exact_rules)) || ((rule.exact || rule.at_end) && end < meaningful) {
                     continue;
                 }
-                if rule.when_type != 0
-                    && column.column_type.is_none_or(|known| rule.when_type & (1 << known.index()) == 0)
-                {
+                if !self.type_and_table_allow(rule, column, table_mask) {
                     continue;
-                }
-                if rule.when_table != 0 || rule.unless_table != 0 || rule.also_table != 0 {
-                    let mask = *table_mask.get_or_insert_with(|| self.table_contexts(column));
-                    if rule.when_table != 0 && mask & rule.when_table == 0 {
-                        continue;
-                    }
-                    if mask & rule.unless_table != 0 || mask & rule.also_table != rule.also_table {
-                        continue;
-                    }
                 }
                 let candidate = Candidate {
                     rule: reference.rule as usize,
@@ -1388,12 +1393,7 @@ impl Engine {
             return NameOutcome::NoMatch;
         };
         let rule = &self.rules[best.rule];
-        let table_context = (rule.when_table != 0)
-            .then(|| {
-                let mask = table_mask.unwrap_or(0) & rule.when_table;
-                (0..self.context_names.len()).find(|index| mask & (1 << index) != 0).map(|index| &*self.context_names[index])
-            })
-            .flatten();
+        let table_context = self.first_context(table_mask.unwrap_or(0) & rule.when_table);
         reasons.push(Reason::NameRule {
             rule: &rule.id,
             matched: &rule.phrases[best.phrase].text,

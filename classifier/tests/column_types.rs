@@ -502,3 +502,19 @@ fn social_network_ids_typed_in_as_text_are_handles() {
     assert_eq!(classify_typed(&engine, "users", "twitter_id", "bigint"), None);
     assert_eq!(classify_typed(&engine, "channel_instagram", "instagram_id", "string"), None);
 }
+
+#[test]
+fn a_rule_with_names_can_be_kept_off_a_type() {
+    let rules = concat!(
+        "version = \"acme-3\"\n",
+        "[[rule]]\nid = \"acme.badge\"\nentity = \"NATIONAL_ID\"\nnames = [\"badge\"]\nunless_type = [\"integer\"]\n",
+    );
+    let engine = EngineBuilder::new()
+        .rules_text("acme.toml", rules)
+        .and_then(EngineBuilder::build)
+        .unwrap_or_else(|error| panic!("{error}"));
+    assert_eq!(classify_typed(&engine, "employees", "badge", "varchar(20)"), Some("NATIONAL_ID"));
+    // An integer could hold the number; the rule keeps off it all the same.
+    assert_eq!(classify_typed(&engine, "employees", "badge", "int(11)"), None);
+    assert_eq!(engine.classify(&ColumnRef::new("employees", "badge"), None).entity, Some("NATIONAL_ID"));
+}
