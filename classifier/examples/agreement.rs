@@ -100,9 +100,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         if first.len() != columns.len() {
             return Err(format!("{repo}: {} columns in columns.jsonl, {} in the second labels", first.len(), columns.len()).into());
         }
-        let mut table_columns: HashMap<&str, Vec<&str>> = HashMap::new();
+        let mut table_columns: HashMap<&str, Vec<(&str, Option<ColumnType>)>> = HashMap::new();
         for row in first {
-            table_columns.entry(row.table.as_str()).or_default().push(row.column.as_str());
+            let column_type = row.declared_type.as_deref().and_then(ColumnType::from_declared);
+            table_columns.entry(row.table.as_str()).or_default().push((row.column.as_str(), column_type));
         }
         let evidence: HashMap<&str, TableEvidence> =
             table_columns.iter().map(|(table, names)| (*table, engine.table_evidence(names.iter().copied()))).collect();

@@ -17,7 +17,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use classifier::{ColumnRef, ColumnType, DEFAULT_MODEL, Engine, Model, TableEvidence};
+use classifier::{ColumnRef, ColumnType, DEFAULT_MODEL, Engine, Model, SiblingColumn, TableEvidence};
 use training::Counts;
 use serde::Deserialize;
 
@@ -89,9 +89,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let siblings = !std::env::args().any(|argument| argument == "--no-siblings");
     let types = !std::env::args().any(|argument| argument == "--no-types");
     let typed = rows.iter().filter(|row| row.declared_type.is_some()).count();
-    let mut table_columns: HashMap<(&str, &str), Vec<&str>> = HashMap::new();
+    let mut table_columns: HashMap<(&str, &str), Vec<SiblingColumn>> = HashMap::new();
     for row in &rows {
-        table_columns.entry((row.repo.as_str(), row.table.as_str())).or_default().push(row.column.as_str());
+        let column_type = if types { row.declared_type.as_deref().and_then(ColumnType::from_declared) } else { None };
+        table_columns.entry((row.repo.as_str(), row.table.as_str())).or_default().push(SiblingColumn { name: row.column.as_str(), column_type });
     }
     let evidence: HashMap<(&str, &str), TableEvidence> = table_columns
         .iter()

@@ -63,6 +63,28 @@ impl TableEvidence {
     }
 }
 
+/// One of a table's columns as [`Engine::table_evidence`] reads it: its name and, when known, the
+/// family of its declared type (a bare name converts into one with no type).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SiblingColumn<'a> {
+    /// Column name.
+    pub name: &'a str,
+    /// The family of its declared type, when known.
+    pub column_type: Option<ColumnType>,
+}
+
+impl<'a> From<&'a str> for SiblingColumn<'a> {
+    fn from(name: &'a str) -> SiblingColumn<'a> {
+        SiblingColumn { name, column_type: None }
+    }
+}
+
+impl<'a> From<(&'a str, Option<ColumnType>)> for SiblingColumn<'a> {
+    fn from((name, column_type): (&'a str, Option<ColumnType>)) -> SiblingColumn<'a> {
+        SiblingColumn { name, column_type }
+    }
+}
+
 /// The outcome for one column. Borrows rule and entity names from the [`Engine`].
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Classification<'e> {
@@ -338,6 +360,9 @@ pub struct Engine {
     /// Those rules' names by their first word: the rest of the name's words, and which entries of
     /// `context_column_rules` a column with the name counts for (one bit each).
     column_rule_names: WordMap<Vec<(Vec<Box<str>>, u64)>>,
+    /// Contexts a table gets from the declared type of its own key (`id`): the context's bit and
+    /// the type families (one bit each, as a rule's `when_type`).
+    context_key_types: Vec<(u64, u16)>,
     /// Rules that match any name no other rule matches (by index), tried in file order.
     any_name_rules: Vec<usize>,
     /// Contexts that a table's name can give (they have words); the others come from its columns.
@@ -538,6 +563,12 @@ impl Engine {
                 .filter_map(|name| ColumnType::from_name(name).map(ColumnType::index))
                 .fold(0, |mask, index| mask | (1 << index))
         };
+        let context_key_types: Vec<(u64, u16)> = rules
+            .contexts
+            .iter()
+            .filter(|(_, (context, _))| !context.key_type.is_empty())
+            .map(|(name, (context, _))| (context_bit(name), type_mask(&context.key_type)))
+            .collect();
 
         let mut compiled = Vec::with_capacity(rules.rules.len());
         let mut phrase_index: WordMap<Vec<PhraseRef>> = WordMap::default();
@@ -649,6 +680,7 @@ impl Engine {
             context_words,
             context_columns,
             context_column_rules,
+            context_key_types,
             column_rule_names,
             any_name_rules,
             named_contexts,
@@ -870,21 +902,33 @@ impl Engine {
     /// What a table's columns say about its rows, to pass with each of them
     /// ([`ColumnRef::with_siblings`]): the contexts whose `columns` in the rules name one of them,
     /// and those at least `min_columns` of whose columns one of the context's `column_rules` names
-    /// (a clinical form: many columns that are symptoms by name).
+    /// (a clinical form: many columns that are symptoms by name). Columns given with their
+    /// declared type ([`SiblingColumn`]) also give the contexts whose `key_type` holds the type of
+    /// the table's own key, its `id` (rows keyed by a text id: their other `*_id` texts are keys
+    /// too); bare names give none of those.
     ///
     /// Some schemas begin every column with the table's name or an abbreviation of it
     /// (`account_email`, `account_password`, `channel_name`): when at least half of a table's
     /// columns, and at least three, begin with the same word, the columns are also looked up
     /// without it.
-    pub fn table_evidence<'c>(&self, columns: impl IntoIterator<Item = &'c str>) -> TableEvidence {
-        if self.context_columns.is_empty() && self.context_column_rules.is_empty() {
+    pub fn table_evidence<'c, C: Into<SiblingColumn<'c>>>(&self, columns: impl IntoIterator<Item = C>) -> TableEvidence {
+        if self.context_columns.is_empty() && self.context_column_rules.is_empty() && self.context_key_types.is_empty() {
             return TableEvidence::NONE;
         }
         let mut keys: Vec<String> = Vec::new();
         let mut key = String::new();
         let mut rule_counts = vec![0usize; self.context_column_rules.len()];
+        let mut bits = 0u64;
         for column in columns {
+            let SiblingColumn { name: column, column_type } = column.into();
             let words = Words::split(column);
+            if let (Some(family), true) = (column_type, words.len() == 1 && words.get(0) == "id") {
+                for (bit, families) in &self.context_key_types {
+                    if families & (1 << family.index()) != 0 {
+                        bits |= bit;
+                    }
+                }
+            }
             words_key(&words, &mut key);
             keys.push(key.clone());
             if !self.context_column_rules.is_empty() {
@@ -897,7 +941,6 @@ impl Engine {
             }
         }
         let prefix = table_wide_prefix(&keys);
-        let mut bits = 0u64;
         for key in &keys {
             if let Some(found) = self.context_columns.get(key.as_str()) {
                 bits |= found;

@@ -216,7 +216,9 @@ fn flush<W: Write>(
     on_event: &mut EventSink<'_, W>,
 ) -> Result<(), Error> {
     let siblings = engine.table_evidence(group.iter().filter_map(|pending| match pending {
-        Pending::Column(parsed, _) => Some(parsed.column.as_str()),
+        Pending::Column(parsed, _) => {
+            Some((parsed.column.as_str(), parsed.declared_type.as_deref().and_then(ColumnType::from_declared)))
+        }
         Pending::Bad { .. } => None,
     }));
     for pending in group.drain(..) {

@@ -45,7 +45,7 @@ use std::path::PathBuf;
 use serde::{Deserialize, Serialize};
 
 pub use column_type::ColumnType;
-pub use engine::{Classification, ColumnRef, Engine, EngineBuilder, ModelEffect, Reason, TableEvidence, ValueEffect};
+pub use engine::{Classification, ColumnRef, Engine, EngineBuilder, ModelEffect, Reason, SiblingColumn, TableEvidence, ValueEffect};
 pub use model::{DEFAULT_MODEL, FeatureSet, Model, Policy, TrainingOptions, TrainingRow};
 pub use jsonl::{Event, Summary, classify_jsonl, classify_jsonl_with};
 pub use rules::DEFAULT_RULES;

@@ -62,6 +62,11 @@ pub(crate) struct ContextDefinition {
     /// How many of a table's columns must match `column_rules`.
     #[serde(default = "default_min_columns")]
     pub(crate) min_columns: usize,
+    /// Column type families (`text`) that give a table this context when its own key, a column
+    /// named `id`, is declared with one of them (rows keyed by a text id such as a cuid), when the
+    /// table's columns and their types are known.
+    #[serde(default)]
+    pub(crate) key_type: Vec<String>,
 }
 
 fn default_min_columns() -> usize {
@@ -359,6 +364,12 @@ impl RuleSet {
             }
             if context.min_columns == 0 {
                 return Err(error_at(origin, format!("context {name}: min_columns must be at least 1")));
+            }
+            if let Some(unknown) = context.key_type.iter().find(|family| crate::ColumnType::from_name(family).is_none()) {
+                return Err(error_at(
+                    origin,
+                    format!("context {name}: key_type {unknown:?} is not one of {}", crate::ColumnType::names()),
+                ));
             }
         }
         if self.contexts.len() > 64 {

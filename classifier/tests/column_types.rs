@@ -459,6 +459,52 @@ fn user_references_kept_as_text_are_logins() {
 }
 
 #[test]
+fn a_user_id_kept_as_text_is_a_key_where_the_tables_own_id_is_text() {
+    let engine = engine();
+    let user_id = |siblings: &[(&str, &str)]| {
+        let evidence = engine.table_evidence(siblings.iter().map(|(name, declared)| (*name, ColumnType::from_declared(declared))));
+        let column = ColumnRef::new("polls", "user_id").with_siblings(evidence).with_type(ColumnType::from_declared("string"));
+        engine.classify(&column, None)
+    };
+    // Rows keyed by a cuid (Prisma's `id String @id @default(cuid())`): a text `user_id` is a key.
+    let keyed = user_id(&[("id", "string"), ("title", "string"), ("user_id", "string")]);
+    assert_eq!(keyed.entity, None);
+    assert!(
+        keyed.reasons.iter().any(|reason| matches!(reason, Reason::TableColumns { added, .. } if added.contains(&"text_keys"))),
+        "{:?}",
+        keyed.reasons
+    );
+    assert_eq!(user_id(&[("ID", "varchar(36)"), ("USER_ID", "varchar(255)")]).entity, None);
+    // Rows keyed by a number, or without a key of their own (Matrix's tables), keep the login.
+    assert_eq!(user_id(&[("id", "bigint"), ("user_id", "text")]).entity, Some("USERNAME"));
+    assert_eq!(user_id(&[("room_id", "text"), ("user_id", "text")]).entity, Some("USERNAME"));
+    // A column other than the table's own `id` says nothing about its keys.
+    assert_eq!(user_id(&[("poll_id", "text"), ("user_id", "text")]).entity, Some("USERNAME"));
+    // Names without types say nothing about the key's type.
+    let names_only = engine.table_evidence(["id", "title", "user_id"]);
+    let column = ColumnRef::new("polls", "user_id").with_siblings(names_only).with_type(ColumnType::from_declared("text"));
+    assert_eq!(engine.classify(&column, None).entity, Some("USERNAME"));
+    // The same from JSON lines: a table's lines carry their types into its evidence.
+    let input = concat!(
+        r#"{"table": "polls", "column": "id", "type": "text"}"#,
+        "\n",
+        r#"{"table": "polls", "column": "user_id", "type": "text"}"#,
+        "\n",
+        r#"{"table": "devices", "column": "id", "type": "bigint"}"#,
+        "\n",
+        r#"{"table": "devices", "column": "user_id", "type": "text"}"#,
+        "\n",
+    );
+    let mut output = Vec::new();
+    classify_jsonl(input.as_bytes(), &mut output, &engine).unwrap_or_else(|error| panic!("{error}"));
+    let entities: Vec<serde_json::Value> = String::from_utf8_lossy(&output)
+        .lines()
+        .map(|line| serde_json::from_str::<serde_json::Value>(line).unwrap_or_else(|error| panic!("{line}: {error}"))["entity"].clone())
+        .collect();
+    assert_eq!(entities, [serde_json::Value::Null, serde_json::Value::Null, serde_json::Value::Null, serde_json::json!("USERNAME")]);
+}
+
+#[test]
 fn a_run_together_ip_is_an_address_whatever_its_number_type() {
     let engine = engine();
     // Question2Answer keeps `INET_ATON` numbers under `createip`; a cookie's number is not a
