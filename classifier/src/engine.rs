@@ -360,9 +360,11 @@ pub struct Engine {
     /// Those rules' names by their first word: the rest of the name's words, and which entries of
     /// `context_column_rules` a column with the name counts for (one bit each).
     column_rule_names: WordMap<Vec<(Vec<Box<str>>, u64)>>,
-    /// Contexts a table gets from the declared type of its own key (`id`): the context's bit and
-    /// the type families (one bit each, as a rule's `when_type`).
+    /// Contexts a table gets from the declared type of its own key (`id`), and from that of its
+    /// references to other rows (`team_id`): the context's bit and the type families (one bit
+    /// each, as a rule's `when_type`).
     context_key_types: Vec<(u64, u16)>,
+    context_reference_types: Vec<(u64, u16)>,
     /// Rules that match any name no other rule matches (by index), tried in file order.
     any_name_rules: Vec<usize>,
     /// Contexts that a table's name can give (they have words); the others come from its columns.
@@ -569,6 +571,12 @@ impl Engine {
             .filter(|(_, (context, _))| !context.key_type.is_empty())
             .map(|(name, (context, _))| (context_bit(name), type_mask(&context.key_type)))
             .collect();
+        let context_reference_types: Vec<(u64, u16)> = rules
+            .contexts
+            .iter()
+            .filter(|(_, (context, _))| !context.reference_type.is_empty())
+            .map(|(name, (context, _))| (context_bit(name), type_mask(&context.reference_type)))
+            .collect();
 
         let mut compiled = Vec::with_capacity(rules.rules.len());
         let mut phrase_index: WordMap<Vec<PhraseRef>> = WordMap::default();
@@ -681,6 +689,7 @@ impl Engine {
             context_columns,
             context_column_rules,
             context_key_types,
+            context_reference_types,
             column_rule_names,
             any_name_rules,
             named_contexts,
@@ -905,14 +914,19 @@ impl Engine {
     /// (a clinical form: many columns that are symptoms by name). Columns given with their
     /// declared type ([`SiblingColumn`]) also give the contexts whose `key_type` holds the type of
     /// the table's own key, its `id` (rows keyed by a text id: their other `*_id` texts are keys
-    /// too); bare names give none of those.
+    /// too), and those whose `reference_type` holds the type of one of its references to other
+    /// rows (`team_id`, `creatorUid`); bare names give none of those.
     ///
     /// Some schemas begin every column with the table's name or an abbreviation of it
     /// (`account_email`, `account_password`, `channel_name`): when at least half of a table's
     /// columns, and at least three, begin with the same word, the columns are also looked up
     /// without it.
     pub fn table_evidence<'c, C: Into<SiblingColumn<'c>>>(&self, columns: impl IntoIterator<Item = C>) -> TableEvidence {
-        if self.context_columns.is_empty() && self.context_column_rules.is_empty() && self.context_key_types.is_empty() {
+        if self.context_columns.is_empty()
+            && self.context_column_rules.is_empty()
+            && self.context_key_types.is_empty()
+            && self.context_reference_types.is_empty()
+        {
             return TableEvidence::NONE;
         }
         let mut keys: Vec<String> = Vec::new();
@@ -922,8 +936,11 @@ impl Engine {
         for column in columns {
             let SiblingColumn { name: column, column_type } = column.into();
             let words = Words::split(column);
-            if let (Some(family), true) = (column_type, words.len() == 1 && words.get(0) == "id") {
-                for (bit, families) in &self.context_key_types {
+            let last = if words.len() == 0 { "" } else { words.get(words.len() - 1) };
+            if let Some(family) = column_type.filter(|_| last == "id" || (last == "uid" && words.len() > 1)) {
+                // The table's own key (`id`), or a reference to another row (`team_id`, `userUid`).
+                let by_type = if words.len() == 1 { &self.context_key_types } else { &self.context_reference_types };
+                for (bit, families) in by_type {
                     if families & (1 << family.index()) != 0 {
                         bits |= bit;
                     }

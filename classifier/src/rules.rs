@@ -67,6 +67,11 @@ pub(crate) struct ContextDefinition {
     /// table's columns and their types are known.
     #[serde(default)]
     pub(crate) key_type: Vec<String>,
+    /// Type families that give a table this context when one of its references to other rows,
+    /// a column other than `id` whose last word is `id` or `uid` (`team_id`, `creatorUid`), is declared with
+    /// one of them (a schema of generated text ids), when the columns' types are known.
+    #[serde(default)]
+    pub(crate) reference_type: Vec<String>,
 }
 
 fn default_min_columns() -> usize {
@@ -365,11 +370,13 @@ impl RuleSet {
             if context.min_columns == 0 {
                 return Err(error_at(origin, format!("context {name}: min_columns must be at least 1")));
             }
-            if let Some(unknown) = context.key_type.iter().find(|family| crate::ColumnType::from_name(family).is_none()) {
-                return Err(error_at(
-                    origin,
-                    format!("context {name}: key_type {unknown:?} is not one of {}", crate::ColumnType::names()),
-                ));
+            for (field, families) in [("key_type", &context.key_type), ("reference_type", &context.reference_type)] {
+                if let Some(unknown) = families.iter().find(|family| crate::ColumnType::from_name(family).is_none()) {
+                    return Err(error_at(
+                        origin,
+                        format!("context {name}: {field} {unknown:?} is not one of {}", crate::ColumnType::names()),
+                    ));
+                }
             }
         }
         if self.contexts.len() > 64 {

@@ -422,6 +422,19 @@ fn a_key_tables_id_kept_as_text_is_the_key() {
     // A number there is a row's key, and another table's text `id` is its own.
     assert_eq!(classify_typed(&engine, "api_key", "id", "int(11)"), None);
     assert_eq!(classify_typed(&engine, "products", "id", "varchar(32)"), None);
+    // In a table whose references to other rows are text ids too (Prisma's cuids), the text `id`
+    // is one more generated key; references kept as numbers change nothing.
+    let token_id = |siblings: &[(&str, &str)]| {
+        let evidence = engine.table_evidence(siblings.iter().map(|(name, declared)| (*name, ColumnType::from_declared(declared))));
+        let column = ColumnRef::new("PersonalAccessToken", "id").with_siblings(evidence).with_type(ColumnType::from_declared("string"));
+        engine.classify(&column, None).entity
+    };
+    assert_eq!(token_id(&[("id", "string"), ("userUid", "string"), ("token", "string")]), None);
+    assert_eq!(token_id(&[("id", "string"), ("teamID", "string")]), None);
+    assert_eq!(token_id(&[("id", "string"), ("owner_id", "int(11)"), ("label", "string")]), Some("API_KEY"));
+    assert_eq!(token_id(&[("id", "string"), ("value", "string")]), Some("API_KEY"));
+    // A bare `uid` is not a reference to another row.
+    assert_eq!(token_id(&[("id", "string"), ("uid", "string")]), Some("API_KEY"));
 }
 
 #[test]

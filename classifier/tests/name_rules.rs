@@ -1579,3 +1579,24 @@ fn a_clinical_forms_unnamed_columns_are_findings_but_not_its_keys_and_dates() {
     // A symptom column on a table that is not a form still needs its name.
     assert_eq!(with_siblings(&engine, "users", "shoe_size", &["id", "email", "fever", "cough"]), None);
 }
+
+#[test]
+fn insurance_numbers_scram_verifiers_birth_times_face_vectors_and_rosters() {
+    let engine = engine();
+    check(
+        &engine,
+        &[
+            ("patient", "MEDICARE_ID", Some("HEALTH_RECORD_ID")),
+            ("patient", "medicaid_id", Some("HEALTH_RECORD_ID")),
+            ("patient", "BIRTH_TIME", Some("DATE_OF_BIRTH")),
+            ("ofUserScram", "storedKey", Some("PASSWORD")),
+            ("ofUserScram", "serverKey", Some("PASSWORD")),
+            ("users", "face_vector", Some("BIOMETRIC")),
+            // A billing form's Medicaid codes are the claim's, not the patient's number.
+            ("form_misc_billing_options", "medicaid_resubmission_code", None),
+        ],
+    );
+    // A chat roster's rows are a user's contacts: their nickname is a person's.
+    assert!(engine.classify(&ColumnRef::new("ofRoster", "nick"), None).is_sensitive());
+    assert!(!engine.classify(&ColumnRef::new("ofProperty", "nick"), None).is_sensitive());
+}
