@@ -382,7 +382,8 @@ fn every_default_rule_has_a_case() {
     // `an_email_id_kept_as_text_is_the_address`,
     // `social_network_ids_typed_in_as_text_are_handles`; name_rules.rs
     // `a_named_contacts_fax_and_address_and_ibans_on_any_row`,
-    // `a_clinical_forms_unnamed_columns_are_findings_but_not_its_keys_and_dates`).
+    // `a_clinical_forms_unnamed_columns_are_findings_but_not_its_keys_and_dates`,
+    // `a_bare_contact_kept_as_text_names_a_person_and_makes_the_rows_contacts_details_theirs`).
     let needs_other_columns =
         [
             "api_key.id_of_session_table",
@@ -412,6 +413,7 @@ fn every_default_rule_has_a_case() {
             "api_key.stored_authorization_header",
             "email.id_as_text",
             "username.social_id_as_text_in_person_table",
+            "person_name.bare_contact",
         ];
     let covered: BTreeSet<&str> =
         RULE_CASES.iter().map(|(rule, ..)| *rule).chain(needs_other_columns).collect();

@@ -1600,3 +1600,33 @@ fn insurance_numbers_scram_verifiers_birth_times_face_vectors_and_rosters() {
     assert!(engine.classify(&ColumnRef::new("ofRoster", "nick"), None).is_sensitive());
     assert!(!engine.classify(&ColumnRef::new("ofProperty", "nick"), None).is_sensitive());
 }
+
+#[test]
+fn a_bare_contact_kept_as_text_names_a_person_and_makes_the_rows_contacts_details_theirs() {
+    let engine = engine();
+    let typed = |table: &str, column: &str, declared: &str, siblings: &[&str]| {
+        let column = ColumnRef::new(table, column)
+            .with_siblings(engine.table_evidence(siblings.iter().copied()))
+            .with_type(ColumnType::from_declared(declared));
+        engine.classify(&column, None).entity
+    };
+    let supplier = ["id", "name", "address", "contact", "phone", "fax", "email", "url"];
+    assert_eq!(typed("suppliers", "contact", "string", &supplier), Some("PERSON_NAME"));
+    // The supplier's phone and email are its contact person's, once the table names one.
+    assert_eq!(typed("suppliers", "phone", "string", &supplier), Some("PHONE_NUMBER"));
+    assert_eq!(typed("suppliers", "email", "string", &supplier), Some("EMAIL_ADDRESS"));
+    let without = ["id", "name", "address", "phone", "fax", "email", "url"];
+    assert_eq!(typed("suppliers", "email", "string", &without), None);
+    // A number under the name is a key to a contact's row, a flag a consent.
+    assert_eq!(typed("suppliers", "contact", "int(10)", &supplier), None);
+    assert_eq!(typed("users", "contact", "boolean", &["id", "contact"]), None);
+    // Reset and remember-me codes kept on the account, and an analytics tool's device identifier.
+    check(
+        &engine,
+        &[
+            ("users", "reset_password_code", Some("API_KEY")),
+            ("users", "persist_code", Some("API_KEY")),
+            ("posthog_persondistinctid", "distinct_id", Some("DEVICE_ID")),
+        ],
+    );
+}
