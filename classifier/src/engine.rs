@@ -9,7 +9,7 @@ use serde::Serialize;
 
 use crate::labels::{Label, LabelPattern};
 use crate::model::{DEFAULT_MODEL, DEFAULT_MODEL_ORIGIN, FeatureHash, FeatureSet, Model, Policy};
-use crate::rules::{DEFAULT_RULES, DEFAULT_RULES_ORIGIN, RuleSet};
+use crate::rules::{ContextDefinition, DEFAULT_RULES, DEFAULT_RULES_ORIGIN, RuleSet};
 use crate::signals::{Strength, Validator, ValueSignals};
 use crate::tokens::Words;
 use crate::{Category, ColumnType, Error};
@@ -565,18 +565,17 @@ impl Engine {
                 .filter_map(|name| ColumnType::from_name(name).map(ColumnType::index))
                 .fold(0, |mask, index| mask | (1 << index))
         };
-        let context_key_types: Vec<(u64, u16)> = rules
-            .contexts
-            .iter()
-            .filter(|(_, (context, _))| !context.key_type.is_empty())
-            .map(|(name, (context, _))| (context_bit(name), type_mask(&context.key_type)))
-            .collect();
-        let context_reference_types: Vec<(u64, u16)> = rules
-            .contexts
-            .iter()
-            .filter(|(_, (context, _))| !context.reference_type.is_empty())
-            .map(|(name, (context, _))| (context_bit(name), type_mask(&context.reference_type)))
-            .collect();
+        // The contexts one of a context's type lists gives, with the families it names.
+        let contexts_by_type = |families: fn(&ContextDefinition) -> &Vec<String>| -> Vec<(u64, u16)> {
+            rules
+                .contexts
+                .iter()
+                .filter(|(_, (context, _))| !families(context).is_empty())
+                .map(|(name, (context, _))| (context_bit(name), type_mask(families(context))))
+                .collect()
+        };
+        let context_key_types = contexts_by_type(|context| &context.key_type);
+        let context_reference_types = contexts_by_type(|context| &context.reference_type);
 
         let mut compiled = Vec::with_capacity(rules.rules.len());
         let mut phrase_index: WordMap<Vec<PhraseRef>> = WordMap::default();
