@@ -156,6 +156,7 @@ const RULE_CASES: &[(&str, &str, &str, Option<&str>)] = &[
     ("national_id.abbreviated", "customer_entity", "taxvat", Some("NATIONAL_ID")),
     ("national_id", "employees", "nic_num", Some("NATIONAL_ID")),
     ("national_id.national_insurance_of_person", "applicants", "national_insurance", Some("NATIONAL_ID")),
+    ("national_id.tax_number_of_person", "employees", "tax_number", Some("NATIONAL_ID")),
     ("api_key.login_session_id", "users", "unique_session_id", Some("API_KEY")),
     ("person_name.role_at_organisation", "partners", "executive_director_name", Some("PERSON_NAME")),
     ("email.role_at_organisation", "partners", "program_contact_email", Some("EMAIL_ADDRESS")),
