@@ -272,9 +272,17 @@ impl RuleSet {
             let origin = origin_at(file, text, definition.span().start);
             self.column_types.insert(name, (definition.into_inner(), origin));
         }
+        // One file names each rule once; a later file replaces a rule by naming it again.
+        let mut ids_in_file = std::collections::HashSet::new();
         for rule in parsed.rule {
             let origin = origin_at(file, text, rule.span().start);
             let rule = rule.into_inner();
+            if !ids_in_file.insert(rule.id.clone()) {
+                return Err(error_at(
+                    &origin,
+                    format!("rule {}: defined twice in this file (a rule replaces another of the same id only from a later file)", rule.id),
+                ));
+            }
             match self.rules.iter().position(|(existing, _)| existing.id == rule.id) {
                 Some(index) if !rule.enabled => {
                     self.rules.remove(index);

@@ -112,7 +112,7 @@ fn user_engine() -> Engine {
 #[test]
 fn user_rules_add_disable_and_override() {
     let engine = user_engine();
-    assert_eq!(engine.rules_version(), "2025.11.63+acme-1");
+    assert_eq!(engine.rules_version(), "2025.11.64+acme-1");
     assert_eq!(engine.classify(&ColumnRef::new("staff", "personalnummer"), None).entity, Some("EMPLOYEE_NUMBER"));
     assert_eq!(engine.classify(&ColumnRef::new("users", "age"), None).entity, None, "disabled");
     assert_eq!(engine.classify(&ColumnRef::new("users", "city"), None).entity, None, "below the reporting threshold");
@@ -187,6 +187,10 @@ fn bad_rule_files_say_file_line_and_what() {
     assert!(message.contains("context keyed: key_type \"textual\" is not one of"), "{message}");
     let (_, message) = rules_error("[contexts.keyed]\nwords = []\nreference_type = [\"number\"]\n");
     assert!(message.contains("context keyed: reference_type \"number\" is not one of"), "{message}");
+    let twice = "[[rule]]\nid = \"r\"\nentity = \"EMAIL_ADDRESS\"\nnames = [\"x\"]\n\n[[rule]]\nid = \"r\"\nentity = \"PHONE_NUMBER\"\nnames = [\"y\"]\n";
+    let (line, message) = rules_error(twice);
+    assert_eq!(line, 6, "the second definition");
+    assert!(message.contains("rule r: defined twice in this file"), "{message}");
     assert!(matches!(EngineBuilder::new().rules_file("/nonexistent/rules.toml"), Err(Error::ReadRules { .. })));
 }
 

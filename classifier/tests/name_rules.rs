@@ -1630,3 +1630,52 @@ fn a_bare_contact_kept_as_text_names_a_person_and_makes_the_rows_contacts_detail
         ],
     );
 }
+
+#[test]
+fn dav_principals_vcards_postal_pins_blood_pressure_and_a_clinics_patient_numbers() {
+    let engine = engine();
+    // A CalDAV or CardDAV server: the principal's URI ends in the login, its display name is the
+    // user's, and a card's data is a contact's vCard, not a payment card.
+    check(
+        &engine,
+        &[
+            ("addressbooks", "principaluri", Some("USERNAME")),
+            ("calendarinstances", "principaluri", Some("USERNAME")),
+            ("principals", "uri", Some("USERNAME")),
+            ("principals", "displayname", Some("PERSON_NAME")),
+            ("calendars", "uri", None),
+            ("users", "digesta1", Some("PASSWORD")),
+        ],
+    );
+    let cards = ["id", "addressbookid", "carddata", "uri", "lastmodified", "etag", "size"];
+    assert_eq!(with_siblings(&engine, "cards", "carddata", &cards), Some("PERSON_NAME"));
+    assert_eq!(with_siblings(&engine, "payments", "card_data", &["id", "amount", "card_data"]), Some("CREDIT_CARD"));
+    // An address's `pin` is India's postal index number; anywhere else a PIN is a secret.
+    let address = ["id", "street_address", "village_or_colony", "district", "state", "pin"];
+    assert_eq!(with_siblings(&engine, "addresses", "pin", &address), Some("ZIPCODE"));
+    assert_eq!(with_siblings(&engine, "cards", "pin", &["id", "number", "pin"]), Some("PASSWORD"));
+    assert_eq!(with_siblings(&engine, "intakes", "primary_signature_pin", &["first_name", "city", "primary_signature_pin"]), Some("PASSWORD"));
+    check(
+        &engine,
+        &[
+            // Vital signs, and why a record was deleted or a patient could not be reached.
+            ("blood_pressures", "systolic", Some("MEDICAL_CONDITION")),
+            ("vitals", "bp_diastolic", Some("MEDICAL_CONDITION")),
+            ("patients", "deleted_reason", None),
+            ("patients", "could_not_contact_reason", None),
+            ("patients", "reason", Some("MEDICAL_CONDITION")),
+            // A clinic's number for its patient, their insurance policy and birth certificate.
+            ("patients", "display_id", Some("HEALTH_RECORD_ID")),
+            ("conversations", "display_id", None),
+            ("patient_additional_data", "insurer_policy_number", Some("HEALTH_RECORD_ID")),
+            ("patient_additional_data", "birth_certificate", Some("NATIONAL_ID")),
+            ("patients", "birth_date", Some("DATE_OF_BIRTH")),
+            // Names kept for search and in the person's own culture; a researcher's ORCID iD; an
+            // activation link's hash.
+            ("contact_info", "unaccented_name", Some("PERSON_NAME")),
+            ("patients", "cultural_name", Some("PERSON_NAME")),
+            ("contact_info", "orcid", Some("USERNAME")),
+            ("ab_register_user", "registration_hash", Some("API_KEY")),
+        ],
+    );
+}
