@@ -163,6 +163,8 @@ const RULE_CASES: &[(&str, &str, &str, Option<&str>)] = &[
     ("username.dav_principal", "addressbooks", "principaluri", Some("USERNAME")),
     ("username.uri_of_principal", "principals", "uri", Some("USERNAME")),
     ("username.orcid", "researchers", "orcid", Some("USERNAME")),
+    ("person_name.party", "party_address", "party_name", Some("PERSON_NAME")),
+    ("password.data_of_secret", "secrets", "data", Some("PASSWORD")),
     ("person_name.carddav_card", "vcards", "carddata", Some("PERSON_NAME")),
     ("api_key.login_session_id", "users", "unique_session_id", Some("API_KEY")),
     ("person_name.role_at_organisation", "partners", "executive_director_name", Some("PERSON_NAME")),
@@ -391,7 +393,8 @@ fn every_default_rule_has_a_case() {
     // `social_network_ids_typed_in_as_text_are_handles`; name_rules.rs
     // `a_named_contacts_fax_and_address_and_ibans_on_any_row`,
     // `a_clinical_forms_unnamed_columns_are_findings_but_not_its_keys_and_dates`,
-    // `a_bare_contact_kept_as_text_names_a_person_and_makes_the_rows_contacts_details_theirs`).
+    // `a_bare_contact_kept_as_text_names_a_person_and_makes_the_rows_contacts_details_theirs`,
+    // `address_parts_beside_a_city_a_name_beside_an_email_abbreviated_audit_columns_and_stored_secrets`).
     let needs_other_columns =
         [
             "api_key.id_of_session_table",
@@ -422,6 +425,9 @@ fn every_default_rule_has_a_case() {
             "email.id_as_text",
             "username.social_id_as_text_in_person_table",
             "person_name.bare_contact",
+            "street_address.parts_beside_city",
+            "city.neighbourhood_beside_city",
+            "person_name.name_beside_email",
         ];
     let covered: BTreeSet<&str> =
         RULE_CASES.iter().map(|(rule, ..)| *rule).chain(needs_other_columns).collect();

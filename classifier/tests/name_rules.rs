@@ -1027,7 +1027,7 @@ fn a_tables_own_prefix_on_its_columns_is_read_past_for_evidence() {
     // Without a password the account is a ledger's or a company's, as before.
     let ledger = ["account_id", "account_email", "account_balance", "account_flags"];
     assert_eq!(classify("account", "account_email", &ledger), None);
-    assert_eq!(engine.table_evidence(ledger), engine.table_evidence(["account_id", "account_email"]));
+    assert_eq!(engine.table_evidence(ledger), engine.table_evidence(["account_id", "account_email", "account_flags"]));
     // A prefix only a few columns share is not the table's: `billing_password` says nothing here.
     assert_eq!(
         engine.table_evidence(["id", "name", "email", "billing_password", "billing_plan", "notes"]),
@@ -1678,4 +1678,41 @@ fn dav_principals_vcards_postal_pins_blood_pressure_and_a_clinics_patient_number
             ("ab_register_user", "registration_hash", Some("API_KEY")),
         ],
     );
+}
+
+#[test]
+fn address_parts_beside_a_city_a_name_beside_an_email_abbreviated_audit_columns_and_stored_secrets() {
+    let engine = engine();
+    // The parts of an address kept beside its city or postal code; without them, a `building` or
+    // a `neighborhood` is a thing's own field.
+    let address = ["id", "party", "party_name", "building_name", "building_number", "unit_number", "floor_number", "room_number", "post_box", "private_bag", "post_office", "street", "postal_code", "city"];
+    for column in ["building_name", "building_number", "unit_number", "floor_number", "room_number", "post_box", "private_bag", "post_office"] {
+        assert_eq!(with_siblings(&engine, "party_address", column, &address), Some("STREET_ADDRESS"), "{column}");
+    }
+    assert_eq!(with_siblings(&engine, "party_address", "party_name", &address), Some("PERSON_NAME"));
+    let place = ["id", "name", "street1", "building", "neighborhood", "city", "postal_code"];
+    assert_eq!(with_siblings(&engine, "places", "building", &place), Some("STREET_ADDRESS"));
+    assert_eq!(with_siblings(&engine, "places", "neighborhood", &place), Some("CITY"));
+    assert_eq!(with_siblings(&engine, "campuses", "building", &["id", "building", "capacity"]), None);
+    assert_eq!(with_siblings(&engine, "suppliers", "building", &["id", "building", "city"]), None);
+    // A bare `name` beside a bare `email` is the name of whoever the address belongs to, unless
+    // the row is a team's, an organisation's or an account's.
+    let report = ["id", "event_id", "name", "email", "comments"];
+    assert_eq!(with_siblings(&engine, "UserReport", "name", &report), Some("PERSON_NAME"));
+    assert_eq!(with_siblings(&engine, "teams", "name", &["id", "name", "email"]), None);
+    assert_eq!(with_siblings(&engine, "organisations", "name", &["id", "name", "email"]), None);
+    assert_eq!(with_siblings(&engine, "reports", "name", &["id", "name", "query"]), None);
+    // Zones of a map have coordinates that are nobody's position.
+    let zones = ["id", "code", "name", "level_id", "catchment_population", "latitude", "longitude"];
+    assert_eq!(with_siblings(&engine, "geographic_zones", "latitude", &zones), None);
+    assert_eq!(with_siblings(&engine, "addresses", "latitude", &["id", "latitude"]), Some("GEO_COORDINATES"));
+    // Abbreviated audit columns kept as text hold the login of who created or changed the row.
+    for column in ["cr_by", "upd_by", "last_modifier"] {
+        let typed = ColumnRef::new("applicant_demographic", column).with_type(ColumnType::from_declared("character varying(256)"));
+        assert_eq!(engine.classify(&typed, None).entity, Some("USERNAME"), "{column}");
+        let key = ColumnRef::new("applicant_demographic", column).with_type(ColumnType::from_declared("integer"));
+        assert_eq!(engine.classify(&key, None).entity, None, "{column} as a key");
+    }
+    // A password manager's stored secret; a setting's value is not one.
+    check(&engine, &[("secrets", "data", Some("PASSWORD")), ("settings", "value", None), ("events", "data", None)]);
 }
