@@ -65,7 +65,11 @@ fn classifies_stdin_to_stdout() {
         assert!(line["reasons"].is_array(), "{line}");
         assert!(line.get("entity").is_some() && line.get("category").is_some(), "null fields are present: {line}");
     }
-    assert_eq!(lines[0]["reasons"][1]["validator"], "email", "sampled values confirmed the name");
+    let reasons = lines[0]["reasons"].as_array().cloned().unwrap_or_default();
+    assert!(
+        reasons.iter().any(|reason| reason["validator"] == "email"),
+        "sampled values confirmed the name: {reasons:?}"
+    );
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("classified 5 columns (4 sensitive)"), "{stderr}");
     assert!(!stderr.contains("progress"), "small inputs stay quiet: {stderr}");
