@@ -1716,3 +1716,44 @@ fn address_parts_beside_a_city_a_name_beside_an_email_abbreviated_audit_columns_
     // A password manager's stored secret; a setting's value is not one.
     check(&engine, &[("secrets", "data", Some("PASSWORD")), ("settings", "value", None), ("events", "data", None)]);
 }
+
+#[test]
+fn login_ids_in_tables_of_generated_ids_second_factors_and_addresses_to_verify() {
+    let engine = engine();
+    // A run-together `userid` kept as text is the login (webERP's audit trail), unless the table
+    // is keyed by generated text ids (Mattermost's 26-character ids): then it is one of them.
+    let userid = |siblings: &[(&str, &str)]| {
+        let evidence = engine.table_evidence(siblings.iter().map(|(name, declared)| (*name, ColumnType::from_declared(declared))));
+        let column = ColumnRef::new("sessions", "userid").with_siblings(evidence).with_type(ColumnType::from_declared("varchar(26)"));
+        engine.classify(&column, None).entity
+    };
+    assert_eq!(userid(&[("id", "varchar(26)"), ("token", "varchar(26)"), ("userid", "varchar(26)")]), None);
+    assert_eq!(userid(&[("id", "int(11)"), ("transactiondate", "datetime"), ("userid", "varchar(20)")]), Some("USERNAME"));
+    let number = ColumnRef::new("audittrail", "userid").with_type(ColumnType::from_declared("integer"));
+    assert_eq!(engine.classify(&number, None).entity, None);
+    // A date of the last password change is not the password.
+    check(&engine, &[("users", "last_pw_change", None), ("users", "passChange", None), ("users", "pw", Some("PASSWORD"))]);
+    // A pre-shared key and a YubiKey's or a temporary second factor's key are secrets.
+    check(&engine, &[
+        ("users", "psk", Some("PASSWORD")),
+        ("users", "encrypted_psk", Some("PASSWORD")),
+        ("users", "yubico_user_key", Some("API_KEY")),
+        ("users", "key_tempo", Some("API_KEY")),
+        ("users", "ga_temporary_code", Some("API_KEY")),
+    ]);
+    // A Google Authenticator secret under its initials, only as text on a person's row.
+    let ga = |table: &str, declared: &str| {
+        engine.classify(&ColumnRef::new(table, "ga").with_type(ColumnType::from_declared(declared)), None).entity
+    };
+    assert_eq!(ga("users", "varchar(50)"), Some("PASSWORD"));
+    assert_eq!(ga("users", "tinyint(1)"), None);
+    assert_eq!(ga("meetings", "varchar(50)"), None);
+    // An identity server's addresses to verify or to recover an account with: the `value` is the
+    // address, the `code` the secret sent to it; a recovery table's bare `value` stays a secret.
+    check(&engine, &[
+        ("identity_recovery_addresses", "value", Some("EMAIL_ADDRESS")),
+        ("identity_verifiable_addresses", "value", Some("EMAIL_ADDRESS")),
+        ("identity_verifiable_addresses", "code", Some("API_KEY")),
+        ("password_recovery", "value", Some("API_KEY")),
+    ]);
+}
