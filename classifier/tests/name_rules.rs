@@ -1757,3 +1757,31 @@ fn login_ids_in_tables_of_generated_ids_second_factors_and_addresses_to_verify()
         ("password_recovery", "value", Some("API_KEY")),
     ]);
 }
+
+#[test]
+fn a_persons_pin_code_without_an_address_the_parts_of_a_geocoded_address_and_sessions_of_work() {
+    let engine = engine();
+    // A `pin_code` on a login's row (with a password) without an address is a PIN; beside a city,
+    // or with the table's columns unknown, it is India's postal code.
+    assert_eq!(with_siblings(&engine, "user", "pinCode", &["id", "email", "name", "password", "pinCode"]), Some("PASSWORD"));
+    assert_eq!(with_siblings(&engine, "user", "pinCode", &["id", "email", "name", "pinCode"]), Some("ZIPCODE"));
+    check(&engine, &[("users", "pin_code", Some("ZIPCODE"))]);
+    let student = ["id", "first_name", "address_line1", "city", "state", "pin_code"];
+    assert_eq!(with_siblings(&engine, "students", "pin_code", &student), Some("ZIPCODE"));
+    assert_eq!(with_siblings(&engine, "addresses", "pincode", &["id", "line1", "pincode"]), Some("ZIPCODE"));
+    // A geocoded address keeps its street under OpenStreetMap's `road` and the whole address as
+    // its `display_name`.
+    let geocoded = ["id", "display_name", "latitude", "longitude", "name", "house_number", "road", "city", "postcode", "country"];
+    assert_eq!(with_siblings(&engine, "addresses", "road", &geocoded), Some("STREET_ADDRESS"));
+    assert_eq!(with_siblings(&engine, "addresses", "display_name", &geocoded), Some("STREET_ADDRESS"));
+    assert_eq!(with_siblings(&engine, "trips", "road", &["id", "road", "distance"]), None);
+    assert_eq!(with_siblings(&engine, "users", "display_name", &["id", "display_name", "email"]), Some("PERSON_NAME"));
+    // An import's or an upload's session is not a login session: its text `id` is a key.
+    let id = |table: &str| {
+        let evidence = engine.table_evidence([("id", ColumnType::from_declared("text")), ("user_id", ColumnType::from_declared("text")), ("status", ColumnType::from_declared("text"))]);
+        engine.classify(&ColumnRef::new(table, "id").with_siblings(evidence).with_type(ColumnType::from_declared("text")), None).entity
+    };
+    assert_eq!(id("import_sessions"), None);
+    assert_eq!(id("upload_sessions"), None);
+    assert_eq!(id("sessions"), Some("API_KEY"));
+}
