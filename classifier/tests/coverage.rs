@@ -167,6 +167,7 @@ const RULE_CASES: &[(&str, &str, &str, Option<&str>)] = &[
     ("password.data_of_secret", "secrets", "data", Some("PASSWORD")),
     ("email.value_of_login_address", "identity_verifiable_addresses", "value", Some("EMAIL_ADDRESS")),
     ("street_address.display_name_of_address", "addresses", "display_name", Some("STREET_ADDRESS")),
+    ("password.connection_string", "monitor", "database_connection_string", Some("PASSWORD")),
     ("person_name.carddav_card", "vcards", "carddata", Some("PERSON_NAME")),
     ("api_key.login_session_id", "users", "unique_session_id", Some("API_KEY")),
     ("person_name.role_at_organisation", "partners", "executive_director_name", Some("PERSON_NAME")),
@@ -398,7 +399,8 @@ fn every_default_rule_has_a_case() {
     // `a_bare_contact_kept_as_text_names_a_person_and_makes_the_rows_contacts_details_theirs`,
     // `address_parts_beside_a_city_a_name_beside_an_email_abbreviated_audit_columns_and_stored_secrets`,
     // `login_ids_in_tables_of_generated_ids_second_factors_and_addresses_to_verify`,
-    // `a_persons_pin_code_without_an_address_the_parts_of_a_geocoded_address_and_sessions_of_work`).
+    // `a_persons_pin_code_without_an_address_the_parts_of_a_geocoded_address_and_sessions_of_work`,
+    // `a_token_tables_access_and_refresh_and_database_connection_strings`).
     let needs_other_columns =
         [
             "api_key.id_of_session_table",
@@ -434,6 +436,7 @@ fn every_default_rule_has_a_case() {
             "person_name.name_beside_email",
             "username.login_id_as_text",
             "password.pin_code_of_person",
+            "api_key.access_and_refresh_in_token_table",
             "password.authenticator_secret_on_a_persons_row",
         ];
     let covered: BTreeSet<&str> =

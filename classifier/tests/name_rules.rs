@@ -1785,3 +1785,24 @@ fn a_persons_pin_code_without_an_address_the_parts_of_a_geocoded_address_and_ses
     assert_eq!(id("upload_sessions"), None);
     assert_eq!(id("sessions"), Some("API_KEY"));
 }
+
+#[test]
+fn a_token_tables_access_and_refresh_and_database_connection_strings() {
+    let engine = engine();
+    let typed = |table: &str, column: &str, declared: &str| {
+        engine.classify(&ColumnRef::new(table, column).with_type(ColumnType::from_declared(declared)), None).entity
+    };
+    // A token table's `access` and `refresh` kept as text are the tokens; a level of access or a
+    // flag elsewhere is not.
+    assert_eq!(typed("tokens", "access", "varchar"), Some("API_KEY"));
+    assert_eq!(typed("tokens", "refresh", "varchar"), Some("API_KEY"));
+    assert_eq!(typed("tokens", "access", "boolean"), None);
+    assert_eq!(typed("users", "access", "varchar"), None);
+    assert_eq!(typed("dashboards", "refresh", "varchar"), None);
+    // A database connection string carries its password.
+    check(&engine, &[
+        ("monitor", "database_connection_string", Some("PASSWORD")),
+        ("data_sources", "connectionString", Some("PASSWORD")),
+        ("monitor", "connection_timeout", None),
+    ]);
+}
