@@ -176,14 +176,28 @@ impl Aggregator {
     pub fn start_with(data_dir: PathBuf, grpc_port: u16, extra: &[&str]) -> Self {
         let grpc: SocketAddr = ([127, 0, 0, 1], grpc_port).into();
         let http: SocketAddr = ([127, 0, 0, 1], free_port()).into();
-        let process = Process::spawn(
+        let mut process = Process::spawn(
             "aggregator",
             Command::new(binary("aggregator"))
                 .args(["serve", "--listen", &grpc.to_string(), "--http-listen", &http.to_string(), "--data-dir"])
                 .arg(&data_dir)
                 .args(extra),
         );
-        wait_for_tcp(grpc, Duration::from_secs(30));
+        // Ready when the aggregator itself says so on its HTTP port (it binds both ports before
+        // it does): a bare TCP connect to the gRPC port can be answered by another process that
+        // holds the port for a moment, and the test would then talk to nobody.
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            if let Ok(Some(status)) = process.child.try_wait() {
+                panic!("the aggregator exited before it was ready ({status}; see its log above)");
+            }
+            if let Ok((200, _)) = http_get(http, "/readyz") {
+                break;
+            }
+            assert!(Instant::now() < deadline, "the aggregator did not become ready on {http} (see its log above)");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        wait_for_tcp(grpc, Duration::from_secs(5));
         Self { process, grpc, http, data_dir }
     }
 
