@@ -168,6 +168,7 @@ const RULE_CASES: &[(&str, &str, &str, Option<&str>)] = &[
     ("email.value_of_login_address", "identity_verifiable_addresses", "value", Some("EMAIL_ADDRESS")),
     ("street_address.display_name_of_address", "addresses", "display_name", Some("STREET_ADDRESS")),
     ("password.connection_string", "monitor", "database_connection_string", Some("PASSWORD")),
+    ("api_key.revoked_token", "blacklisted_tokens", "token", None),
     ("person_name.carddav_card", "vcards", "carddata", Some("PERSON_NAME")),
     ("api_key.login_session_id", "users", "unique_session_id", Some("API_KEY")),
     ("person_name.role_at_organisation", "partners", "executive_director_name", Some("PERSON_NAME")),
@@ -400,7 +401,8 @@ fn every_default_rule_has_a_case() {
     // `address_parts_beside_a_city_a_name_beside_an_email_abbreviated_audit_columns_and_stored_secrets`,
     // `login_ids_in_tables_of_generated_ids_second_factors_and_addresses_to_verify`,
     // `a_persons_pin_code_without_an_address_the_parts_of_a_geocoded_address_and_sessions_of_work`,
-    // `a_token_tables_access_and_refresh_and_database_connection_strings`).
+    // `a_token_tables_access_and_refresh_and_database_connection_strings`,
+    // `performers_kept_as_text_reset_codes_and_revoked_tokens`).
     let needs_other_columns =
         [
             "api_key.id_of_session_table",
@@ -437,6 +439,7 @@ fn every_default_rule_has_a_case() {
             "username.login_id_as_text",
             "password.pin_code_of_person",
             "api_key.access_and_refresh_in_token_table",
+            "person_name.performer_as_text",
             "password.authenticator_secret_on_a_persons_row",
         ];
     let covered: BTreeSet<&str> =

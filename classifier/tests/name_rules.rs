@@ -1806,3 +1806,22 @@ fn a_token_tables_access_and_refresh_and_database_connection_strings() {
         ("monitor", "connection_timeout", None),
     ]);
 }
+
+#[test]
+fn performers_kept_as_text_reset_codes_and_revoked_tokens() {
+    let engine = engine();
+    let typed = |table: &str, column: &str, declared: &str| {
+        engine.classify(&ColumnRef::new(table, column).with_type(ColumnType::from_declared(declared)), None).entity
+    };
+    // A song's artist kept as text is the performer's name; a number is a key to the artists.
+    assert_eq!(typed("media_file", "artist", "varchar(255)"), Some("PERSON_NAME"));
+    assert_eq!(typed("album", "album_artist", "varchar(255)"), Some("PERSON_NAME"));
+    assert_eq!(typed("deleted_song", "artist", "int(11)_unsigned"), None);
+    // A password reset's code kept as a UUID is a secret; revoked tokens open nothing.
+    check(&engine, &[
+        ("harbor_user", "reset_uuid", Some("API_KEY")),
+        ("blacklisted_tokens", "token", None),
+        ("revoked_tokens", "token_hash", None),
+        ("api_tokens", "token", Some("API_KEY")),
+    ]);
+}
