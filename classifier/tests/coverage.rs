@@ -169,6 +169,7 @@ const RULE_CASES: &[(&str, &str, &str, Option<&str>)] = &[
     ("street_address.display_name_of_address", "addresses", "display_name", Some("STREET_ADDRESS")),
     ("password.connection_string", "monitor", "database_connection_string", Some("PASSWORD")),
     ("api_key.revoked_token", "blacklisted_tokens", "token", None),
+    ("password.smtp_settings", "teams", "smtp_attributes", Some("PASSWORD")),
     ("person_name.carddav_card", "vcards", "carddata", Some("PERSON_NAME")),
     ("api_key.login_session_id", "users", "unique_session_id", Some("API_KEY")),
     ("person_name.role_at_organisation", "partners", "executive_director_name", Some("PERSON_NAME")),
@@ -402,7 +403,8 @@ fn every_default_rule_has_a_case() {
     // `login_ids_in_tables_of_generated_ids_second_factors_and_addresses_to_verify`,
     // `a_persons_pin_code_without_an_address_the_parts_of_a_geocoded_address_and_sessions_of_work`,
     // `a_token_tables_access_and_refresh_and_database_connection_strings`,
-    // `performers_kept_as_text_reset_codes_and_revoked_tokens`).
+    // `performers_kept_as_text_reset_codes_and_revoked_tokens`,
+    // `invitation_links_mail_server_settings_and_token_tables_with_a_token_column`).
     let needs_other_columns =
         [
             "api_key.id_of_session_table",
@@ -440,6 +442,7 @@ fn every_default_rule_has_a_case() {
             "password.pin_code_of_person",
             "api_key.access_and_refresh_in_token_table",
             "person_name.performer_as_text",
+            "api_key.link_of_invitation",
             "password.authenticator_secret_on_a_persons_row",
         ];
     let covered: BTreeSet<&str> =

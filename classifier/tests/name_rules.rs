@@ -1825,3 +1825,23 @@ fn performers_kept_as_text_reset_codes_and_revoked_tokens() {
         ("api_tokens", "token", Some("API_KEY")),
     ]);
 }
+
+#[test]
+fn invitation_links_mail_server_settings_and_token_tables_with_a_token_column() {
+    let engine = engine();
+    let typed = |table: &str, column: &str, declared: &str, siblings: &[(&str, &str)]| {
+        let evidence = engine.table_evidence(siblings.iter().map(|(name, declared)| (*name, ColumnType::from_declared(declared))));
+        engine.classify(&ColumnRef::new(table, column).with_siblings(evidence).with_type(ColumnType::from_declared(declared)), None).entity
+    };
+    // An invitation's link and UUID are what the invitee is sent; a token's UUID elsewhere is not.
+    let invitation = [("id", "integer"), ("uuid", "string"), ("email", "string"), ("link", "string")];
+    assert_eq!(typed("team_invitations", "link", "string", &invitation), Some("API_KEY"));
+    assert_eq!(typed("team_invitations", "uuid", "string", &invitation), Some("API_KEY"));
+    assert_eq!(typed("user_reputation_tokens", "uuid", "uuid", &[("id", "integer"), ("uuid", "uuid")]), None);
+    // A token table's text `id` is the token unless the token has a column of its own.
+    let own = [("id", "string"), ("user_id", "integer"), ("token", "string")];
+    assert_eq!(typed("unsubscribe_tokens", "id", "string", &own), None);
+    assert_eq!(typed("api_keys", "id", "string", &[("id", "string"), ("user_id", "integer"), ("last_used_at", "datetime")]), Some("API_KEY"));
+    // A mail server's settings kept together hold its password.
+    check(&engine, &[("servers", "smtp_attributes", Some("PASSWORD")), ("servers", "smtp_port", None)]);
+}
