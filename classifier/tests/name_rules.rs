@@ -1845,3 +1845,20 @@ fn invitation_links_mail_server_settings_and_token_tables_with_a_token_column() 
     // A mail server's settings kept together hold its password.
     check(&engine, &[("servers", "smtp_attributes", Some("PASSWORD")), ("servers", "smtp_port", None)]);
 }
+
+#[test]
+fn srp_verifiers_protected_keys_their_tags_and_viewers() {
+    let engine = engine();
+    // A verifier kept beside a salt is derived from the password; elsewhere a verifier is a
+    // token table's (OAuth's PKCE verifier) or nothing.
+    let keys = ["id", "salt", "verifier", "protectedKey", "protectedKeyTag", "protectedKeyIV"];
+    assert_eq!(with_siblings(&engine, "user_encryption_keys", "verifier", &keys), Some("PASSWORD"));
+    assert_eq!(with_siblings(&engine, "user_encryption_keys", "protectedKey", &keys), Some("API_KEY"));
+    // The authentication tag and IV stored beside an encrypted secret are not the secret.
+    assert_eq!(with_siblings(&engine, "user_encryption_keys", "protectedKeyTag", &keys), None);
+    assert_eq!(with_siblings(&engine, "ldap_configs", "bindPassTag", &["id", "bindPass", "bindPassIV", "bindPassTag"]), None);
+    assert_eq!(with_siblings(&engine, "ldap_configs", "bindPass", &["id", "bindPass", "bindPassIV", "bindPassTag"]), Some("PASSWORD"));
+    assert_eq!(with_siblings(&engine, "experiments", "verifier", &["id", "verifier", "result"]), None);
+    // Who viewed a shared document.
+    check(&engine, &[("View", "viewerName", Some("PERSON_NAME"))]);
+}
