@@ -405,7 +405,8 @@ fn every_default_rule_has_a_case() {
     // `a_token_tables_access_and_refresh_and_database_connection_strings`,
     // `performers_kept_as_text_reset_codes_and_revoked_tokens`,
     // `invitation_links_mail_server_settings_and_token_tables_with_a_token_column`,
-    // `srp_verifiers_protected_keys_their_tags_and_viewers`).
+    // `srp_verifiers_protected_keys_their_tags_and_viewers`,
+    // `matrix_localparts_and_third_party_identifiers`).
     let needs_other_columns =
         [
             "api_key.id_of_session_table",
@@ -445,6 +446,8 @@ fn every_default_rule_has_a_case() {
             "person_name.performer_as_text",
             "api_key.link_of_invitation",
             "password.verifier_beside_salt",
+            "username.matrix_localpart",
+            "email.matrix_threepid",
             "password.authenticator_secret_on_a_persons_row",
         ];
     let covered: BTreeSet<&str> =

@@ -1862,3 +1862,18 @@ fn srp_verifiers_protected_keys_their_tags_and_viewers() {
     // Who viewed a shared document.
     check(&engine, &[("View", "viewerName", Some("PERSON_NAME"))]);
 }
+
+#[test]
+fn matrix_localparts_and_third_party_identifiers() {
+    let engine = engine();
+    let typed = |table: &str, column: &str, declared: &str| {
+        engine.classify(&ColumnRef::new(table, column).with_type(ColumnType::from_declared(declared)), None).entity
+    };
+    // The user part of a Matrix user id kept as text is the login; a number is not one.
+    assert_eq!(typed("userapi_accounts", "localpart", "text"), Some("USERNAME"));
+    assert_eq!(typed("device_devices", "localpart", "text"), Some("USERNAME"));
+    assert_eq!(typed("counters", "localpart", "bigint"), None);
+    // A third-party identifier bound to the account is its email address (or phone number).
+    assert_eq!(typed("userapi_threepids", "threepid", "text"), Some("EMAIL_ADDRESS"));
+    assert_eq!(typed("userapi_threepids", "medium", "text"), None);
+}
