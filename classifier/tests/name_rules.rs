@@ -1876,4 +1876,6 @@ fn matrix_localparts_and_third_party_identifiers() {
     // A third-party identifier bound to the account is its email address (or phone number).
     assert_eq!(typed("userapi_threepids", "threepid", "text"), Some("EMAIL_ADDRESS"));
     assert_eq!(typed("userapi_threepids", "medium", "text"), None);
+    // What an identity provider keeps of an upstream login to refresh it.
+    check(&engine, &[("refresh_token", "connector_data", Some("API_KEY")), ("connector", "connector_type", None)]);
 }
