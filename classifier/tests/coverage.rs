@@ -406,7 +406,8 @@ fn every_default_rule_has_a_case() {
     // `performers_kept_as_text_reset_codes_and_revoked_tokens`,
     // `invitation_links_mail_server_settings_and_token_tables_with_a_token_column`,
     // `srp_verifiers_protected_keys_their_tags_and_viewers`,
-    // `matrix_localparts_and_third_party_identifiers`).
+    // `matrix_localparts_and_third_party_identifiers`,
+    // `audit_ids_kept_as_text_and_the_names_of_who_created_a_record`).
     let needs_other_columns =
         [
             "api_key.id_of_session_table",

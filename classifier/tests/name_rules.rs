@@ -1879,3 +1879,21 @@ fn matrix_localparts_and_third_party_identifiers() {
     // What an identity provider keeps of an upstream login to refresh it.
     check(&engine, &[("refresh_token", "connector_data", Some("API_KEY")), ("connector", "connector_type", None)]);
 }
+
+#[test]
+fn audit_ids_kept_as_text_and_the_names_of_who_created_a_record() {
+    let engine = engine();
+    // Care2x keeps who created or changed a row under `create_id` and `modify_id`, as text: the
+    // user, not a key. A number under the same name is a key; so is a text id in a table keyed
+    // by generated text ids.
+    let audit = |declared: &str, siblings: &[(&str, &str)]| {
+        let evidence = engine.table_evidence(siblings.iter().map(|(name, declared)| (*name, ColumnType::from_declared(declared))));
+        engine.classify(&ColumnRef::new("care_appointment", "create_id").with_siblings(evidence).with_type(ColumnType::from_declared(declared)), None).entity
+    };
+    let care = [("nr", "int(11)"), ("pid", "int(11)"), ("create_id", "varchar(35)"), ("modify_id", "varchar(35)")];
+    assert_eq!(audit("varchar(35)", &care), Some("USERNAME"));
+    assert_eq!(audit("int(11)", &care), None);
+    assert_eq!(audit("varchar(36)", &[("id", "varchar(36)"), ("create_id", "varchar(36)")]), None);
+    // The name of whoever created or last changed a record, kept on it.
+    check(&engine, &[("main_bgchecks_summary", "createdname", Some("PERSON_NAME")), ("main_bgchecks_summary", "modifiedname", Some("PERSON_NAME"))]);
+}
