@@ -169,6 +169,8 @@ const RULE_CASES: &[(&str, &str, &str, Option<&str>)] = &[
     ("street_address.display_name_of_address", "addresses", "display_name", Some("STREET_ADDRESS")),
     ("password.connection_string", "monitor", "database_connection_string", Some("PASSWORD")),
     ("api_key.revoked_token", "blacklisted_tokens", "token", None),
+    ("person_name.owner_on_any_row", "podcasts", "owner_name", Some("PERSON_NAME")),
+    ("email.owner_on_any_row", "podcasts", "owner_email", Some("EMAIL_ADDRESS")),
     ("password.smtp_settings", "teams", "smtp_attributes", Some("PASSWORD")),
     ("person_name.carddav_card", "vcards", "carddata", Some("PERSON_NAME")),
     ("api_key.login_session_id", "users", "unique_session_id", Some("API_KEY")),

@@ -1896,4 +1896,10 @@ fn audit_ids_kept_as_text_and_the_names_of_who_created_a_record() {
     assert_eq!(audit("varchar(36)", &[("id", "varchar(36)"), ("create_id", "varchar(36)")]), None);
     // The name of whoever created or last changed a record, kept on it.
     check(&engine, &[("main_bgchecks_summary", "createdname", Some("PERSON_NAME")), ("main_bgchecks_summary", "modifiedname", Some("PERSON_NAME"))]);
+    // A show's owner is a person, even where the show's own contacts are not.
+    check(&engine, &[
+        ("podcasts", "owner_name", Some("PERSON_NAME")),
+        ("podcasts", "owner_email", Some("EMAIL_ADDRESS")),
+        ("podcasts", "email", None),
+    ]);
 }
