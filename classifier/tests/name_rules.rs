@@ -1896,6 +1896,14 @@ fn audit_ids_kept_as_text_and_the_names_of_who_created_a_record() {
     assert_eq!(audit("varchar(36)", &[("id", "varchar(36)"), ("create_id", "varchar(36)")]), None);
     // The name of whoever created or last changed a record, kept on it.
     check(&engine, &[("main_bgchecks_summary", "createdname", Some("PERSON_NAME")), ("main_bgchecks_summary", "modifiedname", Some("PERSON_NAME"))]);
+    // Who opened, was given or last edited something, kept as text, is the account's login; a
+    // number under the same name is a key.
+    for column in ["openedBy", "assignedTo", "lastEditedBy", "scriptedBy", "lastRunner"] {
+        let text = ColumnRef::new("zt_bug", column).with_type(ColumnType::from_declared("varchar(30)"));
+        assert_eq!(engine.classify(&text, None).entity, Some("USERNAME"), "{column}");
+        let key = ColumnRef::new("zt_bug", column).with_type(ColumnType::from_declared("mediumint(8)"));
+        assert_eq!(engine.classify(&key, None).entity, None, "{column} as a key");
+    }
     // A show's owner is a person, even where the show's own contacts are not.
     check(&engine, &[
         ("podcasts", "owner_name", Some("PERSON_NAME")),
