@@ -230,6 +230,7 @@ const RULE_CASES: &[(&str, &str, &str, Option<&str>)] = &[
     ("api_key.code_in_token_table", "client_password_reset", "hash", Some("API_KEY")),
     ("api_key.code_in_token_table", "2fa_recovery_codes", "code", Some("API_KEY")),
     ("api_key.code_in_token_table", "email_verification_codes", "code", Some("API_KEY")),
+    ("api_key.code_in_token_table", "access_tokens", "sha256", Some("API_KEY")),
     ("api_key.hashed_code_in_token_table", "api_keys", "key_hash", Some("API_KEY")),
     ("api_key.hashed_code_in_token_table", "totp_recovery_codes", "code_digest", Some("API_KEY")),
     ("password.hash_in_password_table", "UserPassword", "hash", Some("PASSWORD")),
@@ -409,7 +410,8 @@ fn every_default_rule_has_a_case() {
     // `invitation_links_mail_server_settings_and_token_tables_with_a_token_column`,
     // `srp_verifiers_protected_keys_their_tags_and_viewers`,
     // `matrix_localparts_and_third_party_identifiers`,
-    // `audit_ids_kept_as_text_and_the_names_of_who_created_a_record`).
+    // `audit_ids_kept_as_text_and_the_names_of_who_created_a_record`,
+    // `a_user_agent_abbreviated_beside_an_ip_address_and_a_token_digest_named_by_its_algorithm`).
     let needs_other_columns =
         [
             "api_key.id_of_session_table",
@@ -452,6 +454,7 @@ fn every_default_rule_has_a_case() {
             "username.matrix_localpart",
             "email.matrix_threepid",
             "password.authenticator_secret_on_a_persons_row",
+            "device_id.ua_beside_ip",
         ];
     let covered: BTreeSet<&str> =
         RULE_CASES.iter().map(|(rule, ..)| *rule).chain(needs_other_columns).collect();

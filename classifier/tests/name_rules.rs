@@ -1911,3 +1911,14 @@ fn audit_ids_kept_as_text_and_the_names_of_who_created_a_record() {
         ("podcasts", "email", None),
     ]);
 }
+
+#[test]
+fn a_user_agent_abbreviated_beside_an_ip_address_and_a_token_digest_named_by_its_algorithm() {
+    let engine = engine();
+    // `ua` beside the request's IP address is the same request's user agent; alone it is not.
+    assert_eq!(with_siblings(&engine, "submitters", "ua", &["email", "ua", "ip", "sent_at"]), Some("DEVICE_ID"));
+    assert_eq!(with_siblings(&engine, "Ping", "ua", &["owner_id", "remote_addr", "method", "ua"]), Some("DEVICE_ID"));
+    assert_eq!(with_siblings(&engine, "translations", "ua", &["en", "de", "ua"]), None);
+    // A token's digest kept under its hash algorithm's name is a credential; a file's is not.
+    check(&engine, &[("access_tokens", "sha256", Some("API_KEY")), ("completed_documents", "sha256", None), ("media", "sha1", None)]);
+}
