@@ -86,6 +86,7 @@ const RULE_CASES: &[(&str, &str, &str, Option<&str>)] = &[
     ("email.not_an_address", "users", "email_sha256", None),
     ("phone", "users", "telefonnummer", Some("PHONE_NUMBER")),
     ("phone", "subscribers", "msisdn", Some("PHONE_NUMBER")),
+    ("phone", "persons", "contact_numbers", Some("PHONE_NUMBER")),
     ("phone.ambiguous", "users", "mobile", Some("PHONE_NUMBER")),
     ("phone.ambiguous", "PATIENT", "PAT_TELE", Some("PHONE_NUMBER")),
     ("phone.calling_code", "client", "phone_cc", None),

@@ -1922,3 +1922,13 @@ fn a_user_agent_abbreviated_beside_an_ip_address_and_a_token_digest_named_by_its
     // A token's digest kept under its hash algorithm's name is a credential; a file's is not.
     check(&engine, &[("access_tokens", "sha256", Some("API_KEY")), ("completed_documents", "sha256", None), ("media", "sha1", None)]);
 }
+
+#[test]
+fn a_list_of_a_persons_numbers_in_one_column() {
+    let engine = engine();
+    check(&engine, &[
+        ("persons", "contact_numbers", Some("PHONE_NUMBER")),
+        ("contacts", "phone_numbers", Some("PHONE_NUMBER")),
+        ("persons", "contact_count", None),
+    ]);
+}
