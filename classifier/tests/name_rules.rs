@@ -1932,3 +1932,21 @@ fn a_list_of_a_persons_numbers_in_one_column() {
         ("persons", "contact_count", None),
     ]);
 }
+
+#[test]
+fn ship_to_columns_run_together_and_the_reading_of_a_japanese_name() {
+    let engine = engine();
+    // An order's ship-to and bill-to details, run together with their prefix.
+    check(&engine, &[
+        ("shipto", "shiptoname", Some("PERSON_NAME")),
+        ("shipto", "shiptoaddress1", Some("STREET_ADDRESS")),
+        ("shipto", "shiptocity", Some("CITY")),
+        ("shipto", "shiptozipcode", Some("ZIPCODE")),
+        ("shipto", "shiptophone", Some("PHONE_NUMBER")),
+        ("invoices", "billtoname", Some("PERSON_NAME")),
+        ("shipto", "shiptocountry", None),
+        ("shipto", "shiptostate", None),
+    ]);
+    // The phonetic reading of a customer's family and given names.
+    check(&engine, &[("dtb_customer", "kana01", Some("PERSON_NAME")), ("dtb_order", "kana02", Some("PERSON_NAME")), ("dtb_product", "kana_flag", None)]);
+}
