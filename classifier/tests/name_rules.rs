@@ -1950,3 +1950,24 @@ fn ship_to_columns_run_together_and_the_reading_of_a_japanese_name() {
     // The phonetic reading of a customer's family and given names.
     check(&engine, &[("dtb_customer", "kana01", Some("PERSON_NAME")), ("dtb_order", "kana02", Some("PERSON_NAME")), ("dtb_product", "kana_flag", None)]);
 }
+
+#[test]
+fn lists_of_users_kept_as_text_and_mail_and_sound_settings() {
+    let engine = engine();
+    let typed = |table: &str, column: &str, declared: &str| {
+        engine.classify(&ColumnRef::new(table, column).with_type(ColumnType::from_declared(declared)), None).entity
+    };
+    // A list of users, members or administrators kept as text holds their logins; a number is a
+    // count.
+    assert_eq!(typed("x2_roles", "users", "text"), Some("USERNAME"));
+    assert_eq!(typed("zt_company", "admins", "char(255)"), Some("USERNAME"));
+    assert_eq!(typed("ftp_groups", "members", "longtext"), Some("USERNAME"));
+    assert_eq!(typed("forums", "users", "int(11)"), None);
+    // How mail is sent and what a login sounds like are settings, not an address or a login.
+    check(&engine, &[
+        ("x2_admin", "emailUseAuth", None),
+        ("x2_admin", "emailSecurity", None),
+        ("x2_profile", "loginSound", None),
+        ("x2_profile", "emailAddress", Some("EMAIL_ADDRESS")),
+    ]);
+}
