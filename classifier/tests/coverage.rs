@@ -88,6 +88,7 @@ const RULE_CASES: &[(&str, &str, &str, Option<&str>)] = &[
     ("phone", "subscribers", "msisdn", Some("PHONE_NUMBER")),
     ("phone", "persons", "contact_numbers", Some("PHONE_NUMBER")),
     ("person_name.kana", "dtb_customer", "kana01", Some("PERSON_NAME")),
+    ("phone.voice_of_person", "Profile", "voice", Some("PHONE_NUMBER")),
     ("phone.ambiguous", "users", "mobile", Some("PHONE_NUMBER")),
     ("phone.ambiguous", "PATIENT", "PAT_TELE", Some("PHONE_NUMBER")),
     ("phone.calling_code", "client", "phone_cc", None),

@@ -1971,3 +1971,21 @@ fn lists_of_users_kept_as_text_and_mail_and_sound_settings() {
         ("x2_profile", "emailAddress", Some("EMAIL_ADDRESS")),
     ]);
 }
+
+#[test]
+fn a_business_key_in_an_address_table_and_a_persons_voice_line() {
+    let engine = engine();
+    // An address table keyed to a fulfilment partner or a company holds the business's
+    // addresses; keyed to a user, the person's.
+    let partner = ["first_name", "last_name", "line1", "line2", "line4", "postcode", "partner_id"];
+    assert_eq!(with_siblings(&engine, "PartnerAddress", "line1", &partner), None);
+    assert_eq!(with_siblings(&engine, "PartnerAddress", "postcode", &partner), None);
+    let company = ["company_id", "title", "line1", "line2", "postal_code", "postal_city", "country"];
+    assert_eq!(with_siblings(&engine, "Address", "postal_city", &company), None);
+    let user = ["line1", "line2", "line4", "postcode", "user_id"];
+    assert_eq!(with_siblings(&engine, "UserAddress", "line1", &user), Some("STREET_ADDRESS"));
+    let both = ["line1", "postcode", "user_id", "company_id"];
+    assert_eq!(with_siblings(&engine, "addresses", "postcode", &both), Some("ZIPCODE"));
+    // A person's voice line; a voice elsewhere is not a number.
+    check(&engine, &[("Profile", "voice", Some("PHONE_NUMBER")), ("recordings", "voice", None)]);
+}
