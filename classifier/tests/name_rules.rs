@@ -1989,3 +1989,13 @@ fn a_business_key_in_an_address_table_and_a_persons_voice_line() {
     // A person's voice line; a voice elsewhere is not a number.
     check(&engine, &[("Profile", "voice", Some("PHONE_NUMBER")), ("recordings", "voice", None)]);
 }
+
+#[test]
+fn a_roll_number_alone_is_a_pupils_and_a_building_societys_is_an_account() {
+    let engine = engine();
+    check(&engine, &[
+        ("op_student_course", "roll_number", None),
+        ("claims", "building_society_roll_number", Some("BANK_ACCOUNT")),
+        ("payees", "society_roll_number", Some("BANK_ACCOUNT")),
+    ]);
+}
