@@ -1999,3 +1999,13 @@ fn a_roll_number_alone_is_a_pupils_and_a_building_societys_is_an_account() {
         ("payees", "society_roll_number", Some("BANK_ACCOUNT")),
     ]);
 }
+
+#[test]
+fn the_hash_in_an_invitation_link() {
+    let engine = engine();
+    check(&engine, &[
+        ("workspace", "inviteHash", Some("API_KEY")),
+        ("invites", "invitation_hash", Some("API_KEY")),
+        ("invites", "invite_hash_algorithm", None),
+    ]);
+}
