@@ -112,7 +112,7 @@ fn user_engine() -> Engine {
 #[test]
 fn user_rules_add_disable_and_override() {
     let engine = user_engine();
-    assert_eq!(engine.rules_version(), "2025.11.83+acme-1");
+    assert_eq!(engine.rules_version(), "2025.11.84+acme-1");
     assert_eq!(engine.classify(&ColumnRef::new("staff", "personalnummer"), None).entity, Some("EMPLOYEE_NUMBER"));
     assert_eq!(engine.classify(&ColumnRef::new("users", "age"), None).entity, None, "disabled");
     assert_eq!(engine.classify(&ColumnRef::new("users", "city"), None).entity, None, "below the reporting threshold");

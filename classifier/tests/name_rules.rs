@@ -2009,3 +2009,20 @@ fn the_hash_in_an_invitation_link() {
         ("invites", "invite_hash_algorithm", None),
     ]);
 }
+
+#[test]
+fn who_reported_or_owns_a_ticket_kept_as_text_the_address_a_change_came_from_and_a_magic_link() {
+    let engine = engine();
+    let typed = |table: &str, column: &str, declared: &str| {
+        engine.classify(&ColumnRef::new(table, column).with_type(ColumnType::from_declared(declared)), None).entity
+    };
+    // Trac keeps the reporter's and the owner's logins as text; a number is a key.
+    assert_eq!(typed("ticket", "reporter", "text"), Some("USERNAME"));
+    assert_eq!(typed("ticket", "owner", "text"), Some("USERNAME"));
+    assert_eq!(typed("playlist", "owner", "int(11)"), None);
+    check(&engine, &[
+        ("ticket_change", "ipnr", Some("IP_ADDRESS")),
+        ("users", "magic_url", Some("API_KEY")),
+        ("registrations", "magic_url_expiry", None),
+    ]);
+}
