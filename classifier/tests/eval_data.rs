@@ -3,7 +3,7 @@
 
 use serde_json::{Value, json};
 
-const SPLITS: &[&str] = &["dev", "old-heldout", "heldout-94"];
+const SPLITS: &[&str] = &["dev", "old-heldout"];
 
 fn rows_from_sources() -> Vec<Value> {
     SPLITS
