@@ -15,6 +15,18 @@ fn with_siblings<'e>(engine: &'e Engine, table: &str, column: &str, siblings: &[
     engine.classify(&ColumnRef::new(table, column).with_siblings(evidence), None).entity
 }
 
+/// The entity of `table.column` declared as `declared`.
+fn typed<'e>(engine: &'e Engine, table: &str, column: &str, declared: &str) -> Option<&'e str> {
+    engine.classify(&ColumnRef::new(table, column).with_type(ColumnType::from_declared(declared)), None).entity
+}
+
+/// The entity of `table.column` declared as `declared`, given the table's columns and their
+/// declared types.
+fn typed_with_siblings<'e>(engine: &'e Engine, table: &str, column: &str, declared: &str, siblings: &[(&str, &str)]) -> Option<&'e str> {
+    let evidence = engine.table_evidence(siblings.iter().map(|(name, declared)| (*name, ColumnType::from_declared(declared))));
+    engine.classify(&ColumnRef::new(table, column).with_siblings(evidence).with_type(ColumnType::from_declared(declared)), None).entity
+}
+
 fn check(engine: &Engine, cases: &[(&str, &str, Option<&str>)]) {
     let mut failures = Vec::new();
     for (table, column, expected) in cases {
@@ -1722,11 +1734,7 @@ fn login_ids_in_tables_of_generated_ids_second_factors_and_addresses_to_verify()
     let engine = engine();
     // A run-together `userid` kept as text is the login (webERP's audit trail), unless the table
     // is keyed by generated text ids (Mattermost's 26-character ids): then it is one of them.
-    let userid = |siblings: &[(&str, &str)]| {
-        let evidence = engine.table_evidence(siblings.iter().map(|(name, declared)| (*name, ColumnType::from_declared(declared))));
-        let column = ColumnRef::new("sessions", "userid").with_siblings(evidence).with_type(ColumnType::from_declared("varchar(26)"));
-        engine.classify(&column, None).entity
-    };
+    let userid = |siblings: &[(&str, &str)]| typed_with_siblings(&engine, "sessions", "userid", "varchar(26)", siblings);
     assert_eq!(userid(&[("id", "varchar(26)"), ("token", "varchar(26)"), ("userid", "varchar(26)")]), None);
     assert_eq!(userid(&[("id", "int(11)"), ("transactiondate", "datetime"), ("userid", "varchar(20)")]), Some("USERNAME"));
     let number = ColumnRef::new("audittrail", "userid").with_type(ColumnType::from_declared("integer"));
@@ -1789,16 +1797,13 @@ fn a_persons_pin_code_without_an_address_the_parts_of_a_geocoded_address_and_ses
 #[test]
 fn a_token_tables_access_and_refresh_and_database_connection_strings() {
     let engine = engine();
-    let typed = |table: &str, column: &str, declared: &str| {
-        engine.classify(&ColumnRef::new(table, column).with_type(ColumnType::from_declared(declared)), None).entity
-    };
     // A token table's `access` and `refresh` kept as text are the tokens; a level of access or a
     // flag elsewhere is not.
-    assert_eq!(typed("tokens", "access", "varchar"), Some("API_KEY"));
-    assert_eq!(typed("tokens", "refresh", "varchar"), Some("API_KEY"));
-    assert_eq!(typed("tokens", "access", "boolean"), None);
-    assert_eq!(typed("users", "access", "varchar"), None);
-    assert_eq!(typed("dashboards", "refresh", "varchar"), None);
+    assert_eq!(typed(&engine, "tokens", "access", "varchar"), Some("API_KEY"));
+    assert_eq!(typed(&engine, "tokens", "refresh", "varchar"), Some("API_KEY"));
+    assert_eq!(typed(&engine, "tokens", "access", "boolean"), None);
+    assert_eq!(typed(&engine, "users", "access", "varchar"), None);
+    assert_eq!(typed(&engine, "dashboards", "refresh", "varchar"), None);
     // A database connection string carries its password.
     check(&engine, &[
         ("monitor", "database_connection_string", Some("PASSWORD")),
@@ -1810,13 +1815,10 @@ fn a_token_tables_access_and_refresh_and_database_connection_strings() {
 #[test]
 fn performers_kept_as_text_reset_codes_and_revoked_tokens() {
     let engine = engine();
-    let typed = |table: &str, column: &str, declared: &str| {
-        engine.classify(&ColumnRef::new(table, column).with_type(ColumnType::from_declared(declared)), None).entity
-    };
     // A song's artist kept as text is the performer's name; a number is a key to the artists.
-    assert_eq!(typed("media_file", "artist", "varchar(255)"), Some("PERSON_NAME"));
-    assert_eq!(typed("album", "album_artist", "varchar(255)"), Some("PERSON_NAME"));
-    assert_eq!(typed("deleted_song", "artist", "int(11)_unsigned"), None);
+    assert_eq!(typed(&engine, "media_file", "artist", "varchar(255)"), Some("PERSON_NAME"));
+    assert_eq!(typed(&engine, "album", "album_artist", "varchar(255)"), Some("PERSON_NAME"));
+    assert_eq!(typed(&engine, "deleted_song", "artist", "int(11)_unsigned"), None);
     // A password reset's code kept as a UUID is a secret; revoked tokens open nothing.
     check(&engine, &[
         ("harbor_user", "reset_uuid", Some("API_KEY")),
@@ -1829,19 +1831,15 @@ fn performers_kept_as_text_reset_codes_and_revoked_tokens() {
 #[test]
 fn invitation_links_mail_server_settings_and_token_tables_with_a_token_column() {
     let engine = engine();
-    let typed = |table: &str, column: &str, declared: &str, siblings: &[(&str, &str)]| {
-        let evidence = engine.table_evidence(siblings.iter().map(|(name, declared)| (*name, ColumnType::from_declared(declared))));
-        engine.classify(&ColumnRef::new(table, column).with_siblings(evidence).with_type(ColumnType::from_declared(declared)), None).entity
-    };
     // An invitation's link and UUID are what the invitee is sent; a token's UUID elsewhere is not.
     let invitation = [("id", "integer"), ("uuid", "string"), ("email", "string"), ("link", "string")];
-    assert_eq!(typed("team_invitations", "link", "string", &invitation), Some("API_KEY"));
-    assert_eq!(typed("team_invitations", "uuid", "string", &invitation), Some("API_KEY"));
-    assert_eq!(typed("user_reputation_tokens", "uuid", "uuid", &[("id", "integer"), ("uuid", "uuid")]), None);
+    assert_eq!(typed_with_siblings(&engine, "team_invitations", "link", "string", &invitation), Some("API_KEY"));
+    assert_eq!(typed_with_siblings(&engine, "team_invitations", "uuid", "string", &invitation), Some("API_KEY"));
+    assert_eq!(typed_with_siblings(&engine, "user_reputation_tokens", "uuid", "uuid", &[("id", "integer"), ("uuid", "uuid")]), None);
     // A token table's text `id` is the token unless the token has a column of its own.
     let own = [("id", "string"), ("user_id", "integer"), ("token", "string")];
-    assert_eq!(typed("unsubscribe_tokens", "id", "string", &own), None);
-    assert_eq!(typed("api_keys", "id", "string", &[("id", "string"), ("user_id", "integer"), ("last_used_at", "datetime")]), Some("API_KEY"));
+    assert_eq!(typed_with_siblings(&engine, "unsubscribe_tokens", "id", "string", &own), None);
+    assert_eq!(typed_with_siblings(&engine, "api_keys", "id", "string", &[("id", "string"), ("user_id", "integer"), ("last_used_at", "datetime")]), Some("API_KEY"));
     // A mail server's settings kept together hold its password.
     check(&engine, &[("servers", "smtp_attributes", Some("PASSWORD")), ("servers", "smtp_port", None)]);
 }
@@ -1866,16 +1864,13 @@ fn srp_verifiers_protected_keys_their_tags_and_viewers() {
 #[test]
 fn matrix_localparts_and_third_party_identifiers() {
     let engine = engine();
-    let typed = |table: &str, column: &str, declared: &str| {
-        engine.classify(&ColumnRef::new(table, column).with_type(ColumnType::from_declared(declared)), None).entity
-    };
     // The user part of a Matrix user id kept as text is the login; a number is not one.
-    assert_eq!(typed("userapi_accounts", "localpart", "text"), Some("USERNAME"));
-    assert_eq!(typed("device_devices", "localpart", "text"), Some("USERNAME"));
-    assert_eq!(typed("counters", "localpart", "bigint"), None);
+    assert_eq!(typed(&engine, "userapi_accounts", "localpart", "text"), Some("USERNAME"));
+    assert_eq!(typed(&engine, "device_devices", "localpart", "text"), Some("USERNAME"));
+    assert_eq!(typed(&engine, "counters", "localpart", "bigint"), None);
     // A third-party identifier bound to the account is its email address (or phone number).
-    assert_eq!(typed("userapi_threepids", "threepid", "text"), Some("EMAIL_ADDRESS"));
-    assert_eq!(typed("userapi_threepids", "medium", "text"), None);
+    assert_eq!(typed(&engine, "userapi_threepids", "threepid", "text"), Some("EMAIL_ADDRESS"));
+    assert_eq!(typed(&engine, "userapi_threepids", "medium", "text"), None);
     // What an identity provider keeps of an upstream login to refresh it.
     check(&engine, &[("refresh_token", "connector_data", Some("API_KEY")), ("connector", "connector_type", None)]);
 }
@@ -1886,10 +1881,7 @@ fn audit_ids_kept_as_text_and_the_names_of_who_created_a_record() {
     // Care2x keeps who created or changed a row under `create_id` and `modify_id`, as text: the
     // user, not a key. A number under the same name is a key; so is a text id in a table keyed
     // by generated text ids.
-    let audit = |declared: &str, siblings: &[(&str, &str)]| {
-        let evidence = engine.table_evidence(siblings.iter().map(|(name, declared)| (*name, ColumnType::from_declared(declared))));
-        engine.classify(&ColumnRef::new("care_appointment", "create_id").with_siblings(evidence).with_type(ColumnType::from_declared(declared)), None).entity
-    };
+    let audit = |declared: &str, siblings: &[(&str, &str)]| typed_with_siblings(&engine, "care_appointment", "create_id", declared, siblings);
     let care = [("nr", "int(11)"), ("pid", "int(11)"), ("create_id", "varchar(35)"), ("modify_id", "varchar(35)")];
     assert_eq!(audit("varchar(35)", &care), Some("USERNAME"));
     assert_eq!(audit("int(11)", &care), None);
@@ -1899,10 +1891,8 @@ fn audit_ids_kept_as_text_and_the_names_of_who_created_a_record() {
     // Who opened, was given or last edited something, kept as text, is the account's login; a
     // number under the same name is a key.
     for column in ["openedBy", "assignedTo", "lastEditedBy", "scriptedBy", "lastRunner"] {
-        let text = ColumnRef::new("zt_bug", column).with_type(ColumnType::from_declared("varchar(30)"));
-        assert_eq!(engine.classify(&text, None).entity, Some("USERNAME"), "{column}");
-        let key = ColumnRef::new("zt_bug", column).with_type(ColumnType::from_declared("mediumint(8)"));
-        assert_eq!(engine.classify(&key, None).entity, None, "{column} as a key");
+        assert_eq!(typed(&engine, "zt_bug", column, "varchar(30)"), Some("USERNAME"), "{column}");
+        assert_eq!(typed(&engine, "zt_bug", column, "mediumint(8)"), None, "{column} as a key");
     }
     // A show's owner is a person, even where the show's own contacts are not.
     check(&engine, &[
@@ -1954,15 +1944,12 @@ fn ship_to_columns_run_together_and_the_reading_of_a_japanese_name() {
 #[test]
 fn lists_of_users_kept_as_text_and_mail_and_sound_settings() {
     let engine = engine();
-    let typed = |table: &str, column: &str, declared: &str| {
-        engine.classify(&ColumnRef::new(table, column).with_type(ColumnType::from_declared(declared)), None).entity
-    };
     // A list of users, members or administrators kept as text holds their logins; a number is a
     // count.
-    assert_eq!(typed("x2_roles", "users", "text"), Some("USERNAME"));
-    assert_eq!(typed("zt_company", "admins", "char(255)"), Some("USERNAME"));
-    assert_eq!(typed("ftp_groups", "members", "longtext"), Some("USERNAME"));
-    assert_eq!(typed("forums", "users", "int(11)"), None);
+    assert_eq!(typed(&engine, "x2_roles", "users", "text"), Some("USERNAME"));
+    assert_eq!(typed(&engine, "zt_company", "admins", "char(255)"), Some("USERNAME"));
+    assert_eq!(typed(&engine, "ftp_groups", "members", "longtext"), Some("USERNAME"));
+    assert_eq!(typed(&engine, "forums", "users", "int(11)"), None);
     // How mail is sent and what a login sounds like are settings, not an address or a login.
     check(&engine, &[
         ("x2_admin", "emailUseAuth", None),
@@ -2013,13 +2000,10 @@ fn the_hash_in_an_invitation_link() {
 #[test]
 fn who_reported_or_owns_a_ticket_kept_as_text_the_address_a_change_came_from_and_a_magic_link() {
     let engine = engine();
-    let typed = |table: &str, column: &str, declared: &str| {
-        engine.classify(&ColumnRef::new(table, column).with_type(ColumnType::from_declared(declared)), None).entity
-    };
     // Trac keeps the reporter's and the owner's logins as text; a number is a key.
-    assert_eq!(typed("ticket", "reporter", "text"), Some("USERNAME"));
-    assert_eq!(typed("ticket", "owner", "text"), Some("USERNAME"));
-    assert_eq!(typed("playlist", "owner", "int(11)"), None);
+    assert_eq!(typed(&engine, "ticket", "reporter", "text"), Some("USERNAME"));
+    assert_eq!(typed(&engine, "ticket", "owner", "text"), Some("USERNAME"));
+    assert_eq!(typed(&engine, "playlist", "owner", "int(11)"), None);
     check(&engine, &[
         ("ticket_change", "ipnr", Some("IP_ADDRESS")),
         ("users", "magic_url", Some("API_KEY")),
