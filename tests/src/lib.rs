@@ -96,6 +96,22 @@ impl Process {
         Self { child, name: name.to_owned() }
     }
 
+    /// Waits until the process answers 200 on `/readyz` at `http`; fails at once if it exits first,
+    /// and after `timeout` otherwise.
+    pub fn wait_ready(&mut self, http: SocketAddr, timeout: Duration) {
+        let deadline = Instant::now() + timeout;
+        loop {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                panic!("{} exited before it was ready ({status}; see its log above)", self.name);
+            }
+            if let Ok((200, _)) = http_get(http, "/readyz") {
+                return;
+            }
+            assert!(Instant::now() < deadline, "{} did not become ready on {http} (see its log above)", self.name);
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
     pub fn pid(&self) -> u32 {
         self.child.id()
     }
@@ -186,17 +202,7 @@ impl Aggregator {
         // Ready when the aggregator itself says so on its HTTP port (it binds both ports before
         // it does): a bare TCP connect to the gRPC port can be answered by another process that
         // holds the port for a moment, and the test would then talk to nobody.
-        let deadline = Instant::now() + Duration::from_secs(30);
-        loop {
-            if let Ok(Some(status)) = process.child.try_wait() {
-                panic!("the aggregator exited before it was ready ({status}; see its log above)");
-            }
-            if let Ok((200, _)) = http_get(http, "/readyz") {
-                break;
-            }
-            assert!(Instant::now() < deadline, "the aggregator did not become ready on {http} (see its log above)");
-            std::thread::sleep(Duration::from_millis(50));
-        }
+        process.wait_ready(http, Duration::from_secs(30));
         wait_for_tcp(grpc, Duration::from_secs(5));
         Self { process, grpc, http, data_dir }
     }
@@ -229,15 +235,8 @@ impl Sensor {
         if !extra.contains(&"--flush-interval-ms") {
             command.args(["--flush-interval-ms", "50"]);
         }
-        let process = Process::spawn("sensor", command.args(extra));
-        let deadline = Instant::now() + Duration::from_secs(60);
-        loop {
-            if let Ok((200, _)) = http_get(http, "/readyz") {
-                break;
-            }
-            assert!(Instant::now() < deadline, "the sensor did not become ready (see its log above)");
-            std::thread::sleep(Duration::from_millis(100));
-        }
+        let mut process = Process::spawn("sensor", command.args(extra));
+        process.wait_ready(http, Duration::from_secs(60));
         Self { process, http }
     }
 
